@@ -1,0 +1,172 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/olekukonko/tablewriter"
+	"github.com/spf13/cobra"
+
+	"lab/lab"
+)
+
+type shapeFlags struct {
+	runtime  string
+	replicas string
+	sets     []string
+	payment  string
+	seed     int64
+}
+
+func (f *shapeFlags) add(cmd *cobra.Command) {
+	fl := cmd.Flags()
+	fl.StringVar(&f.runtime, "runtime", "auto", "where the shop runs: auto, process or docker")
+	fl.StringVar(&f.replicas, "replicas", "", "instances per service, as svc=N,svc=N (default 1 each)")
+	fl.StringArrayVar(&f.sets, "set", nil, "a config value for the shop, as key=value (repeatable)")
+	fl.StringVar(&f.payment, "payment-mode", "", "how orders are paid: async (default) or sync")
+	fl.Int64Var(&f.seed, "seed", 1, "seed of the catalog, the stock and the payment declines")
+}
+
+// shape builds the shop's shape from the flags; its errors are bad input.
+func (f *shapeFlags) shape() (lab.Shape, error) {
+	s := lab.Shape{Replicas: map[string]int{}, Config: map[string]string{}, Seed: f.seed}
+	replicas, err := parseReplicas(f.replicas)
+	if err != nil {
+		return s, err
+	}
+	s.Replicas = replicas
+	for _, kv := range f.sets {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok || k == "" {
+			return s, fmt.Errorf("--set %q: want key=value", kv)
+		}
+		s.Config[k] = v
+	}
+	switch f.payment {
+	case "":
+	case "sync", "async":
+		s.Config["payments.mode"] = f.payment
+	default:
+		return s, fmt.Errorf("--payment-mode %q: want sync or async", f.payment)
+	}
+	return s, nil
+}
+
+// parseReplicas reads "catalog=3,payments=2".
+func parseReplicas(spec string) (map[string]int, error) {
+	out := map[string]int{}
+	if strings.TrimSpace(spec) == "" {
+		return out, nil
+	}
+	for _, part := range strings.Split(spec, ",") {
+		svc, n, ok := strings.Cut(strings.TrimSpace(part), "=")
+		if !ok {
+			return nil, fmt.Errorf("--replicas %q: want svc=N, got %q", spec, part)
+		}
+		if !lab.IsService(svc) {
+			return nil, fmt.Errorf("--replicas: unknown service %q (want one of %s)", svc, strings.Join(lab.Services, ", "))
+		}
+		count, err := strconv.Atoi(n)
+		if err != nil || count < 1 || count > 50 {
+			return nil, fmt.Errorf("--replicas: %s=%s: want a count from 1 to 50", svc, n)
+		}
+		out[svc] = count
+	}
+	return out, nil
+}
+
+func newUp() *cobra.Command {
+	var sf shapeFlags
+	var dir string
+	cmd := &cobra.Command{
+		Use:   "up",
+		Short: "Bring the shop up and keep it up until Ctrl-C",
+		Long: "Bring the whole shop up, every edge behind a Toxiproxy proxy, and keep it up until\n" +
+			"SIGINT or SIGTERM. Once it is healthy, lab prints `gateway: URL` and `ready in DURATION`.",
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			shape, err := sf.shape()
+			if err != nil {
+				return badInput(err)
+			}
+			rt, err := pickRuntime(sf.runtime, cmd.ErrOrStderr())
+			if err != nil {
+				return err
+			}
+			return up(cmd.Context(), rt, shape, dir, cmd.OutOrStdout(), cmd.ErrOrStderr())
+		},
+	}
+	sf.add(cmd)
+	cmd.Flags().StringVar(&dir, "dir", "", "keep data and logs in this folder (default: a temporary folder, removed at exit)")
+	return cmd
+}
+
+func up(ctx context.Context, rt lab.Runtime, shape lab.Shape, dir string, stdout, stderr io.Writer) error {
+	began := time.Now()
+	if dir == "" {
+		tmp, err := os.MkdirTemp("", "lab-up-*")
+		if err != nil {
+			return cannotRun(err)
+		}
+		defer os.RemoveAll(tmp)
+		dir = tmp
+	} else if err := os.MkdirAll(dir, 0o755); err != nil {
+		return cannotRun(err)
+	}
+	shop, err := rt.Start(ctx, lab.Params{Shape: shape, Dir: dir, Progress: stderr})
+	if shop != nil {
+		defer func() {
+			fmt.Fprintln(stderr, "stopping the shop")
+			shop.Close()
+		}()
+	}
+	if err != nil {
+		return cannotRun(fmt.Errorf("start the shop: %w", err))
+	}
+	fmt.Fprintf(stdout, "gateway: %s\n", shop.GatewayURL())
+	fmt.Fprintf(stdout, "toxiproxy: %s\n", shop.ToxiproxyURL())
+	fmt.Fprintf(stdout, "broker: %s\n", shop.BrokerURL())
+	fmt.Fprintf(stdout, "ready in %s\n", time.Since(began).Round(time.Millisecond))
+	printInstances(stdout, shop)
+	fmt.Fprintln(stdout, "up; Ctrl-C stops everything")
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case e, ok := <-shop.Exits():
+			if !ok {
+				return nil
+			}
+			fmt.Fprintf(stderr, "%s  %s exited: %v; last log lines:\n", e.At.Format(time.TimeOnly), e.Instance, e.Err)
+			for _, l := range e.Last {
+				fmt.Fprintf(stderr, "  %s\n", l)
+			}
+		}
+	}
+}
+
+// printInstances writes a table of instances, their addresses and the
+// proxies in front of them.
+func printInstances(w io.Writer, shop lab.Shop) {
+	into := map[string][]string{}
+	for _, p := range shop.Proxies() {
+		if i := strings.Index(p.Name, "->"); i >= 0 {
+			callee := p.Name[i+2:]
+			into[callee] = append(into[callee], p.Name[:i]+" "+p.Listen)
+		}
+	}
+	t := tablewriter.NewWriter(w)
+	t.Header("instance", "pid", "address", "proxies in front")
+	for _, in := range shop.Instances() {
+		via := into[in.Name]
+		sort.Strings(via)
+		t.Append(in.Name, strconv.Itoa(in.PID), in.Addr, strings.Join(via, "\n"))
+	}
+	t.Render()
+}

@@ -1,0 +1,180 @@
+// Package lab is the harness's domain: the shape of the shop (its services,
+// who calls whom, how many replicas), the names of instances and proxies, and
+// the Runtime that brings a shop up. It imports only the standard library;
+// runtimes live in subpackages (lab/process) and cmd/lab wires them.
+//
+// The picture every runtime builds:
+//
+//	load --[load->gateway-N]--> gateway --[gateway->catalog-N]--> catalog
+//	                               |  \--[gateway->users-N]----> users
+//	                               |   \-[gateway->inventory-N]> inventory
+//	                               \-----[gateway->orders-N]---> orders --[orders->payments-N]--> payments
+//	every service --[SERVICE.broker]--> NATS JetStream (events, registry, config)
+package lab
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"sort"
+	"time"
+)
+
+// Services are the shop's services.
+var Services = []string{"gateway", "users", "catalog", "inventory", "orders", "payments", "notifications"}
+
+// Calls lists, for each caller, the services it calls over HTTP. Each such
+// call crosses the proxy of its edge.
+var Calls = map[string][]string{
+	"gateway": {"users", "catalog", "inventory", "orders"},
+	"orders":  {"catalog", "inventory", "payments"},
+}
+
+// LoadCaller is the caller's name on the edges in front of the gateway.
+const LoadCaller = "load"
+
+// InstanceName returns the name of the n-th instance (from 1) of service.
+func InstanceName(service string, n int) string { return fmt.Sprintf("%s-%d", service, n) }
+
+// EdgeProxy names the proxy between caller and one callee instance.
+func EdgeProxy(caller, instance string) string { return caller + "->" + instance }
+
+// BrokerProxy names the proxy on service's link to the broker.
+func BrokerProxy(service string) string { return service + ".broker" }
+
+// IsService reports whether name is one of the Services.
+func IsService(name string) bool {
+	for _, s := range Services {
+		if s == name {
+			return true
+		}
+	}
+	return false
+}
+
+// Shape is what the shop looks like when it starts.
+type Shape struct {
+	// Replicas per service; a service not listed runs one instance.
+	Replicas map[string]int
+	// Config is written to the config bucket before any service starts
+	// ("payments.mode": "sync", "catalog.work.wait": "5ms", ...).
+	Config map[string]string
+	// Seed seeds the catalog, the stock and the payment declines.
+	Seed int64
+}
+
+// ReplicasOf returns how many instances of service the shape runs.
+func (s Shape) ReplicasOf(service string) int {
+	if n, ok := s.Replicas[service]; ok && n > 0 {
+		return n
+	}
+	return 1
+}
+
+// InstanceNames returns the names of every instance of the shape, service by
+// service in the order of Services.
+func (s Shape) InstanceNames() []string {
+	var out []string
+	for _, svc := range Services {
+		for i := 1; i <= s.ReplicasOf(svc); i++ {
+			out = append(out, InstanceName(svc, i))
+		}
+	}
+	return out
+}
+
+// Instance is one running instance of a service.
+type Instance struct {
+	Service string
+	Name    string
+	Addr    string // its own address, not through a proxy
+	PID     int    // its process, or 0
+}
+
+// Proxy is one Toxiproxy proxy of the shop.
+type Proxy struct {
+	Name     string
+	Listen   string
+	Upstream string
+}
+
+// Action is something the harness does to an instance's process or container.
+type Action string
+
+// Actions on instances.
+const (
+	Kill    Action = "kill"    // SIGKILL; stays down until Start
+	Stop    Action = "stop"    // SIGTERM, then SIGKILL after a grace period; stays down
+	Start   Action = "start"   // start again an instance that is down
+	Pause   Action = "pause"   // SIGSTOP
+	Resume  Action = "resume"  // SIGCONT
+	Restart Action = "restart" // Stop, then Start
+)
+
+// Exit reports an instance that ended without the harness asking it to.
+type Exit struct {
+	Instance string
+	Err      error    // how it ended
+	Last     []string // its last log lines
+	At       time.Time
+}
+
+// Params are what a Runtime starts a shop with.
+type Params struct {
+	Shape Shape
+	// Dir receives the instances' data and logs (logs/NAME.log). It must exist.
+	Dir string
+	// StartTimeout bounds the whole start; zero means DefaultStartTimeout.
+	StartTimeout time.Duration
+	// Progress, if not nil, receives a line per step of the start.
+	Progress io.Writer
+}
+
+// DefaultStartTimeout bounds a start unless Params say otherwise.
+const DefaultStartTimeout = 30 * time.Second
+
+// Runtime brings shops up. Process and docker runtimes implement it.
+type Runtime interface {
+	// Name is the runtime's name: "process", "docker".
+	Name() string
+	// Start brings a shop of p.Shape up and returns once every instance is
+	// ready. On error it returns the partial Shop together with the error;
+	// the caller must Close it either way, once it is not nil.
+	Start(ctx context.Context, p Params) (Shop, error)
+}
+
+// Shop is a running shop.
+type Shop interface {
+	// GatewayURL is where the load goes: the gateway, through its proxy.
+	GatewayURL() string
+	// ToxiproxyURL is the Toxiproxy HTTP API that controls every proxy.
+	ToxiproxyURL() string
+	// BrokerURL reaches the broker directly, for the harness.
+	BrokerURL() string
+	// Instances lists the instances, sorted by name.
+	Instances() []Instance
+	// Proxies lists the proxies, sorted by name.
+	Proxies() []Proxy
+	// Do applies action to instance. It returns once the process or
+	// container has changed state, or with ErrUnknownInstance.
+	Do(ctx context.Context, instance string, action Action) error
+	// Exits reports instances that ended unasked. It is closed by Close.
+	Exits() <-chan Exit
+	// Close stops everything the shop started, releasing every process,
+	// port and container; it is safe to call more than once.
+	Close() error
+}
+
+// SortInstances sorts instances by service order, then by name.
+func SortInstances(in []Instance) {
+	rank := map[string]int{}
+	for i, s := range Services {
+		rank[s] = i
+	}
+	sort.Slice(in, func(i, j int) bool {
+		if rank[in[i].Service] != rank[in[j].Service] {
+			return rank[in[i].Service] < rank[in[j].Service]
+		}
+		return in[i].Name < in[j].Name
+	})
+}

@@ -1,0 +1,79 @@
+// Package mesh runs Toxiproxy embedded in the lab process: one proxy on
+// every edge of the shop, and Toxiproxy's own HTTP API on a loopback port so
+// its stock clients (the toxiproxy CLI, the Go client) work against it.
+package mesh
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"sort"
+	"sync"
+	"time"
+
+	toxiproxy "github.com/Shopify/toxiproxy/v2"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/rs/zerolog"
+)
+
+// Mesh is a running Toxiproxy server with its API.
+type Mesh struct {
+	srv  *toxiproxy.ApiServer
+	http *http.Server
+	url  string
+
+	mu      sync.Mutex
+	proxies []*toxiproxy.Proxy
+}
+
+// Start runs a Toxiproxy server whose API listens on apiAddr
+// ("127.0.0.1:0" for any free port).
+func Start(apiAddr string) (*Mesh, error) {
+	srv := toxiproxy.NewServer(toxiproxy.NewMetricsContainer(prometheus.NewRegistry()), zerolog.Nop())
+	ln, err := net.Listen("tcp", apiAddr)
+	if err != nil {
+		return nil, fmt.Errorf("listen for toxiproxy api: %w", err)
+	}
+	m := &Mesh{
+		srv:  srv,
+		url:  "http://" + ln.Addr().String(),
+		http: &http.Server{Handler: srv.Routes(), ReadHeaderTimeout: 5 * time.Second},
+	}
+	go func() { _ = m.http.Serve(ln) }()
+	return m, nil
+}
+
+// URL is the base URL of the Toxiproxy API.
+func (m *Mesh) URL() string { return m.url }
+
+// Add creates and starts a proxy from listen to upstream and returns the
+// address it listens on (listen may have port 0).
+func (m *Mesh) Add(name, listen, upstream string) (string, error) {
+	p := toxiproxy.NewProxy(m.srv, name, listen, upstream)
+	if err := m.srv.Collection.Add(p, true); err != nil {
+		return "", fmt.Errorf("add proxy %s: %w", name, err)
+	}
+	m.mu.Lock()
+	m.proxies = append(m.proxies, p)
+	m.mu.Unlock()
+	return p.Listen, nil
+}
+
+// Names returns the names of the proxies, sorted.
+func (m *Mesh) Names() []string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var out []string
+	for _, p := range m.proxies {
+		out = append(out, p.Name)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Close stops every proxy (closing their connections) and the API.
+func (m *Mesh) Close() error {
+	err := m.srv.Collection.Clear()
+	return errors.Join(err, m.http.Close())
+}

@@ -1,0 +1,499 @@
+// Package process is the process runtime: the broker and Toxiproxy run
+// inside the lab process, and every instance of a service is a child process
+// `lab serve SERVICE`, listening on a 127.0.0.1 port of its own.
+//
+// Start, step by step:
+//
+//  1. start the broker (NATS JetStream) and create the stream and buckets;
+//  2. start Toxiproxy and its API;
+//  3. open a listening socket for every instance, so its address is known
+//     before it starts and stays the same across restarts;
+//  4. create the proxies: one per caller and callee instance, one per
+//     service's broker link, one per gateway instance for the load;
+//  5. write the config bucket: the shape's values, the token secret, and a
+//     route per caller and instance naming the proxy to dial;
+//  6. start every instance, handing it its socket;
+//  7. wait until every instance answers /readyz.
+//
+// Children are in their own process group (a Ctrl-C reaches lab, which stops
+// them in order) and get SIGKILL if lab itself dies.
+package process
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httputil"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"lab/lab"
+	"lab/lab/broker"
+	"lab/lab/mesh"
+	"lab/services/kit"
+)
+
+// StopGrace is how long an instance may take to stop after SIGTERM.
+const StopGrace = 5 * time.Second
+
+// Runtime is the process runtime.
+type Runtime struct {
+	// Command runs the lab binary; Start appends "serve SERVICE flags...".
+	// It is usually {os.Executable()}.
+	Command []string
+	// Env is added to the children's environment.
+	Env []string
+}
+
+var _ lab.Runtime = (*Runtime)(nil)
+
+// Name returns "process".
+func (r *Runtime) Name() string { return "process" }
+
+// Start brings the shop up; see the package doc.
+func (r *Runtime) Start(ctx context.Context, p lab.Params) (lab.Shop, error) {
+	if len(r.Command) == 0 {
+		return nil, errors.New("process runtime: no command to run services with")
+	}
+	timeout := p.StartTimeout
+	if timeout == 0 {
+		timeout = lab.DefaultStartTimeout
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	s := &shop{rt: r, p: p, children: map[string]*child{}, exits: make(chan lab.Exit, 64),
+		brokerProxies: map[string]string{}}
+	if err := s.start(ctx); err != nil {
+		if ctx.Err() != nil && !errors.Is(err, context.Canceled) {
+			err = fmt.Errorf("%w (start timeout %s)", err, timeout)
+		}
+		return s, err
+	}
+	return s, nil
+}
+
+type shop struct {
+	rt *Runtime
+	p  lab.Params
+
+	broker        *broker.Broker
+	mesh          *mesh.Mesh
+	front         *http.Server
+	gatewayURL    string
+	brokerProxies map[string]string // service -> proxy address of its broker link
+	proxies       []lab.Proxy
+
+	mu       sync.Mutex
+	children map[string]*child
+	order    []*child
+	waiters  sync.WaitGroup
+	exits    chan lab.Exit
+	closing  atomic.Bool
+	closed   sync.Once
+	closeErr error
+}
+
+var _ lab.Shop = (*shop)(nil)
+
+func (s *shop) progress(format string, args ...any) {
+	if s.p.Progress != nil {
+		fmt.Fprintf(s.p.Progress, format+"\n", args...)
+	}
+}
+
+func (s *shop) start(ctx context.Context) error {
+	began := time.Now()
+	for _, d := range []string{"data", "logs", "broker"} {
+		if err := os.MkdirAll(filepath.Join(s.p.Dir, d), 0o755); err != nil {
+			return fmt.Errorf("create %s dir: %w", d, err)
+		}
+	}
+	// 1. Broker.
+	b, err := broker.Start(ctx, filepath.Join(s.p.Dir, "broker"), 0)
+	if err != nil {
+		return err
+	}
+	s.broker = b
+	brokerAddr := b.URL()[len("nats://"):]
+	s.progress("broker     %s (%s)", b.URL(), time.Since(began).Round(time.Millisecond))
+
+	// 2. Toxiproxy.
+	m, err := mesh.Start("127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	s.mesh = m
+
+	// 3. Sockets.
+	for _, svc := range lab.Services {
+		for i := 1; i <= s.p.Shape.ReplicasOf(svc); i++ {
+			name := lab.InstanceName(svc, i)
+			c := &child{service: svc, name: name, last: &tail{n: 20},
+				logPath: filepath.Join(s.p.Dir, "logs", name+".log")}
+			f, err := c.listen()
+			if err != nil {
+				return err
+			}
+			c.pending = f
+			s.children[name] = c
+			s.order = append(s.order, c)
+		}
+	}
+
+	// 4. Proxies; 5. routes.
+	config := map[string]string{}
+	for k, v := range s.p.Shape.Config {
+		config[k] = v
+	}
+	if _, ok := config[kit.AuthSecretKey]; !ok {
+		secret := make([]byte, 32)
+		_, _ = rand.Read(secret)
+		config[kit.AuthSecretKey] = hex.EncodeToString(secret)
+	}
+	add := func(name, upstream string) (string, error) {
+		listen, err := m.Add(name, "127.0.0.1:0", upstream)
+		if err == nil {
+			s.proxies = append(s.proxies, lab.Proxy{Name: name, Listen: listen, Upstream: upstream})
+		}
+		return listen, err
+	}
+	for caller, callees := range lab.Calls {
+		for _, callee := range callees {
+			for i := 1; i <= s.p.Shape.ReplicasOf(callee); i++ {
+				inst := s.children[lab.InstanceName(callee, i)]
+				listen, err := add(lab.EdgeProxy(caller, inst.name), inst.addr)
+				if err != nil {
+					return err
+				}
+				config[kit.RouteKey(caller, inst.name)] = listen
+			}
+		}
+	}
+	for _, svc := range lab.Services {
+		listen, err := add(lab.BrokerProxy(svc), brokerAddr)
+		if err != nil {
+			return err
+		}
+		s.brokerProxies[svc] = listen
+	}
+	var fronts []string
+	for i := 1; i <= s.p.Shape.ReplicasOf("gateway"); i++ {
+		inst := s.children[lab.InstanceName("gateway", i)]
+		listen, err := add(lab.EdgeProxy(lab.LoadCaller, inst.name), inst.addr)
+		if err != nil {
+			return err
+		}
+		fronts = append(fronts, listen)
+	}
+	if err := s.startFront(fronts); err != nil {
+		return err
+	}
+	sort.Slice(s.proxies, func(i, j int) bool { return s.proxies[i].Name < s.proxies[j].Name })
+	if err := writeConfig(ctx, b.URL(), config); err != nil {
+		return err
+	}
+	s.progress("proxies    %d, api %s", len(s.proxies), m.URL())
+
+	// 6. Instances.
+	for _, c := range s.order {
+		if err := s.spawn(c); err != nil {
+			return err
+		}
+	}
+	s.progress("instances  %d started", len(s.order))
+
+	// 7. Ready.
+	return s.waitReady(ctx)
+}
+
+// startFront serves the gateway's public address: its proxy itself for one
+// gateway, or a round-robin HTTP proxy over the gateways' proxies.
+func (s *shop) startFront(fronts []string) error {
+	if len(fronts) == 1 {
+		s.gatewayURL = "http://" + fronts[0]
+		return nil
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return fmt.Errorf("listen for the gateway front: %w", err)
+	}
+	var next atomic.Uint64
+	rp := &httputil.ReverseProxy{Rewrite: func(r *httputil.ProxyRequest) {
+		target := &url.URL{Scheme: "http", Host: fronts[next.Add(1)%uint64(len(fronts))]}
+		r.SetURL(target)
+		r.Out.Host = r.In.Host
+	}}
+	s.front = &http.Server{Handler: rp, ReadHeaderTimeout: 5 * time.Second}
+	go func() { _ = s.front.Serve(ln) }()
+	s.gatewayURL = "http://" + ln.Addr().String()
+	return nil
+}
+
+func writeConfig(ctx context.Context, url string, values map[string]string) error {
+	nc, err := nats.Connect(url)
+	if err != nil {
+		return fmt.Errorf("connect to broker: %w", err)
+	}
+	defer nc.Close()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		return fmt.Errorf("open jetstream: %w", err)
+	}
+	kv, err := js.KeyValue(ctx, kit.ConfigBucket)
+	if err != nil {
+		return fmt.Errorf("bind config bucket: %w", err)
+	}
+	for k, v := range values {
+		if _, err := kv.PutString(ctx, k, v); err != nil {
+			return fmt.Errorf("write config %s: %w", k, err)
+		}
+	}
+	return nil
+}
+
+// spawn starts c's process and a goroutine that reports its end.
+func (s *shop) spawn(c *child) error {
+	if s.closing.Load() {
+		return errors.New("shop is closing")
+	}
+	f, err := c.listen()
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	logf, err := os.OpenFile(c.logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return fmt.Errorf("open log of %s: %w", c.name, err)
+	}
+	args := append(append([]string{}, s.rt.Command[1:]...), "serve", c.service,
+		"--instance", c.name,
+		"--nats", "nats://"+s.brokerProxies[c.service],
+		"--data", filepath.Join(s.p.Dir, "data"),
+		"--seed", strconv.FormatInt(s.p.Shape.Seed, 10),
+		"--listen-fd", "3")
+	cmd := exec.Command(s.rt.Command[0], args...)
+	cmd.ExtraFiles = []*os.File{f}
+	out := io.MultiWriter(logf, c.last)
+	cmd.Stdout, cmd.Stderr = out, out
+	cmd.Env = append(os.Environ(), s.rt.Env...)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	if err := cmd.Start(); err != nil {
+		logf.Close()
+		return fmt.Errorf("start %s: %w", c.name, err)
+	}
+	done := make(chan struct{})
+	c.mu.Lock()
+	c.cmd, c.done, c.asked, c.paused = cmd, done, false, false
+	c.mu.Unlock()
+	s.waiters.Add(1)
+	go func() {
+		defer s.waiters.Done()
+		err := cmd.Wait()
+		logf.Close()
+		c.mu.Lock()
+		c.waitErr = err
+		asked := c.asked
+		c.mu.Unlock()
+		close(done)
+		if asked || s.closing.Load() {
+			return
+		}
+		if err == nil {
+			err = errors.New("exited with status 0")
+		}
+		select {
+		case s.exits <- lab.Exit{Instance: c.name, Err: err, Last: c.last.Lines(), At: time.Now()}:
+		default:
+		}
+	}()
+	return nil
+}
+
+// waitReady polls every instance's /readyz until all answer 200.
+func (s *shop) waitReady(ctx context.Context) error {
+	hc := &http.Client{Timeout: 500 * time.Millisecond}
+	var wg sync.WaitGroup
+	errs := make([]error, len(s.order))
+	for i, c := range s.order {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = s.readyOne(ctx, hc, c)
+		}()
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
+func (s *shop) readyOne(ctx context.Context, hc *http.Client, c *child) error {
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
+	last := "no answer"
+	for {
+		c.mu.Lock()
+		done, waitErr := c.done, c.waitErr
+		c.mu.Unlock()
+		select {
+		case <-done:
+			return fmt.Errorf("%s exited while starting (%v); last log lines:\n  %s",
+				c.name, waitErr, joinLines(c.last.Lines()))
+		case <-ctx.Done():
+			return fmt.Errorf("%s not ready: %s: %w", c.name, last, ctx.Err())
+		case <-tick.C:
+		}
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+c.addr+"/readyz", nil)
+		resp, err := hc.Do(req)
+		if err != nil {
+			last = err.Error()
+			continue
+		}
+		body, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
+		resp.Body.Close()
+		if resp.StatusCode == http.StatusOK {
+			return nil
+		}
+		last = fmt.Sprintf("%d %s", resp.StatusCode, body)
+	}
+}
+
+func joinLines(lines []string) string {
+	if len(lines) == 0 {
+		return "(none)"
+	}
+	out := ""
+	for i, l := range lines {
+		if i > 0 {
+			out += "\n  "
+		}
+		out += l
+	}
+	return out
+}
+
+func (s *shop) GatewayURL() string { return s.gatewayURL }
+
+func (s *shop) ToxiproxyURL() string {
+	if s.mesh == nil {
+		return ""
+	}
+	return s.mesh.URL()
+}
+
+func (s *shop) BrokerURL() string {
+	if s.broker == nil {
+		return ""
+	}
+	return s.broker.URL()
+}
+
+func (s *shop) Instances() []lab.Instance {
+	var out []lab.Instance
+	for _, c := range s.order {
+		out = append(out, lab.Instance{Service: c.service, Name: c.name, Addr: c.addr, PID: c.pid()})
+	}
+	lab.SortInstances(out)
+	return out
+}
+
+func (s *shop) Proxies() []lab.Proxy { return append([]lab.Proxy{}, s.proxies...) }
+
+func (s *shop) Exits() <-chan lab.Exit { return s.exits }
+
+// Do applies action to an instance and returns once the process has changed state.
+func (s *shop) Do(ctx context.Context, instance string, action lab.Action) error {
+	c, ok := s.children[instance]
+	if !ok {
+		return fmt.Errorf("%w: %s", lab.ErrUnknownInstance, instance)
+	}
+	switch action {
+	case lab.Kill:
+		done, err := c.signal(syscall.SIGKILL, true)
+		if err != nil {
+			return err
+		}
+		return waitDone(ctx, done, instance)
+	case lab.Stop:
+		c.stop(StopGrace)
+		return nil
+	case lab.Start:
+		if c.running() {
+			return fmt.Errorf("start %s: already running", instance)
+		}
+		return s.spawn(c)
+	case lab.Restart:
+		c.stop(StopGrace)
+		return s.spawn(c)
+	case lab.Pause, lab.Resume:
+		sig, want := syscall.SIGSTOP, "T"
+		if action == lab.Resume {
+			sig, want = syscall.SIGCONT, ""
+		}
+		if _, err := c.signal(sig, false); err != nil {
+			return err
+		}
+		for deadline := time.Now().Add(time.Second); time.Now().Before(deadline); time.Sleep(time.Millisecond) {
+			if st := c.state(); (want == "T") == (st == "T") {
+				return nil
+			}
+		}
+		return fmt.Errorf("%s %s: process state did not change", action, instance)
+	}
+	return fmt.Errorf("unknown action %q", action)
+}
+
+func waitDone(ctx context.Context, done <-chan struct{}, instance string) error {
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("wait for %s to end: %w", instance, ctx.Err())
+	}
+}
+
+// Close stops every instance (SIGTERM, then SIGKILL after StopGrace), the
+// proxies, the front and the broker.
+func (s *shop) Close() error {
+	s.closed.Do(func() {
+		s.closing.Store(true)
+		var wg sync.WaitGroup
+		for _, c := range s.order {
+			if c.pending != nil {
+				c.pending.Close()
+				c.pending = nil
+			}
+			wg.Add(1)
+			go func() { defer wg.Done(); c.stop(StopGrace) }()
+		}
+		wg.Wait()
+		s.waiters.Wait()
+		var errs []error
+		if s.front != nil {
+			errs = append(errs, s.front.Close())
+		}
+		if s.mesh != nil {
+			errs = append(errs, s.mesh.Close())
+		}
+		if s.broker != nil {
+			s.broker.Close()
+		}
+		close(s.exits)
+		s.closeErr = errors.Join(errs...)
+	})
+	return s.closeErr
+}

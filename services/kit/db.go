@@ -1,0 +1,30 @@
+package kit
+
+import (
+	"database/sql"
+	"fmt"
+
+	_ "modernc.org/sqlite" // the pure-Go SQLite driver
+)
+
+// OpenDB opens (creating it if needed) the SQLite file at path in WAL mode,
+// with a busy timeout and immediate write transactions, and applies schema.
+//
+// The pool holds one connection: SQLite has one writer at a time, and one
+// connection makes every transaction serial without SQLITE_BUSY. Callers must
+// therefore never hold a transaction across a network call.
+func OpenDB(path string, schema string) (*sql.DB, error) {
+	dsn := "file:" + path + "?_txlock=immediate" +
+		"&_pragma=journal_mode(WAL)&_pragma=busy_timeout(5000)" +
+		"&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(ON)"
+	db, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	db.SetMaxOpenConns(1)
+	if _, err := db.Exec(schema); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("apply schema to %s: %w", path, err)
+	}
+	return db, nil
+}

@@ -1,0 +1,72 @@
+package kit
+
+import (
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+)
+
+// Metrics is one instance's Prometheus registry and the collectors kit itself
+// keeps. Every series carries the labels service and instance, so scrapes of
+// many instances can be merged without relabelling.
+type Metrics struct {
+	Registry *prometheus.Registry
+	// Reg registers a service's own collectors with the instance labels.
+	Reg prometheus.Registerer
+
+	requests  *prometheus.CounterVec
+	duration  *prometheus.HistogramVec
+	inFlight  prometheus.Gauge
+	queued    prometheus.Gauge
+	calls     *prometheus.CounterVec
+	callTime  *prometheus.HistogramVec
+	outbox    prometheus.Gauge
+	published prometheus.Counter
+	lag       *prometheus.GaugeVec
+	consumed  *prometheus.CounterVec
+}
+
+// latencyBuckets run from 0.5 ms to 10 s.
+var latencyBuckets = []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10}
+
+// NewMetrics returns the registry of one instance.
+func NewMetrics(service, instance string) *Metrics {
+	r := prometheus.NewRegistry()
+	r.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	reg := prometheus.WrapRegistererWith(prometheus.Labels{"service": service, "instance": instance}, r)
+	m := &Metrics{Registry: r, Reg: reg}
+	m.requests = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "shop_http_requests_total", Help: "HTTP requests served, by route, method and status code.",
+	}, []string{"route", "method", "code"})
+	m.duration = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name: "shop_http_request_duration_seconds", Help: "Time to serve an HTTP request, by route.",
+		Buckets: latencyBuckets,
+	}, []string{"route"})
+	m.inFlight = prometheus.NewGauge(prometheus.GaugeOpts{
+		Name: "shop_http_in_flight_requests", Help: "Requests being served now, queued ones included.",
+	})
+	m.queued = prometheus.NewGauge(prometheus.GaugeOpts{
+		Name: "shop_capacity_queue_length", Help: "Requests waiting for a slot of the capacity model.",
+	})
+	m.calls = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "shop_client_requests_total", Help: "Calls to other services, by callee instance and outcome.",
+	}, []string{"callee", "target", "outcome"})
+	m.callTime = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name: "shop_client_request_duration_seconds", Help: "Time of calls to other services, by callee.",
+		Buckets: latencyBuckets,
+	}, []string{"callee"})
+	m.outbox = prometheus.NewGauge(prometheus.GaugeOpts{
+		Name: "shop_outbox_pending", Help: "Events written to the outbox and not yet published.",
+	})
+	m.published = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "shop_outbox_published_total", Help: "Events published from the outbox.",
+	})
+	m.lag = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "shop_consumer_lag", Help: "Messages not yet acknowledged by a durable consumer.",
+	}, []string{"consumer"})
+	m.consumed = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "shop_events_consumed_total", Help: "Events handled by a consumer, by outcome.",
+	}, []string{"consumer", "outcome"})
+	reg.MustRegister(m.requests, m.duration, m.inFlight, m.queued, m.calls, m.callTime,
+		m.outbox, m.published, m.lag, m.consumed)
+	return m
+}

@@ -1,0 +1,233 @@
+package kit
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// Service describes one of the shop's services to Run.
+type Service struct {
+	// Name is the service's name: "orders".
+	Name string
+	// Callees are the services it calls over HTTP; Run gives it a Client for each.
+	Callees []string
+	// Schema is the SQL run on its database at every start (idempotent).
+	Schema string
+	// Setup adds the service's routes to in.Mux and starts its workers and
+	// consumers. It runs once, before the instance registers.
+	Setup func(ctx context.Context, in *Instance) error
+}
+
+// Params are what one instance of a service is started with.
+type Params struct {
+	Instance string       // "orders-1"
+	Listener net.Listener // where to serve HTTP; Run closes it
+	NATSURL  string       // the broker, through this service's broker proxy
+	DataDir  string       // the folder of the service's SQLite file, shared by replicas
+	Seed     int64        // the run's seed, for seeded data and decisions
+	Logger   *slog.Logger // JSON log; nil for stderr
+}
+
+// Instance is a running instance as its service's code sees it.
+type Instance struct {
+	Service string
+	Name    string
+	Seed    int64
+	DB      *sql.DB
+	NC      *nats.Conn
+	JS      jetstream.JetStream
+	Config  *Config
+	Dir     *Directory
+	Log     *slog.Logger
+	Metrics *Metrics
+	Mux     *http.ServeMux
+	Outbox  *Outbox
+
+	ctx     context.Context
+	clients map[string]*Client
+	wg      sync.WaitGroup
+	stops   []func()
+}
+
+// Client returns the client for callee, which must be one of the Service's Callees.
+func (in *Instance) Client(callee string) *Client {
+	c, ok := in.clients[callee]
+	if !ok {
+		panic("kit: " + in.Service + " does not call " + callee)
+	}
+	return c
+}
+
+// Go runs f in the background until the instance stops; Run waits for it.
+func (in *Instance) Go(f func(ctx context.Context)) {
+	in.wg.Add(1)
+	go func() {
+		defer in.wg.Done()
+		f(in.ctx)
+	}()
+}
+
+// Consume binds the durable consumer name to subjects, handling each event with h.
+func (in *Instance) Consume(name string, subjects []string, h Handler) error {
+	stop, err := consume(in.ctx, in.JS, in.Metrics, in.Log, name, subjects, h)
+	if err != nil {
+		return err
+	}
+	in.stops = append(in.stops, stop)
+	return nil
+}
+
+// StartTimeout bounds steps 1 to 4 of Run.
+const StartTimeout = 15 * time.Second
+
+// Run runs one instance of svc until ctx ends; see the package doc for its
+// steps. It returns nil after a clean stop.
+func Run(ctx context.Context, svc Service, p Params) (err error) {
+	log := p.Logger
+	if log == nil {
+		log = slog.New(slog.NewJSONHandler(os.Stderr, nil))
+	}
+	log = log.With("service", svc.Name, "instance", p.Instance)
+	defer p.Listener.Close()
+
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	startCtx, startCancel := context.WithTimeout(ctx, StartTimeout)
+	defer startCancel()
+
+	// 1. Database and broker.
+	if err := os.MkdirAll(p.DataDir, 0o755); err != nil {
+		return fmt.Errorf("create data dir: %w", err)
+	}
+	schema := svc.Schema + OutboxSchema
+	// One file per service, shared by its replicas (WAL allows several
+	// processes), so idempotency keys hold across replicas.
+	db, err := OpenDB(filepath.Join(p.DataDir, svc.Name+".db"), schema)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	nc, err := nats.Connect(p.NATSURL, nats.Name(p.Instance), nats.MaxReconnects(-1),
+		nats.ReconnectWait(100*time.Millisecond), nats.Timeout(2*time.Second),
+		nats.RetryOnFailedConnect(false),
+		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
+			if err != nil {
+				log.Warn("broker link lost", "err", err)
+			}
+		}),
+		nats.ReconnectHandler(func(*nats.Conn) { log.Info("broker link back") }))
+	if err != nil {
+		return fmt.Errorf("connect to broker %s: %w", p.NATSURL, err)
+	}
+	defer nc.Close()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		return fmt.Errorf("open jetstream: %w", err)
+	}
+
+	// 2. Config.
+	cfgKV, err := js.KeyValue(startCtx, ConfigBucket)
+	if err != nil {
+		return fmt.Errorf("bind bucket %s: %w", ConfigBucket, err)
+	}
+	cfg := NewConfig(svc.Name, p.Instance, nil)
+	if err := cfg.Watch(ctx, cfgKV); err != nil {
+		return err
+	}
+
+	// 3. Directory.
+	regKV, err := js.KeyValue(startCtx, RegistryBucket)
+	if err != nil {
+		return fmt.Errorf("bind bucket %s: %w", RegistryBucket, err)
+	}
+	dir := NewDirectory(svc.Name, cfg)
+	if err := dir.Watch(ctx, regKV); err != nil {
+		return err
+	}
+
+	// 4. The service itself.
+	m := NewMetrics(svc.Name, p.Instance)
+	in := &Instance{
+		Service: svc.Name, Name: p.Instance, Seed: p.Seed,
+		DB: db, NC: nc, JS: js, Config: cfg, Dir: dir, Log: log, Metrics: m,
+		Mux: http.NewServeMux(), ctx: ctx, clients: map[string]*Client{},
+	}
+	in.Outbox = &Outbox{db: db, js: js, m: m, log: log, kick: make(chan struct{}, 1)}
+	for _, c := range svc.Callees {
+		in.clients[c] = newClient(svc.Name, c, dir, cfg, m)
+	}
+	defer func() {
+		for _, stop := range in.stops {
+			stop()
+		}
+		cancel()
+		in.wg.Wait()
+	}()
+	if err := svc.Setup(startCtx, in); err != nil {
+		return fmt.Errorf("set up %s: %w", svc.Name, err)
+	}
+	in.Go(in.Outbox.relay)
+
+	// 5. Serve, register, heartbeat.
+	var ready atomic.Bool
+	in.Mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		WriteJSON(w, http.StatusOK, map[string]string{"status": "ok", "instance": p.Instance})
+	})
+	in.Mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		if !ready.Load() {
+			for _, c := range svc.Callees {
+				if len(dir.Instances(c)) == 0 {
+					WriteError(w, http.StatusServiceUnavailable, "no instance of "+c+" yet")
+					return
+				}
+			}
+			ready.Store(true) // latched: later outages of callees are not ours
+		}
+		WriteJSON(w, http.StatusOK, map[string]string{"status": "ready", "instance": p.Instance})
+	})
+	in.Mux.Handle("GET /metrics", promhttp.HandlerFor(m.Registry, promhttp.HandlerOpts{}))
+	srv := &http.Server{
+		Handler:           serve(in.Mux, m, &capacity{cfg: cfg, m: m}, log),
+		ReadHeaderTimeout: 5 * time.Second,
+		IdleTimeout:       60 * time.Second,
+	}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(p.Listener) }()
+	reg := Registration{Service: svc.Name, Instance: p.Instance, Addr: p.Listener.Addr().String(), PID: os.Getpid()}
+	hbCtx, hbCancel := context.WithCancel(ctx)
+	defer hbCancel()
+	if err := heartbeat(hbCtx, regKV, reg, log); err != nil {
+		srv.Close()
+		return err
+	}
+	log.Info("serving", "addr", reg.Addr)
+
+	// 6. Stop.
+	select {
+	case <-ctx.Done():
+	case err := <-served:
+		if !errors.Is(err, http.ErrServerClosed) {
+			return fmt.Errorf("serve: %w", err)
+		}
+	}
+	hbCancel()
+	shutCtx, shutCancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer shutCancel()
+	_ = srv.Shutdown(shutCtx)
+	log.Info("stopped")
+	return nil
+}

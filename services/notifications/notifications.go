@@ -1,0 +1,71 @@
+// Package notifications tells shoppers what happened to their orders: it
+// consumes every order and payment event and records one notification per
+// event, however often the event is delivered (the event id is unique).
+//
+// Routes:
+//
+//	GET /admin/notifications[?order_id=..]   the notifications recorded
+package notifications
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"lab/services/kit"
+)
+
+const schema = `
+CREATE TABLE IF NOT EXISTS notifications (
+  event_id   TEXT PRIMARY KEY,
+  kind       TEXT NOT NULL,
+  order_id   TEXT NOT NULL,
+  created_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS notifications_order ON notifications(order_id);`
+
+// Notification is one recorded notification.
+type Notification struct {
+	EventID   string `json:"event_id"`
+	Kind      string `json:"kind"`
+	OrderID   string `json:"order_id"`
+	CreatedAt string `json:"created_at"`
+}
+
+// Service returns the notifications service.
+func Service() kit.Service {
+	return kit.Service{Name: "notifications", Schema: schema, Setup: setup}
+}
+
+func setup(_ context.Context, in *kit.Instance) error {
+	in.Mux.HandleFunc("GET /admin/notifications", func(w http.ResponseWriter, r *http.Request) {
+		q := `SELECT event_id, kind, order_id, created_at FROM notifications`
+		var args []any
+		if id := r.URL.Query().Get("order_id"); id != "" {
+			q += ` WHERE order_id=?`
+			args = append(args, id)
+		}
+		rows, err := in.DB.QueryContext(r.Context(), q+` ORDER BY created_at`, args...)
+		if err != nil {
+			kit.WriteError(w, http.StatusInternalServerError, err.Error())
+			return
+		}
+		defer rows.Close()
+		out := []Notification{}
+		for rows.Next() {
+			var n Notification
+			if err := rows.Scan(&n.EventID, &n.Kind, &n.OrderID, &n.CreatedAt); err != nil {
+				kit.WriteError(w, http.StatusInternalServerError, err.Error())
+				return
+			}
+			out = append(out, n)
+		}
+		kit.WriteJSON(w, http.StatusOK, map[string]any{"notifications": out})
+	})
+	return in.Consume("notifications", []string{kit.SubjectOrderPlaced, kit.SubjectPaymentSucceeded, kit.SubjectPaymentFailed},
+		func(ctx context.Context, ev kit.Event, _ string) error {
+			_, err := in.DB.ExecContext(ctx, `INSERT INTO notifications(event_id, kind, order_id, created_at)
+				VALUES(?,?,?,?) ON CONFLICT(event_id) DO NOTHING`, ev.ID, ev.Type, ev.OrderID, time.Now().UTC().Format(time.RFC3339Nano))
+			return err
+		})
+}
