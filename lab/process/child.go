@@ -20,13 +20,13 @@ type child struct {
 	logPath       string
 	last          *tail
 
-	mu       sync.Mutex
-	cmd      *exec.Cmd
-	done     chan struct{} // closed when the current process has exited
-	waitErr  error
-	asked    bool         // the harness asked the current process to end
-	pending  *os.File     // the listening socket made before the first start
-	paused   bool
+	mu      sync.Mutex
+	cmd     *exec.Cmd
+	done    chan struct{} // closed when the current process has exited
+	waitErr error
+	asked   bool     // the harness asked the current process to end
+	pending *os.File // the listening socket made before the first start
+	paused  bool
 }
 
 // listen makes the instance's listening socket, on its fixed address once it

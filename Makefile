@@ -1,0 +1,36 @@
+# Every Go command runs with CGO_ENABLED=0 so build, vet and test share one
+# build cache; only `race` needs cgo (the race detector requires it).
+export CGO_ENABLED := 0
+GO ?= go
+
+.PHONY: help build test race demo bench lint
+
+## help: list the targets
+help:
+	@grep -E '^## ' $(MAKEFILE_LIST) | sed 's/^## //'
+
+## build: build bin/lab
+build:
+	$(GO) build -o bin/lab ./cmd/lab
+
+## test: vet, run every test, then the race tests
+test: lint
+	$(GO) test -count=1 ./...
+	$(MAKE) race
+
+## race: the concurrency tests of the services and the runtime under -race
+race:
+	CGO_ENABLED=1 $(GO) test -race -count=1 ./services/... ./lab/process/
+
+## demo: bring the shop up (Ctrl-C stops it)
+demo: build
+	./bin/lab up
+
+## bench: the start benchmark, five times ten starts
+bench:
+	$(GO) test -run XXX -bench . -benchtime 10x -count 5 ./lab/process/
+
+## lint: gofmt and go vet
+lint:
+	@out=$$(gofmt -l .); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
