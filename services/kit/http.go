@@ -57,10 +57,10 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 }
 
 // serve wraps the service's mux in what every request gets: a request id,
-// metrics per route, the capacity model, and a log line for errors and slow
-// requests. The probe and metrics routes skip the capacity model, so a
+// metrics per route, the capacity model, injected HTTP faults, and a log line
+// for errors and slow requests. The probe and metrics routes skip the capacity model, so a
 // saturated instance still answers its health checks.
-func serve(mux *http.ServeMux, m *Metrics, capa *capacity, log *slog.Logger) http.Handler {
+func serve(mux *http.ServeMux, m *Metrics, capa *capacity, faults *httpFaults, log *slog.Logger) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		id := r.Header.Get(RequestIDHeader)
@@ -80,7 +80,9 @@ func serve(mux *http.ServeMux, m *Metrics, capa *capacity, log *slog.Logger) htt
 			defer capa.release()
 			capa.work(r.Context())
 		}
-		mux.ServeHTTP(sw, r)
+		if probe || !faults.apply(sw, r) {
+			mux.ServeHTTP(sw, r)
+		}
 		if probe {
 			return
 		}

@@ -201,7 +201,7 @@ func Run(ctx context.Context, svc Service, p Params) (err error) {
 	})
 	in.Mux.Handle("GET /metrics", promhttp.HandlerFor(m.Registry, promhttp.HandlerOpts{}))
 	srv := &http.Server{
-		Handler:           serve(in.Mux, m, &capacity{cfg: cfg, m: m}, log),
+		Handler:           serve(in.Mux, m, &capacity{cfg: cfg, m: m}, newHTTPFaults(p.Instance, cfg), log),
 		ReadHeaderTimeout: 5 * time.Second,
 		IdleTimeout:       60 * time.Second,
 	}

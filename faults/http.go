@@ -1,0 +1,45 @@
+package faults
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"lab/services/kit"
+)
+
+func checkHTTP(s Spec) error {
+	if t := s.Share(); t < 0 || t > 1 {
+		return fmt.Errorf("toxicity: want a share from 0 to 1, got %g", t)
+	}
+	if s.Count < 0 {
+		return errors.New("count: want a number of requests from 1 up")
+	}
+	if s.Direction != "" {
+		return errors.New("direction does not apply to HTTP faults")
+	}
+	return nil
+}
+
+// putHTTP writes f for every target instance and returns how to delete it.
+func putHTTP(ctx context.Context, env Env, s Spec, targets []string, f kit.HTTPFault) (Undo, error) {
+	val, _ := json.Marshal(f)
+	var keys []string
+	undo := func(ctx context.Context) error {
+		var errs []error
+		for _, k := range keys {
+			errs = append(errs, env.Config.Delete(ctx, k))
+		}
+		return errors.Join(errs...)
+	}
+	for _, t := range targets {
+		k := kit.HTTPFaultKey(t, s.Name)
+		if err := env.Config.Put(ctx, k, string(val)); err != nil {
+			_ = undo(ctx)
+			return nil, fmt.Errorf("set %s: %w", k, err)
+		}
+		keys = append(keys, k)
+	}
+	return undo, nil
+}

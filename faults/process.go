@@ -1,0 +1,24 @@
+package faults
+
+import (
+	"context"
+	"errors"
+	"fmt"
+)
+
+// eachInstance runs action on every target, stopping at the first error.
+func eachInstance(ctx context.Context, env Env, targets []string, action string) error {
+	for _, t := range targets {
+		if err := env.Processes.Do(ctx, t, action); err != nil {
+			return fmt.Errorf("%s %s: %w", action, t, err)
+		}
+	}
+	return nil
+}
+
+func checkProcess(s Spec) error {
+	if s.Toxicity != nil || s.Direction != "" || s.Count != 0 {
+		return errors.New("toxicity, direction and count do not apply to process faults")
+	}
+	return nil
+}

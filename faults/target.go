@@ -1,0 +1,127 @@
+package faults
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	"lab/lab"
+)
+
+// Resolve turns a target into what a kind of layer acts on, for shape:
+// proxy names for Network kinds, instance names for Process and HTTP kinds.
+//
+//	payments            a service: every edge into it / every instance
+//	payments-2          an instance: every edge into it / that instance
+//	orders->payments    an edge: orders' proxies to every payments instance
+//	orders->payments-2  one proxy
+//	orders.broker       orders' link to the broker
+func Resolve(target string, layer Layer, shape lab.Shape) ([]string, error) {
+	if svc, ok := strings.CutSuffix(target, ".broker"); ok {
+		if !lab.IsService(svc) {
+			return nil, fmt.Errorf("target %q: unknown service %q", target, svc)
+		}
+		if layer != Network {
+			return nil, fmt.Errorf("target %q: a broker link takes network faults only", target)
+		}
+		return []string{lab.BrokerProxy(svc)}, nil
+	}
+	if caller, callee, ok := strings.Cut(target, "->"); ok {
+		if layer != Network {
+			return nil, fmt.Errorf("target %q: an edge takes network faults only; target a service or an instance", target)
+		}
+		svc, inst, err := splitInstance(callee, shape)
+		if err != nil {
+			return nil, fmt.Errorf("target %q: %w", target, err)
+		}
+		if !calls(caller, svc) {
+			return nil, fmt.Errorf("target %q: %s does not call %s (edges: %s)", target, caller, svc, strings.Join(Edges(), ", "))
+		}
+		var out []string
+		for _, in := range instances(svc, inst, shape) {
+			out = append(out, lab.EdgeProxy(caller, in))
+		}
+		return out, nil
+	}
+	svc, inst, err := splitInstance(target, shape)
+	if err != nil {
+		return nil, fmt.Errorf("target %q: %w", target, err)
+	}
+	if layer != Network {
+		return instances(svc, inst, shape), nil
+	}
+	var out []string
+	for _, caller := range callers(svc) {
+		for _, in := range instances(svc, inst, shape) {
+			out = append(out, lab.EdgeProxy(caller, in))
+		}
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("target %q: no edge leads to %s; try %s.broker or a process fault", target, svc, svc)
+	}
+	return out, nil
+}
+
+// Edges lists every caller->callee edge, load->gateway first.
+func Edges() []string {
+	out := []string{lab.LoadCaller + "->gateway"}
+	for _, caller := range lab.Services {
+		for _, callee := range lab.Calls[caller] {
+			out = append(out, caller+"->"+callee)
+		}
+	}
+	return out
+}
+
+func calls(caller, callee string) bool {
+	for _, c := range callers(callee) {
+		if c == caller {
+			return true
+		}
+	}
+	return false
+}
+
+func callers(svc string) []string {
+	var out []string
+	if svc == "gateway" {
+		out = append(out, lab.LoadCaller)
+	}
+	for _, caller := range lab.Services {
+		for _, callee := range lab.Calls[caller] {
+			if callee == svc {
+				out = append(out, caller)
+			}
+		}
+	}
+	return out
+}
+
+// splitInstance reads "payments" (n 0) or "payments-2" (n 2).
+func splitInstance(s string, shape lab.Shape) (string, int, error) {
+	if lab.IsService(s) {
+		return s, 0, nil
+	}
+	if i := strings.LastIndexByte(s, '-'); i > 0 {
+		svc := s[:i]
+		n, err := strconv.Atoi(s[i+1:])
+		if lab.IsService(svc) && err == nil {
+			if n < 1 || n > shape.ReplicasOf(svc) {
+				return "", 0, fmt.Errorf("%s runs %d instance(s), so there is no %s", svc, shape.ReplicasOf(svc), s)
+			}
+			return svc, n, nil
+		}
+	}
+	return "", 0, fmt.Errorf("unknown service or instance %q (services: %s)", s, strings.Join(lab.Services, ", "))
+}
+
+func instances(svc string, n int, shape lab.Shape) []string {
+	if n > 0 {
+		return []string{lab.InstanceName(svc, n)}
+	}
+	var out []string
+	for i := 1; i <= shape.ReplicasOf(svc); i++ {
+		out = append(out, lab.InstanceName(svc, i))
+	}
+	return out
+}

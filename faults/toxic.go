@@ -1,0 +1,67 @@
+package faults
+
+import (
+	"context"
+	"errors"
+	"fmt"
+)
+
+// streams returns the Toxiproxy streams a direction stands for.
+func streams(direction string) ([]string, error) {
+	switch direction {
+	case "", "downstream":
+		return []string{"downstream"}, nil
+	case "upstream":
+		return []string{"upstream"}, nil
+	case "both":
+		return []string{"downstream", "upstream"}, nil
+	}
+	return nil, fmt.Errorf("direction: want downstream, upstream or both, got %q", direction)
+}
+
+// checkNetwork checks what every network kind shares.
+func checkNetwork(s Spec) error {
+	if _, err := streams(s.Direction); err != nil {
+		return err
+	}
+	if t := s.Share(); t < 0 || t > 1 {
+		return fmt.Errorf("toxicity: want a share from 0 to 1, got %g", t)
+	}
+	if s.Count != 0 {
+		return errors.New("count: only http_error and http_delay can be bounded by count")
+	}
+	return nil
+}
+
+// addToxics adds a toxic of typ with attrs on every proxy and direction, and
+// removes what it added if one fails.
+func addToxics(env Env, s Spec, proxies []string, typ string, attrs map[string]any) (Undo, error) {
+	dirs, err := streams(s.Direction)
+	if err != nil {
+		return nil, err
+	}
+	type added struct{ proxy, name string }
+	var done []added
+	undo := func(context.Context) error {
+		var errs []error
+		for _, a := range done {
+			if err := env.Proxies.RemoveToxic(a.proxy, a.name); err != nil {
+				errs = append(errs, fmt.Errorf("remove %s from %s: %w", a.name, a.proxy, err))
+			}
+		}
+		return errors.Join(errs...)
+	}
+	for _, p := range proxies {
+		for _, d := range dirs {
+			name := "lab-" + s.Name + "-" + d
+			if err := env.Proxies.AddToxic(p, name, typ, d, s.Share(), attrs); err != nil {
+				_ = undo(context.Background())
+				return nil, fmt.Errorf("add %s to %s: %w", typ, p, err)
+			}
+			done = append(done, added{p, name})
+		}
+	}
+	return undo, nil
+}
+
+func ms(d Duration) int64 { return d.D().Milliseconds() }

@@ -1,0 +1,437 @@
+// Package experiment runs a scenario against a shop and judges it.
+//
+// Run, step by step:
+//
+//  1. start the shop of the scenario's shape on the given runtime;
+//  2. start k6 (`lab k6 run`) with the scenario's load; its warmup is not
+//     measured, and t0, the start of the measured load, is k6's start plus
+//     the warmup;
+//  3. scrape the services' metrics every second; apply each fault at
+//     t0+at and remove it at t0+at+for, recording when the proxy or process
+//     actually changed state;
+//  4. when the load ends (or the run is interrupted), remove every fault
+//     still in force, then wait, bounded, for outboxes and consumers to drain;
+//  5. compute the phases (baseline, one per fault, recovery), judge the
+//     hypotheses, and decide whether each fault was visible at all;
+//  6. stop the shop. The caller writes the run folder from the Result.
+package experiment
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"regexp"
+	"sort"
+	"strings"
+	"time"
+
+	toxiproxy "github.com/Shopify/toxiproxy/v2/client"
+
+	"lab/faults"
+	"lab/lab"
+	"lab/load"
+	"lab/scenarios"
+)
+
+// Params are what a run needs.
+type Params struct {
+	Scenario *scenarios.Scenario
+	Runtime  lab.Runtime
+	// Command runs the lab binary (for `lab k6`).
+	Command []string
+	// Dir is the run folder; it must exist.
+	Dir string
+	// Progress receives a line a second while the load runs; nil for none.
+	Progress io.Writer
+	// Live rewrites the progress line in place (a terminal).
+	Live bool
+}
+
+// ErrCannotRun wraps every error that kept the lab from running the scenario.
+var ErrCannotRun = errors.New("experiment: cannot run")
+
+// Run runs the scenario; see the package doc. It returns a Result whenever
+// the load started, with the error when it could not finish. A cancelled
+// ctx (SIGINT) ends the run early with a Result marked Interrupted.
+func Run(ctx context.Context, p Params) (*Result, error) {
+	sc := p.Scenario
+	began := time.Now()
+	duration := int(sc.Duration.D() / time.Second)
+	res := &Result{Scenario: sc.Name, Summary: sc.Summary, Runtime: p.Runtime.Name(), Seed: sc.Seed,
+		Started: began, Hypotheses: []HypothesisResult{}, Invariants: []InvariantResult{}, Faults: []FaultRecord{}}
+	say := func(format string, args ...any) {
+		if p.Progress != nil {
+			fmt.Fprintf(p.Progress, format+"\n", args...)
+		}
+	}
+
+	// 1. The shop.
+	shape := sc.Shape()
+	shop, err := p.Runtime.Start(ctx, lab.Params{Shape: shape, Dir: p.Dir})
+	if shop != nil {
+		defer shop.Close()
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%w: start the shop: %w", ErrCannotRun, err)
+	}
+	say("shop ready in %s (%s runtime); gateway %s", time.Since(began).Round(time.Millisecond), p.Runtime.Name(), shop.GatewayURL())
+	cfg, err := openConfig(ctx, shop.BrokerURL())
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrCannotRun, err)
+	}
+	defer cfg.Close()
+	env := faults.Env{
+		Proxies:   &proxies{c: toxiproxy.NewClient(shop.ToxiproxyURL()), by: map[string]*toxiproxy.Proxy{}},
+		Processes: processes{shop: shop},
+		Config:    cfg,
+	}
+
+	// 2. The load.
+	plan := load.Plan{Command: p.Command, Journey: sc.Load.Journey, Script: sc.ScriptPath(),
+		BaseURL: shop.GatewayURL(), Env: loadEnv(sc), Dir: p.Dir}
+	run, err := load.Start(plan)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrCannotRun, err)
+	}
+	defer run.Stop(5 * time.Second)
+	if err := run.WaitStarted(ctx, time.Minute); err != nil {
+		return nil, fmt.Errorf("%w: start the load: %w", ErrCannotRun, err)
+	}
+	warmup := sc.WarmupOrDefault().D()
+	t0 := run.Collector.Start().Add(warmup)
+	shift := int(warmup / time.Second)
+	say("load started: %s, warmup %s, then %s measured", describeLoad(sc), warmup, sc.Duration.D())
+
+	// 3. Scrape and inject.
+	scrapeCtx, stopScrape := context.WithCancel(context.Background())
+	defer stopScrape()
+	scr := newScraper(shop, t0)
+	go scr.run(scrapeCtx)
+	tl := newTimeline(env, shape, sc.Faults, t0)
+	tl.start()
+	defer tl.removeAll()
+
+	end := t0.Add(sc.Duration.D())
+	interrupted := waitLoad(ctx, run, tl, scr, shop, p, t0, end, duration)
+
+	// 4. Remove faults, drain.
+	if interrupted {
+		run.Stop(5 * time.Second)
+	}
+	tl.removeAll()
+	<-run.Done()
+	measured := duration
+	if interrupted {
+		measured = max(0, min(duration, int(time.Since(t0)/time.Second)))
+		res.Interrupted = true
+	} else if err := run.Err(); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrCannotRun, err)
+	}
+	if err := run.Collector.Err(); err != nil && !interrupted {
+		return nil, fmt.Errorf("%w: %w", ErrCannotRun, err)
+	}
+	if !interrupted {
+		res.Drain = drain(ctx, scr, sc.Drain.D())
+		say("drain: %s", res.Drain.Detail)
+	}
+	stopScrape()
+
+	// 5. Judge.
+	res.Faults = tl.records()
+	s := offset{c: run.Collector, shift: shift}
+	judge(res, sc, s, t0, measured, scr.Signals())
+	res.Series = seriesOf(s, measured)
+	res.Signals = scr.Signals()
+	res.K6 = crossCheck(run, s)
+	res.DurationS = float64(measured)
+	if interrupted {
+		res.Verdict = Inconclusive
+		res.Reason = fmt.Sprintf("interrupted after %ds of %ds; the figures cover what ran", measured, duration)
+	}
+	res.Ended = time.Now()
+	res.WallS = res.Ended.Sub(began).Seconds()
+	// 6. The deferred calls stop the load, remove faults and stop the shop.
+	return res, nil
+}
+
+// loadEnv passes the scenario's load to the journeys.
+func loadEnv(sc *scenarios.Scenario) map[string]string {
+	ld := sc.Load
+	env := map[string]string{
+		"LAB_SEED":     fmt.Sprint(sc.Seed),
+		"LAB_WARMUP":   sc.WarmupOrDefault().D().String(),
+		"LAB_DURATION": sc.Duration.D().String(),
+		"LAB_RATE":     fmt.Sprint(ld.Rate),
+		"LAB_VUS":      fmt.Sprint(ld.VUs),
+		"LAB_EXECUTOR": ld.Executor,
+		"LAB_THINK":    fmt.Sprint(ld.Think.D().Seconds()),
+	}
+	if v, ok := sc.Shop.Config["catalog.products"]; ok {
+		env["LAB_PRODUCTS"] = fmt.Sprint(v)
+	}
+	if ld.CheckoutShare != nil {
+		env["LAB_CHECKOUT_SHARE"] = fmt.Sprint(*ld.CheckoutShare)
+	}
+	if len(ld.Stages) > 0 {
+		type stage struct {
+			Target   int    `json:"target"`
+			Duration string `json:"duration"`
+		}
+		var st []stage
+		for _, s := range ld.Stages {
+			st = append(st, stage{s.Target, s.Duration.D().String()})
+		}
+		b, _ := json.Marshal(st)
+		env["LAB_STAGES"] = string(b)
+		env["LAB_START_RATE"] = fmt.Sprint(max(ld.StartRate, 1))
+	}
+	return env
+}
+
+func describeLoad(sc *scenarios.Scenario) string {
+	what := sc.Load.Journey
+	if what == "" {
+		what = sc.Load.Script
+	}
+	switch sc.Load.Executor {
+	case "ramping-arrival-rate":
+		return fmt.Sprintf("%s, ramping from %d/s over %d stages", what, max(sc.Load.StartRate, 1), len(sc.Load.Stages))
+	case "constant-vus":
+		return fmt.Sprintf("%s, %d VUs", what, sc.Load.VUs)
+	}
+	return fmt.Sprintf("%s at %d iterations/s", what, sc.Load.Rate)
+}
+
+// waitLoad shows progress until the load ends; it reports whether ctx
+// ended the run first.
+func waitLoad(ctx context.Context, run *load.Run, tl *timeline, scr *scraper, shop lab.Shop,
+	p Params, t0, end time.Time, duration int) bool {
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			if p.Progress != nil && p.Live {
+				fmt.Fprintln(p.Progress)
+			}
+			return true
+		case <-run.Done():
+			if p.Progress != nil && p.Live {
+				fmt.Fprintln(p.Progress)
+			}
+			return false
+		case e, ok := <-shop.Exits():
+			if ok && p.Progress != nil {
+				fmt.Fprintf(p.Progress, "\n%s exited unasked: %v\n", e.Instance, e.Err)
+			}
+		case now := <-tick.C:
+			if p.Progress == nil {
+				continue
+			}
+			el := int(now.Sub(t0) / time.Second)
+			if el < 0 {
+				fmt.Fprintf(p.Progress, "warming up...%s", eol(p.Live))
+				continue
+			}
+			last := int(now.Sub(run.Collector.Start())/time.Second) - 1 // the last full second
+			a := run.Collector.Sum("", last, last+1)
+			active := tl.active()
+			phase := "baseline"
+			if len(active) > 0 {
+				phase = strings.Join(active, "+")
+			} else if tl.anyRemoved() {
+				phase = "recovery"
+			}
+			fmt.Fprintf(p.Progress, "[%3d/%ds] %-18s %5d req/s  %5.1f%% errors  p95 %6.1fms  faults: %s%s",
+				min(el, duration), duration, phase, a.Requests, 100*(1-a.SuccessRate()), a.Quantile(0.95),
+				orNone(active), eol(p.Live))
+		}
+	}
+}
+
+func eol(live bool) string {
+	if live {
+		return "\r"
+	}
+	return "\n"
+}
+
+func orNone(s []string) string {
+	if len(s) == 0 {
+		return "none"
+	}
+	return strings.Join(s, ", ")
+}
+
+// drain waits until no outbox holds an event and no consumer lags, or timeout.
+func drain(ctx context.Context, scr *scraper, timeout time.Duration) DrainResult {
+	start := time.Now()
+	var last Signal
+	for time.Since(start) < timeout && ctx.Err() == nil {
+		last = scr.once(ctx, time.Now())
+		if last.InstancesUp == last.InstancesAll && last.OutboxMax == 0 && last.ConsumerLag == 0 {
+			return DrainResult{Settled: true, TookS: time.Since(start).Seconds(),
+				Detail: fmt.Sprintf("outboxes empty and consumers caught up in %s", time.Since(start).Round(time.Millisecond))}
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	return DrainResult{TookS: time.Since(start).Seconds(), Detail: fmt.Sprintf(
+		"not settled after %s: %.0f events in outboxes, %.0f unacknowledged, %d of %d instances answering",
+		timeout, last.OutboxMax, last.ConsumerLag, last.InstancesUp, last.InstancesAll)}
+}
+
+// judge fills phases, hypotheses, fault visibility and the verdict.
+func judge(res *Result, sc *scenarios.Scenario, s series, t0 time.Time, duration int, sig []Signal) {
+	ws := windows(res.Faults, t0, duration)
+	byName := map[string]window{"": {name: "", from: 0, to: duration}}
+	var base map[string]EndpointStats
+	var baseW window
+	for _, w := range ws {
+		byName[w.name] = w
+		st := phaseStats(s, w)
+		res.Phases = append(res.Phases, Phase{Name: w.name, StartS: w.from, EndS: w.to,
+			Start: t0.Add(time.Duration(w.from) * time.Second), End: t0.Add(time.Duration(w.to) * time.Second), Endpoints: st})
+		if w.name == "baseline" {
+			base, baseW = st, w
+		}
+	}
+	recovery := func(fault string, endpoint ...string) (float64, error) {
+		w, ok := byName[fault]
+		if !ok || fault == "" || fault == "baseline" || fault == "recovery" {
+			return 0, fmt.Errorf("recovery_time: no fault %q", fault)
+		}
+		eps := endpoint
+		if len(eps) == 0 {
+			for e := range base {
+				if e != "all" {
+					eps = append(eps, e)
+				}
+			}
+		}
+		worst := 0.0
+		for _, e := range eps {
+			b, ok := base[e]
+			if !ok {
+				return 0, fmt.Errorf("recovery_time: endpoint %q had no requests in the baseline", e)
+			}
+			worst = math.Max(worst, recoveryTime(s, e, bandOf(b), w.to, duration))
+		}
+		return worst, nil
+	}
+	failed := 0
+	for _, h := range sc.Hypotheses {
+		hr := HypothesisResult{Name: h.Name, During: h.During, Expect: h.Expect}
+		w := byName[h.During]
+		stats := phaseStats(s, w)
+		env := scenarios.Env(toStats(stats, w.to-w.from, sc.EndpointNames()), recovery)
+		prog, err := scenarios.Compile(h.Expect, sc.EndpointNames())
+		if err == nil {
+			hr.Pass, err = scenarios.Eval(prog, env)
+		}
+		hr.Observed = observed(h.Expect, stats, recovery)
+		if err != nil {
+			hr.Pass, hr.Observed = false, "error: "+err.Error()
+		}
+		if !hr.Pass {
+			failed++
+		}
+		res.Hypotheses = append(res.Hypotheses, hr)
+	}
+	invisible := []string{}
+	for i := range res.Faults {
+		f := &res.Faults[i]
+		f.Visible, f.Evidence = visible(s, byName[f.Name], base, baseW, sig)
+		if !f.Visible {
+			invisible = append(invisible, f.Name)
+		}
+	}
+	switch {
+	case failed > 0:
+		res.Verdict, res.Reason = Fail, fmt.Sprintf("%d of %d hypotheses failed", failed, len(res.Hypotheses))
+	case len(invisible) > 0:
+		res.Verdict, res.Reason = Inconclusive, fmt.Sprintf("fault %s had no observable effect, so the experiment proved nothing", strings.Join(invisible, ", "))
+	default:
+		res.Verdict, res.Reason = Pass, fmt.Sprintf("all %d hypotheses held", len(res.Hypotheses))
+	}
+}
+
+func toStats(in map[string]EndpointStats, seconds int, names []string) map[string]scenarios.Stats {
+	out := map[string]scenarios.Stats{}
+	for _, n := range append(names, "all") {
+		out[n] = scenarios.Stats{SuccessRate: 1}
+	}
+	for e, st := range in {
+		out[e] = scenarios.Stats{Requests: float64(st.Requests), SuccessRate: st.SuccessRate, ErrorRate: 1 - st.SuccessRate,
+			P50: st.P50, P95: st.P95, P99: st.P99, RPS: st.RPS}
+	}
+	return out
+}
+
+var (
+	fieldRef    = regexp.MustCompile(`\b([a-z_][a-z0-9_-]*)\.(requests|success_rate|error_rate|p50|p95|p99|rps)\b`)
+	recoveryRef = regexp.MustCompile(`recovery_time\(\s*"([^"]+)"\s*(?:,\s*"([^"]+)"\s*)?\)`)
+)
+
+// observed writes the values an expression looked at.
+func observed(code string, stats map[string]EndpointStats, rec scenarios.Recovery) string {
+	seen := map[string]bool{}
+	var parts []string
+	for _, m := range fieldRef.FindAllStringSubmatch(code, -1) {
+		e := m[1]
+		if seen[e] {
+			continue
+		}
+		seen[e] = true
+		st := stats[e]
+		parts = append(parts, fmt.Sprintf("%s: %d req, %.2f%% ok, p50 %.1fms, p95 %.1fms, p99 %.1fms",
+			e, st.Requests, 100*st.SuccessRate, st.P50, st.P95, st.P99))
+	}
+	for _, m := range recoveryRef.FindAllStringSubmatch(code, -1) {
+		var v float64
+		var err error
+		if m[2] != "" {
+			v, err = rec(m[1], m[2])
+		} else {
+			v, err = rec(m[1])
+		}
+		switch {
+		case err != nil:
+			parts = append(parts, err.Error())
+		case math.IsInf(v, 1):
+			parts = append(parts, fmt.Sprintf("recovery_time(%s): never back in band", strings.Trim(m[0][len("recovery_time("):len(m[0])-1], " ")))
+		default:
+			parts = append(parts, fmt.Sprintf("recovery_time(%s) = %.0fs", strings.Trim(m[0][len("recovery_time("):len(m[0])-1], " "), v/1000))
+		}
+	}
+	sort.Strings(parts)
+	return strings.Join(parts, "; ")
+}
+
+// crossCheck reads k6's own summary of the main scenario per endpoint.
+func crossCheck(run *load.Run, s series) map[string]K6Check {
+	data, err := os.ReadFile(run.SummaryPath)
+	if err != nil {
+		return nil
+	}
+	var sum struct {
+		Metrics map[string]map[string]float64 `json:"metrics"`
+	}
+	if json.Unmarshal(data, &sum) != nil {
+		return nil
+	}
+	out := map[string]K6Check{}
+	for _, e := range s.Endpoints() {
+		reqs, ok := sum.Metrics["http_reqs{name:"+e+",scenario:main}"]
+		if !ok {
+			continue
+		}
+		a := s.Sum(e, math.MinInt32, math.MaxInt32)
+		out[e] = K6Check{LabRequests: a.Requests, K6Requests: int64(reqs["count"]),
+			LabP95: a.Quantile(0.95), K6P95: sum.Metrics["http_req_duration{name:"+e+",scenario:main}"]["p(95)"]}
+	}
+	return out
+}

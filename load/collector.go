@@ -1,0 +1,211 @@
+package load
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"net"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/HdrHistogram/hdrhistogram-go"
+)
+
+// Collector receives the stream of one k6 run and keeps its series.
+type Collector struct {
+	ln net.Listener
+
+	mu      sync.Mutex
+	start   time.Time
+	series  map[string]map[int]*Agg // endpoint -> second -> aggregate
+	ended   bool
+	started chan struct{}
+	done    chan struct{}
+	err     error
+}
+
+// Agg is the aggregate of one endpoint over one or more seconds.
+type Agg struct {
+	Requests int64
+	Failed   int64
+	Status   map[string]int
+	Hist     *hdrhistogram.Histogram // microseconds
+}
+
+func newAgg() *Agg { return &Agg{Status: map[string]int{}, Hist: NewHistogram()} }
+
+// Add merges b into a.
+func (a *Agg) Add(b *Agg) {
+	a.Requests += b.Requests
+	a.Failed += b.Failed
+	for k, v := range b.Status {
+		a.Status[k] += v
+	}
+	a.Hist.Merge(b.Hist)
+}
+
+// SuccessRate is the share of requests that did not fail, 1 for none.
+func (a *Agg) SuccessRate() float64 {
+	if a.Requests == 0 {
+		return 1
+	}
+	return float64(a.Requests-a.Failed) / float64(a.Requests)
+}
+
+// Quantile returns the q-quantile (0..1) of durations in milliseconds.
+func (a *Agg) Quantile(q float64) float64 {
+	if a.Hist.TotalCount() == 0 {
+		return 0
+	}
+	return float64(a.Hist.ValueAtQuantile(q*100)) / 1000
+}
+
+// Listen starts a collector on a free loopback port.
+func Listen() (*Collector, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, fmt.Errorf("listen for the load stream: %w", err)
+	}
+	c := &Collector{ln: ln, series: map[string]map[int]*Agg{}, started: make(chan struct{}), done: make(chan struct{})}
+	go c.accept()
+	return c, nil
+}
+
+// Addr is where the output connects.
+func (c *Collector) Addr() string { return c.ln.Addr().String() }
+
+// Started is closed when the load has started; Start is then set.
+func (c *Collector) Started() <-chan struct{} { return c.started }
+
+// Done is closed when the stream has ended or broken.
+func (c *Collector) Done() <-chan struct{} { return c.done }
+
+// Start is when the load started, by the child's clock (the same machine's).
+func (c *Collector) Start() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.start
+}
+
+// Err is why the stream broke off before "end", if it did.
+func (c *Collector) Err() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.err
+}
+
+// Close stops listening.
+func (c *Collector) Close() error { return c.ln.Close() }
+
+func (c *Collector) accept() {
+	defer close(c.done)
+	conn, err := c.ln.Accept()
+	if err != nil {
+		c.fail(fmt.Errorf("accept the load stream: %w", err))
+		return
+	}
+	defer conn.Close()
+	c.ln.Close() // one stream per collector
+	sc := bufio.NewScanner(conn)
+	sc.Buffer(make([]byte, 1<<20), 16<<20)
+	for sc.Scan() {
+		var m Message
+		if err := json.Unmarshal(sc.Bytes(), &m); err != nil {
+			c.fail(fmt.Errorf("decode the load stream: %w", err))
+			return
+		}
+		switch m.Kind {
+		case "start":
+			c.mu.Lock()
+			c.start = m.Start
+			c.mu.Unlock()
+			close(c.started)
+		case "bucket":
+			if err := c.add(m.Bucket); err != nil {
+				c.fail(err)
+				return
+			}
+		case "end":
+			c.mu.Lock()
+			c.ended = true
+			c.mu.Unlock()
+			return
+		}
+	}
+	c.fail(fmt.Errorf("the load stream ended early: %v", sc.Err()))
+}
+
+func (c *Collector) fail(err error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.err == nil && !c.ended {
+		c.err = err
+	}
+}
+
+func (c *Collector) add(b *Bucket) error {
+	if b == nil {
+		return nil
+	}
+	h, err := hdrhistogram.Decode(b.Hist)
+	if err != nil {
+		return fmt.Errorf("decode histogram: %w", err)
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.series[b.Endpoint] == nil {
+		c.series[b.Endpoint] = map[int]*Agg{}
+	}
+	a := c.series[b.Endpoint][b.Second]
+	if a == nil {
+		a = newAgg()
+		c.series[b.Endpoint][b.Second] = a
+	}
+	a.Add(&Agg{Requests: b.Requests, Failed: b.Failed, Status: b.Status, Hist: h})
+	return nil
+}
+
+// Endpoints returns the endpoints seen so far, sorted.
+func (c *Collector) Endpoints() []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var out []string
+	for e := range c.series {
+		out = append(out, e)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Sum returns the aggregate of endpoint over seconds [from, to) since the
+// start ("" for every endpoint).
+func (c *Collector) Sum(endpoint string, from, to int) *Agg {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := newAgg()
+	for e, secs := range c.series {
+		if endpoint != "" && e != endpoint {
+			continue
+		}
+		for s, a := range secs {
+			if s >= from && s < to {
+				out.Add(a)
+			}
+		}
+	}
+	return out
+}
+
+// LastSecond returns the last second any sample was seen in, or -1.
+func (c *Collector) LastSecond() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	last := -1
+	for _, secs := range c.series {
+		for s := range secs {
+			last = max(last, s)
+		}
+	}
+	return last
+}

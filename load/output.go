@@ -1,0 +1,199 @@
+package load
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"net"
+	"sync"
+	"time"
+
+	"github.com/HdrHistogram/hdrhistogram-go"
+	"go.k6.io/k6/metrics"
+	"go.k6.io/k6/output"
+)
+
+// OutputName is the name of the output extension: `--out lab=ADDR`.
+const OutputName = "lab"
+
+var registerOnce sync.Once
+
+// RegisterOutput registers the "lab" output with k6. Call it before running
+// k6; calling it again does nothing.
+func RegisterOutput() {
+	registerOnce.Do(func() {
+		output.RegisterExtension(OutputName, func(p output.Params) (output.Output, error) { return NewOutput(p) })
+	})
+}
+
+// Output is the k6 output extension that streams per-second aggregates to
+// the harness.
+//
+// Lifecycle: (1) Start dials the collector and sends "start"; (2) k6 calls
+// AddMetricSamples, never concurrently, which only folds samples into the
+// pending buckets under a lock; (3) a goroutine flushes pending buckets every
+// 250 ms; (4) Stop flushes the rest, sends "end" and closes the connection.
+// cmd.Execute ends the process with os.Exit, so all of it finishes in Stop.
+type Output struct {
+	addr  string
+	start time.Time
+
+	mu      sync.Mutex
+	pending map[key]*agg
+
+	conn net.Conn
+	w    *bufio.Writer
+	stop chan struct{}
+	done chan struct{}
+	wmu  sync.Mutex
+	werr error
+}
+
+type key struct {
+	second   int
+	endpoint string
+}
+
+type agg struct {
+	requests, failed int64
+	status           map[string]int
+	hist             *hdrhistogram.Histogram
+}
+
+var _ output.Output = (*Output)(nil)
+
+// NewOutput returns the output for p; the collector's address is the
+// output's argument (`--out lab=127.0.0.1:PORT`) or the StreamEnv variable.
+func NewOutput(p output.Params) (*Output, error) {
+	addr := p.ConfigArgument
+	if addr == "" {
+		addr = p.Environment[StreamEnv]
+	}
+	if addr == "" {
+		return nil, fmt.Errorf("output %s: want the collector's address, as --out %s=HOST:PORT", OutputName, OutputName)
+	}
+	return &Output{addr: addr, pending: map[key]*agg{}, stop: make(chan struct{}), done: make(chan struct{})}, nil
+}
+
+// Description is shown by k6 run.
+func (o *Output) Description() string { return "lab (" + o.addr + ")" }
+
+// Start connects to the collector.
+func (o *Output) Start() error {
+	conn, err := net.DialTimeout("tcp", o.addr, 5*time.Second)
+	if err != nil {
+		return fmt.Errorf("output %s: connect to %s: %w", OutputName, o.addr, err)
+	}
+	o.conn, o.w = conn, bufio.NewWriter(conn)
+	o.start = time.Now()
+	if err := o.send(Message{Kind: "start", Start: o.start}); err != nil {
+		return err
+	}
+	go o.loop()
+	return nil
+}
+
+// AddMetricSamples folds http_req_duration samples into pending buckets.
+func (o *Output) AddMetricSamples(containers []metrics.SampleContainer) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	for _, c := range containers {
+		for _, s := range c.GetSamples() {
+			if s.Metric == nil || s.Metric.Name != metrics.HTTPReqDurationName {
+				continue
+			}
+			if sc, _ := s.Tags.Get("scenario"); sc == "warmup" {
+				continue // warmup is not measured
+			}
+			endpoint, _ := s.Tags.Get("name")
+			sec := int(s.Time.Sub(o.start) / time.Second)
+			if sec < 0 {
+				sec = 0
+			}
+			k := key{sec, endpoint}
+			a := o.pending[k]
+			if a == nil {
+				a = &agg{status: map[string]int{}, hist: NewHistogram()}
+				o.pending[k] = a
+			}
+			a.requests++
+			if ok, _ := s.Tags.Get("expected_response"); ok != "true" {
+				a.failed++
+			}
+			st, _ := s.Tags.Get("status")
+			a.status[st]++
+			us := int64(s.Value * 1000) // k6 records milliseconds
+			_ = a.hist.RecordValue(max(us, histMin))
+		}
+	}
+}
+
+func (o *Output) loop() {
+	defer close(o.done)
+	t := time.NewTicker(250 * time.Millisecond)
+	defer t.Stop()
+	for {
+		select {
+		case <-o.stop:
+			return
+		case <-t.C:
+			_ = o.flush()
+		}
+	}
+}
+
+func (o *Output) flush() error {
+	o.mu.Lock()
+	batch := o.pending
+	o.pending = map[key]*agg{}
+	o.mu.Unlock()
+	for k, a := range batch {
+		h, err := a.hist.Encode(hdrhistogram.V2CompressedEncodingCookieBase)
+		if err != nil {
+			return fmt.Errorf("encode histogram: %w", err)
+		}
+		b := &Bucket{Second: k.second, Endpoint: k.endpoint, Requests: a.requests, Failed: a.failed, Status: a.status, Hist: h}
+		if err := o.send(Message{Kind: "bucket", Bucket: b}); err != nil {
+			return err
+		}
+	}
+	o.wmu.Lock()
+	defer o.wmu.Unlock()
+	if o.werr == nil {
+		o.werr = o.w.Flush()
+	}
+	return o.werr
+}
+
+func (o *Output) send(m Message) error {
+	line, err := json.Marshal(m)
+	if err != nil {
+		return err
+	}
+	o.wmu.Lock()
+	defer o.wmu.Unlock()
+	if o.werr != nil {
+		return o.werr
+	}
+	if _, err := o.w.Write(append(line, '\n')); err != nil {
+		o.werr = err
+	}
+	return o.werr
+}
+
+// Stop flushes what is pending, says "end" and closes the stream.
+func (o *Output) Stop() error {
+	close(o.stop)
+	<-o.done
+	err := o.flush()
+	if err == nil {
+		err = o.send(Message{Kind: "end"})
+	}
+	o.wmu.Lock()
+	if err == nil {
+		err = o.w.Flush()
+	}
+	o.wmu.Unlock()
+	o.conn.Close()
+	return err
+}

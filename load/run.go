@@ -1,0 +1,184 @@
+package load
+
+import (
+	"context"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"syscall"
+	"time"
+)
+
+//go:embed journeys/*.js
+var journeys embed.FS
+
+// Journeys returns the names of the built-in journeys, sorted.
+func Journeys() []string {
+	entries, _ := fs.ReadDir(journeys, "journeys")
+	var out []string
+	for _, e := range entries {
+		if n := strings.TrimSuffix(e.Name(), ".js"); n != "lib" {
+			out = append(out, n)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// IsJourney reports whether name is a built-in journey.
+func IsJourney(name string) bool {
+	for _, j := range Journeys() {
+		if j == name {
+			return true
+		}
+	}
+	return false
+}
+
+// Plan is one k6 run.
+type Plan struct {
+	// Command runs the lab binary; the run appends "k6 run ...".
+	Command []string
+	// Journey is a built-in journey, or Script the path of a user's script.
+	Journey string
+	Script  string
+	// BaseURL is the gateway, passed to the script as __ENV.BASE_URL.
+	BaseURL string
+	// Env holds the LAB_* variables the journeys read (rate, duration...).
+	Env map[string]string
+	// Dir receives k6.log, summary.json and the journey's files.
+	Dir string
+}
+
+// Run is a k6 run in progress.
+type Run struct {
+	Collector *Collector
+	// SummaryPath is k6's own end-of-test summary (--summary-export).
+	SummaryPath string
+	cmd         *exec.Cmd
+	done        chan struct{}
+	err         error
+}
+
+// Start writes the journey out (for a built-in one), starts the collector
+// and `lab k6 run` with the "lab" output pointed at it.
+func Start(p Plan) (*Run, error) {
+	script := p.Script
+	if p.Journey != "" {
+		dir := filepath.Join(p.Dir, "load")
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return nil, fmt.Errorf("write journey: %w", err)
+		}
+		for _, name := range []string{"lib.js", p.Journey + ".js"} {
+			b, err := journeys.ReadFile("journeys/" + name)
+			if err != nil {
+				return nil, fmt.Errorf("unknown journey %q (want one of %s)", p.Journey, strings.Join(Journeys(), ", "))
+			}
+			if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
+				return nil, fmt.Errorf("write journey: %w", err)
+			}
+		}
+		script = filepath.Join(dir, p.Journey+".js")
+	}
+	abs, err := filepath.Abs(script)
+	if err != nil {
+		return nil, err
+	}
+	c, err := Listen()
+	if err != nil {
+		return nil, err
+	}
+	r := &Run{Collector: c, SummaryPath: filepath.Join(p.Dir, "k6-summary.json"), done: make(chan struct{})}
+	logf, err := os.Create(filepath.Join(p.Dir, "k6.log"))
+	if err != nil {
+		c.Close()
+		return nil, fmt.Errorf("create k6 log: %w", err)
+	}
+	args := append(append([]string{}, p.Command[1:]...), "k6", "run", "--quiet", "--no-color",
+		"--out", OutputName+"="+c.Addr(), "--summary-export", r.SummaryPath, abs)
+	cmd := exec.Command(p.Command[0], args...)
+	cmd.Dir = p.Dir
+	cmd.Stdout, cmd.Stderr = logf, logf
+	cmd.Env = append(os.Environ(), "K6_NO_USAGE_REPORT=true", "BASE_URL="+p.BaseURL)
+	for k, v := range p.Env {
+		cmd.Env = append(cmd.Env, k+"="+v)
+	}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	if err := cmd.Start(); err != nil {
+		logf.Close()
+		c.Close()
+		return nil, fmt.Errorf("start k6: %w", err)
+	}
+	r.cmd = cmd
+	go func() {
+		err := cmd.Wait()
+		logf.Close()
+		c.Close()
+		var ee *exec.ExitError
+		// k6 exits 99 when a threshold fails; the lab judges on its own.
+		if errors.As(err, &ee) && ee.ExitCode() == 99 {
+			err = nil
+		}
+		if err != nil {
+			tail, _ := os.ReadFile(filepath.Join(p.Dir, "k6.log"))
+			err = fmt.Errorf("k6: %w; k6.log ends:\n%s", err, lastLines(string(tail), 8))
+		}
+		r.err = err
+		close(r.done)
+	}()
+	return r, nil
+}
+
+// WaitStarted waits until k6 has started its test, or failed to.
+func (r *Run) WaitStarted(ctx context.Context, timeout time.Duration) error {
+	select {
+	case <-r.Collector.Started():
+		return nil
+	case <-r.done:
+		if r.err != nil {
+			return r.err
+		}
+		return errors.New("k6 ended before its test started")
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-time.After(timeout):
+		return fmt.Errorf("k6 did not start its test within %s", timeout)
+	}
+}
+
+// Done is closed when k6 has exited.
+func (r *Run) Done() <-chan struct{} { return r.done }
+
+// Err is how k6 ended; valid after Done.
+func (r *Run) Err() error { return r.err }
+
+// Stop asks k6 to end now (SIGINT: it stops its scenarios and writes its
+// summary), then kills it if it has not ended within grace.
+func (r *Run) Stop(grace time.Duration) {
+	select {
+	case <-r.done:
+		return
+	default:
+	}
+	_ = r.cmd.Process.Signal(syscall.SIGINT)
+	select {
+	case <-r.done:
+	case <-time.After(grace):
+		_ = r.cmd.Process.Kill()
+		<-r.done
+	}
+}
+
+func lastLines(s string, n int) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return "  " + strings.Join(lines, "\n  ")
+}

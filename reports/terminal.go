@@ -1,0 +1,106 @@
+package reports
+
+import (
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+
+	"github.com/olekukonko/tablewriter"
+
+	"lab/lab/experiment"
+)
+
+// endpointOrder puts the built-in journeys' endpoints first, in journey order.
+var endpointOrder = map[string]int{"browse": 0, "product": 1, "register": 2, "login": 3, "checkout": 4, "order": 5, "all": 99}
+
+func sortedEndpoints(m map[string]experiment.EndpointStats) []string {
+	var out []string
+	for e := range m {
+		out = append(out, e)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		a, aok := endpointOrder[out[i]]
+		b, bok := endpointOrder[out[j]]
+		if !aok {
+			a = 50
+		}
+		if !bok {
+			b = 50
+		}
+		if a != b {
+			return a < b
+		}
+		return out[i] < out[j]
+	})
+	return out
+}
+
+func mark(ok bool) string {
+	if ok {
+		return "PASS"
+	}
+	return "FAIL"
+}
+
+// Terminal writes the tables a person reads after a run: phases by
+// endpoint, hypotheses with what was observed, faults with their times.
+func Terminal(w io.Writer, r *experiment.Result) {
+	fmt.Fprintf(w, "\n%s: %s\n\n", r.Scenario, r.Summary)
+	t := tablewriter.NewWriter(w)
+	t.Header("phase", "seconds", "endpoint", "requests", "success", "p50 ms", "p95 ms", "p99 ms", "req/s")
+	for _, p := range r.Phases {
+		for _, e := range sortedEndpoints(p.Endpoints) {
+			st := p.Endpoints[e]
+			t.Append(p.Name, fmt.Sprintf("%d-%d", p.StartS, p.EndS), e, fmt.Sprint(st.Requests),
+				fmt.Sprintf("%.2f%%", 100*st.SuccessRate), fmt.Sprintf("%.1f", st.P50), fmt.Sprintf("%.1f", st.P95),
+				fmt.Sprintf("%.1f", st.P99), fmt.Sprintf("%.1f", st.RPS))
+		}
+	}
+	t.Render()
+
+	if len(r.Hypotheses) > 0 {
+		fmt.Fprintln(w)
+		t = tablewriter.NewWriter(w)
+		t.Header("", "hypothesis", "during", "expect", "observed")
+		for _, h := range r.Hypotheses {
+			during := h.During
+			if during == "" {
+				during = "whole run"
+			}
+			t.Append(mark(h.Pass), h.Name, during, h.Expect, wrap(h.Observed))
+		}
+		t.Render()
+	}
+	if len(r.Faults) > 0 {
+		fmt.Fprintln(w)
+		t = tablewriter.NewWriter(w)
+		t.Header("fault", "kind", "target", "applied", "removed", "late", "visible")
+		start := r.Phases[0].Start
+		for _, f := range r.Faults {
+			applied, removed := "-", "-"
+			if !f.AppliedAt.IsZero() {
+				applied = fmt.Sprintf("%+.3fs", f.AppliedAt.Sub(start).Seconds())
+			}
+			if !f.RemovedAt.IsZero() {
+				removed = fmt.Sprintf("%+.3fs", f.RemovedAt.Sub(start).Seconds())
+			}
+			vis := "no: " + f.Evidence
+			if f.Visible {
+				vis = "yes: " + f.Evidence
+			}
+			if f.Error != "" {
+				vis = "error: " + f.Error
+			}
+			t.Append(f.Name, f.Kind, f.Target, applied, removed, fmt.Sprintf("%.1fms", f.LateMS), wrap(vis))
+		}
+		t.Render()
+	}
+	for _, inv := range r.Invariants {
+		fmt.Fprintf(w, "%s invariant %s: %s\n", mark(inv.Pass), inv.Name, inv.Detail)
+	}
+	fmt.Fprintf(w, "\nverdict: %s (%s)\n", strings.ToUpper(r.Verdict), r.Reason)
+}
+
+// wrap breaks a long "a; b; c" into lines.
+func wrap(s string) string { return strings.ReplaceAll(s, "; ", "\n") }

@@ -1,0 +1,105 @@
+package scenarios
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/goccy/go-yaml"
+	"github.com/goccy/go-yaml/ast"
+	"github.com/goccy/go-yaml/parser"
+)
+
+// Error is a problem in a scenario file, at a line and column (from 1; 0
+// when the problem is not at one place, such as an empty file).
+type Error struct {
+	File      string
+	Line, Col int
+	Msg       string
+}
+
+func (e *Error) Error() string {
+	if e.Line == 0 {
+		return fmt.Sprintf("%s: %s", e.File, e.Msg)
+	}
+	return fmt.Sprintf("%s:%d:%d: %s", e.File, e.Line, e.Col, e.Msg)
+}
+
+// ErrBadScenario is matched by every *Error (errors.Is).
+var ErrBadScenario = errors.New("scenarios: bad scenario")
+
+// Is makes errors.Is(err, ErrBadScenario) true for an *Error.
+func (e *Error) Is(target error) bool { return target == ErrBadScenario }
+
+// decodeError turns a go-yaml error into an *Error with its position.
+func decodeError(file string, err error) *Error {
+	var ye yaml.Error
+	if errors.As(err, &ye) {
+		msg := ye.GetMessage()
+		if tok := ye.GetToken(); tok != nil {
+			return &Error{File: file, Line: tok.Position.Line, Col: tok.Position.Column, Msg: explain(msg)}
+		}
+		return &Error{File: file, Msg: explain(msg)}
+	}
+	return &Error{File: file, Msg: err.Error()}
+}
+
+// explain rewrites go-yaml's messages into what the user should write.
+func explain(msg string) string {
+	switch {
+	case strings.HasPrefix(msg, "unknown field"):
+		return msg + " (see `lab explain` or the README for the fields of a scenario)"
+	case strings.Contains(msg, "cannot unmarshal"):
+		for _, t := range []struct{ gotype, want string }{
+			{"int64", "a whole number"}, {"int", "a whole number"}, {"float64", "a number"},
+			{"string", "text"}, {"bool", "true or false"}, {"[]", "a list"}, {"map[", "a mapping"},
+			{"faults.Spec", "a mapping with name, at, for, target, kind"}, {"scenarios.", "a mapping"},
+		} {
+			if strings.Contains(msg, "Go value of type "+t.gotype) || strings.Contains(msg, "Go struct field") && strings.Contains(msg, "of type "+t.gotype) {
+				return "wrong type: want " + t.want + " (" + msg + ")"
+			}
+		}
+		return "wrong type: " + msg
+	}
+	return msg
+}
+
+// locator finds the position of a YAML path in a file.
+type locator struct {
+	file string
+	ast  *ast.File
+}
+
+func newLocator(file string, data []byte) *locator {
+	f, _ := parser.ParseBytes(data, 0)
+	return &locator{file: file, ast: f}
+}
+
+// at returns an *Error at path ("$.faults[1].target"), or at the closest
+// parent of it that the file has.
+func (l *locator) at(path, format string, args ...any) *Error {
+	e := &Error{File: l.file, Msg: fmt.Sprintf(format, args...)}
+	for p := path; p != "" && l.ast != nil; p = parent(p) {
+		yp, err := yaml.PathString(p)
+		if err != nil {
+			continue
+		}
+		n, err := yp.FilterFile(l.ast)
+		if err != nil || n == nil {
+			continue
+		}
+		if tok := n.GetToken(); tok != nil {
+			e.Line, e.Col = tok.Position.Line, tok.Position.Column
+			return e
+		}
+	}
+	return e
+}
+
+func parent(p string) string {
+	i := strings.LastIndexAny(p, ".[")
+	if i <= 1 {
+		return ""
+	}
+	return p[:i]
+}

@@ -1,0 +1,89 @@
+package scenarios
+
+import (
+	"fmt"
+	"math"
+	"regexp"
+	"strconv"
+
+	"github.com/expr-lang/expr"
+	"github.com/expr-lang/expr/vm"
+)
+
+// Endpoints are the endpoint names of the built-in journeys.
+var Endpoints = []string{"browse", "product", "login", "checkout", "order", "register"}
+
+// Stats are one endpoint's figures over a phase as expressions see them:
+// browse.p95, checkout.success_rate. Times are in milliseconds.
+type Stats struct {
+	Requests    float64 `expr:"requests"`
+	SuccessRate float64 `expr:"success_rate"`
+	ErrorRate   float64 `expr:"error_rate"`
+	P50         float64 `expr:"p50"`
+	P95         float64 `expr:"p95"`
+	P99         float64 `expr:"p99"`
+	RPS         float64 `expr:"rps"`
+}
+
+// Never is what recovery_time returns for an endpoint that did not recover.
+var Never = math.Inf(1)
+
+// Recovery answers recovery_time(fault) (the slowest endpoint) and
+// recovery_time(fault, endpoint), in milliseconds.
+type Recovery func(fault string, endpoint ...string) (float64, error)
+
+// Env is the environment an expression runs in: one Stats per endpoint
+// (and "all" for every request together) and recovery_time.
+func Env(stats map[string]Stats, recovery Recovery) map[string]any {
+	env := map[string]any{}
+	for name, s := range stats {
+		env[name] = s
+	}
+	env["recovery_time"] = recovery
+	return env
+}
+
+// durationLit matches a duration literal that is not part of a name: 200ms, 1.5s.
+var durationLit = regexp.MustCompile(`(^|[^\w.])(\d+(?:\.\d+)?)(us|ms|s|m)\b`)
+
+// Rewrite replaces duration literals with milliseconds: "p95 < 200ms" reads
+// "p95 < 200", "recovery_time(x) < 10s" reads "... < 10000".
+func Rewrite(code string) string {
+	return durationLit.ReplaceAllStringFunc(code, func(m string) string {
+		g := durationLit.FindStringSubmatch(m)
+		v, _ := strconv.ParseFloat(g[2], 64)
+		switch g[3] {
+		case "us":
+			v /= 1000
+		case "s":
+			v *= 1000
+		case "m":
+			v *= 60000
+		}
+		return g[1] + strconv.FormatFloat(v, 'f', -1, 64)
+	})
+}
+
+// Compile compiles a hypothesis for endpoints; it must give true or false.
+func Compile(code string, endpoints []string) (*vm.Program, error) {
+	stats := map[string]Stats{"all": {}}
+	for _, e := range endpoints {
+		stats[e] = Stats{}
+	}
+	env := Env(stats, func(string, ...string) (float64, error) { return 0, nil })
+	p, err := expr.Compile(Rewrite(code), expr.Env(env), expr.AsBool())
+	if err != nil {
+		return nil, fmt.Errorf("%w", err)
+	}
+	return p, nil
+}
+
+// Eval runs a compiled hypothesis in env.
+func Eval(p *vm.Program, env map[string]any) (bool, error) {
+	out, err := expr.Run(p, env)
+	if err != nil {
+		return false, err
+	}
+	b, _ := out.(bool)
+	return b, nil
+}

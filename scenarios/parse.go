@@ -1,0 +1,360 @@
+package scenarios
+
+import (
+	"bytes"
+	"embed"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/goccy/go-yaml"
+
+	"lab/faults"
+	"lab/lab"
+	"lab/load"
+)
+
+//go:embed builtin/*.yaml
+var builtin embed.FS
+
+// MaxDuration bounds a scenario's measured load.
+const MaxDuration = faults.Duration(time.Hour)
+
+// Names returns the names of the built-in scenarios, sorted.
+func Names() []string {
+	entries, _ := fs.ReadDir(builtin, "builtin")
+	var out []string
+	for _, e := range entries {
+		out = append(out, strings.TrimSuffix(e.Name(), ".yaml"))
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Builtin returns the built-in scenario called name.
+func Builtin(name string) (*Scenario, error) {
+	data, err := builtin.ReadFile("builtin/" + name + ".yaml")
+	if err != nil {
+		return nil, &Error{File: name, Msg: fmt.Sprintf("no built-in scenario %q (`lab list` shows them: %s)", name, strings.Join(Names(), ", "))}
+	}
+	return Parse("builtin:"+name, data, nil)
+}
+
+// Open returns the built-in scenario called nameOrPath, or reads the file
+// at nameOrPath when it names no built-in one; sets override fields
+// ("load.rate=50"; see Set).
+func Open(nameOrPath string, sets []string) (*Scenario, error) {
+	if data, err := builtin.ReadFile("builtin/" + nameOrPath + ".yaml"); err == nil {
+		return Parse("builtin:"+nameOrPath, data, sets)
+	}
+	data, err := os.ReadFile(nameOrPath)
+	if err != nil {
+		if os.IsNotExist(err) && !strings.ContainsAny(nameOrPath, "/.") {
+			return nil, &Error{File: nameOrPath, Msg: fmt.Sprintf("no built-in scenario or file %q (built-in: %s)", nameOrPath, strings.Join(Names(), ", "))}
+		}
+		return nil, &Error{File: nameOrPath, Msg: fmt.Sprintf("read: %v", err)}
+	}
+	return Parse(nameOrPath, data, sets)
+}
+
+// Parse decodes and checks a scenario. Every error is an *Error.
+func Parse(file string, data []byte, sets []string) (*Scenario, error) {
+	if len(bytes.TrimSpace(data)) == 0 {
+		return nil, &Error{File: file, Msg: "empty file: want a scenario with at least name, duration and load"}
+	}
+	var s Scenario
+	if err := yaml.UnmarshalWithOptions(data, &s, yaml.Strict()); err != nil {
+		return nil, decodeError(file, err)
+	}
+	s.Path, s.Source = file, data
+	for _, kv := range sets {
+		if err := s.Set(kv); err != nil {
+			return nil, &Error{File: file, Msg: fmt.Sprintf("--set %s: %v", kv, err)}
+		}
+	}
+	if err := s.check(newLocator(file, data)); err != nil {
+		return nil, err
+	}
+	return &s, nil
+}
+
+// Set overrides one field: duration, warmup, seed, load.rate, load.vus,
+// load.journey, load.think, shop.payment_mode, shop.replicas.SVC,
+// shop.config.KEY.
+func (s *Scenario) Set(kv string) error {
+	k, v, ok := strings.Cut(kv, "=")
+	if !ok {
+		return fmt.Errorf("want key=value")
+	}
+	dur := func(d *faults.Duration) error { return d.UnmarshalText([]byte(v)) }
+	num := func(n *int) error {
+		x, err := strconv.Atoi(v)
+		if err != nil {
+			return fmt.Errorf("want a whole number, got %q", v)
+		}
+		*n = x
+		return nil
+	}
+	switch {
+	case k == "duration":
+		return dur(&s.Duration)
+	case k == "warmup":
+		var d faults.Duration
+		s.Warmup = &d
+		return dur(&d)
+	case k == "seed":
+		x, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			return fmt.Errorf("want a whole number, got %q", v)
+		}
+		s.Seed = x
+	case k == "load.rate":
+		return num(&s.Load.Rate)
+	case k == "load.vus":
+		return num(&s.Load.VUs)
+	case k == "load.journey":
+		s.Load.Journey, s.Load.Script = v, ""
+	case k == "load.think":
+		return dur(&s.Load.Think)
+	case k == "shop.payment_mode":
+		s.Shop.PaymentMode = v
+	case strings.HasPrefix(k, "shop.replicas."):
+		if s.Shop.Replicas == nil {
+			s.Shop.Replicas = map[string]int{}
+		}
+		var n int
+		if err := num(&n); err != nil {
+			return err
+		}
+		s.Shop.Replicas[strings.TrimPrefix(k, "shop.replicas.")] = n
+	case strings.HasPrefix(k, "shop.config."):
+		if s.Shop.Config == nil {
+			s.Shop.Config = map[string]any{}
+		}
+		s.Shop.Config[strings.TrimPrefix(k, "shop.config.")] = v
+	default:
+		return fmt.Errorf("unknown key %q (want duration, warmup, seed, load.rate, load.vus, load.journey, load.think, shop.payment_mode, shop.replicas.SVC or shop.config.KEY)", k)
+	}
+	return nil
+}
+
+// Shape returns the shop's shape for the scenario.
+func (s *Scenario) Shape() lab.Shape {
+	sh := lab.Shape{Replicas: map[string]int{}, Config: map[string]string{}, Seed: s.Seed}
+	for k, v := range s.Shop.Replicas {
+		sh.Replicas[k] = v
+	}
+	for k, v := range s.Shop.Config {
+		sh.Config[k] = fmt.Sprint(v)
+	}
+	if s.Shop.PaymentMode != "" {
+		sh.Config["payments.mode"] = s.Shop.PaymentMode
+	}
+	return sh
+}
+
+// EndpointNames are the endpoints hypotheses may name.
+func (s *Scenario) EndpointNames() []string {
+	return append(append([]string{}, Endpoints...), s.Load.Endpoints...)
+}
+
+// ScriptPath returns the k6 script's path, relative to the scenario's file.
+func (s *Scenario) ScriptPath() string {
+	if s.Load.Script == "" || filepath.IsAbs(s.Load.Script) || strings.HasPrefix(s.Path, "builtin:") {
+		return s.Load.Script
+	}
+	return filepath.Join(filepath.Dir(s.Path), s.Load.Script)
+}
+
+// check validates the decoded scenario; l places errors in the file.
+func (s *Scenario) check(l *locator) error {
+	if s.Seed == 0 {
+		s.Seed = 1
+	}
+	if s.Drain == 0 {
+		s.Drain = DefaultDrain
+	}
+	if s.Name == "" {
+		return l.at("$", "name: want the scenario's name")
+	}
+	if s.Duration <= 0 || s.Duration > MaxDuration {
+		return l.at("$.duration", "duration: want the measured load's length, from 1s to 1h, such as 30s")
+	}
+	if w := s.WarmupOrDefault(); w > faults.Duration(time.Minute) {
+		return l.at("$.warmup", "warmup: want at most 1m")
+	}
+	if err := s.checkShop(l); err != nil {
+		return err
+	}
+	if err := s.checkLoad(l); err != nil {
+		return err
+	}
+	if err := s.checkFaults(l); err != nil {
+		return err
+	}
+	return s.checkHypotheses(l)
+}
+
+func (s *Scenario) checkShop(l *locator) error {
+	names := make([]string, 0, len(s.Shop.Replicas))
+	for k := range s.Shop.Replicas {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	for _, svc := range names {
+		if !lab.IsService(svc) {
+			return l.at("$.shop.replicas."+svc, "shop.replicas: unknown service %q (want one of %s)", svc, strings.Join(lab.Services, ", "))
+		}
+		if n := s.Shop.Replicas[svc]; n < 1 || n > 50 {
+			return l.at("$.shop.replicas."+svc, "shop.replicas.%s: want a count from 1 to 50, got %d", svc, n)
+		}
+	}
+	switch s.Shop.PaymentMode {
+	case "", "sync", "async":
+	default:
+		return l.at("$.shop.payment_mode", "shop.payment_mode: want sync or async, got %q", s.Shop.PaymentMode)
+	}
+	return nil
+}
+
+func (s *Scenario) checkLoad(l *locator) error {
+	ld := &s.Load
+	switch {
+	case ld.Journey == "" && ld.Script == "":
+		return l.at("$.load", "load: want a journey (%s) or a script", strings.Join(load.Journeys(), ", "))
+	case ld.Journey != "" && ld.Script != "":
+		return l.at("$.load.script", "load: want a journey or a script, not both")
+	case ld.Journey != "" && !load.IsJourney(ld.Journey):
+		return l.at("$.load.journey", "load.journey: unknown journey %q (want one of %s)", ld.Journey, strings.Join(load.Journeys(), ", "))
+	case ld.Script != "":
+		if _, err := os.Stat(s.ScriptPath()); err != nil {
+			return l.at("$.load.script", "load.script: cannot read %s: want the path of a k6 script, relative to the scenario", s.ScriptPath())
+		}
+	}
+	if ld.Executor == "" {
+		ld.Executor = "constant-arrival-rate"
+	}
+	if ld.Rate == 0 {
+		ld.Rate = DefaultRate
+	}
+	if ld.VUs == 0 {
+		ld.VUs = DefaultVUs
+	}
+	switch ld.Executor {
+	case "constant-arrival-rate", "constant-vus":
+	case "ramping-arrival-rate":
+		if len(ld.Stages) == 0 {
+			return l.at("$.load.stages", "load.stages: a ramping-arrival-rate load wants stages of target and duration")
+		}
+		var total faults.Duration
+		for i, st := range ld.Stages {
+			if st.Target < 0 || st.Duration <= 0 {
+				return l.at(fmt.Sprintf("$.load.stages[%d]", i), "load.stages: want a target of 0 or more and a duration above 0")
+			}
+			total += st.Duration
+		}
+		if total != s.Duration {
+			return l.at("$.load.stages", "load.stages: the stages last %s, want the scenario's duration %s", total.D(), s.Duration.D())
+		}
+	default:
+		return l.at("$.load.executor", "load.executor: want constant-arrival-rate, ramping-arrival-rate or constant-vus, got %q", ld.Executor)
+	}
+	if ld.Rate < 1 || ld.Rate > 20000 {
+		return l.at("$.load.rate", "load.rate: want iterations per second from 1 to 20000, got %d", ld.Rate)
+	}
+	if ld.VUs < 1 || ld.VUs > 5000 {
+		return l.at("$.load.vus", "load.vus: want from 1 to 5000 virtual users, got %d", ld.VUs)
+	}
+	if c := ld.CheckoutShare; c != nil && (*c < 0 || *c > 1) {
+		return l.at("$.load.checkout_share", "load.checkout_share: want a share from 0 to 1")
+	}
+	return nil
+}
+
+// reserved phase names.
+var reserved = map[string]bool{"baseline": true, "recovery": true, "all": true, "warmup": true}
+
+func (s *Scenario) checkFaults(l *locator) error {
+	seen := map[string]bool{}
+	shape := s.Shape()
+	for i, f := range s.Faults {
+		at := func(field, format string, args ...any) error {
+			p := fmt.Sprintf("$.faults[%d]", i)
+			if field != "" {
+				p += "." + field
+			}
+			return l.at(p, format, args...)
+		}
+		if f.Name == "" {
+			return at("", "faults[%d]: want a name (it names the fault's phase in the results)", i)
+		}
+		if reserved[f.Name] || strings.ContainsAny(f.Name, " \t\"") {
+			return at("name", "fault name %q: want a name other than baseline, recovery, all or warmup, without spaces", f.Name)
+		}
+		if seen[f.Name] {
+			return at("name", "fault name %q: used twice; want a unique name", f.Name)
+		}
+		seen[f.Name] = true
+		kind, err := faults.Lookup(f.Kind)
+		if err != nil {
+			return at("kind", "kind: unknown fault kind %q (want one of %s)", f.Kind, strings.Join(faults.Kinds(), ", "))
+		}
+		if f.Target == "" {
+			return at("target", "target: want a service, an instance (payments-2), an edge (orders->payments) or a broker link (orders.broker)")
+		}
+		if _, err := faults.Resolve(f.Target, kind.Layer(), shape); err != nil {
+			return at("target", "%v", err)
+		}
+		if err := kind.Check(f); err != nil {
+			field, _, _ := strings.Cut(err.Error(), ":")
+			if strings.ContainsAny(field, " ,") {
+				field = ""
+			}
+			return at(field, "%s fault %q: %v", f.Kind, f.Name, err)
+		}
+		if f.At >= s.Duration {
+			return at("at", "at: %s is past the end of the load (duration %s); want a time within it", f.At.D(), s.Duration.D())
+		}
+		if f.For <= 0 && f.Kind != "restart" {
+			return at("for", "for: want how long the fault lasts, such as 10s")
+		}
+		if f.At+f.For > s.Duration {
+			return at("for", "for: the fault would end at %s, past the end of the load (duration %s)", (f.At + f.For).D(), s.Duration.D())
+		}
+	}
+	return nil
+}
+
+func (s *Scenario) checkHypotheses(l *locator) error {
+	phases := map[string]bool{"baseline": true, "recovery": true, "": true}
+	for _, f := range s.Faults {
+		phases[f.Name] = true
+	}
+	names := map[string]bool{}
+	for i, h := range s.Hypotheses {
+		p := fmt.Sprintf("$.hypotheses[%d]", i)
+		if h.Name == "" {
+			return l.at(p, "hypotheses[%d]: want a name", i)
+		}
+		if names[h.Name] {
+			return l.at(p+".name", "hypothesis %q: name used twice", h.Name)
+		}
+		names[h.Name] = true
+		if !phases[h.During] {
+			return l.at(p+".during", "during: no phase %q; want baseline, recovery or a fault's name", h.During)
+		}
+		if strings.TrimSpace(h.Expect) == "" {
+			return l.at(p, "hypothesis %q: want expect, such as checkout.success_rate >= 0.99", h.Name)
+		}
+		if _, err := Compile(h.Expect, s.EndpointNames()); err != nil {
+			msg := strings.SplitN(err.Error(), "\n", 2)[0]
+			return l.at(p+".expect", "expect: bad expression %q: %s (want true or false over endpoints' requests, success_rate, error_rate, p50, p95, p99, rps)", h.Expect, msg)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,99 @@
+// Package scenarios reads, checks and lists scenarios: the shop's shape, the
+// load, the fault timeline, the hypotheses. Files are decoded strictly (an
+// unknown field is an error) and every error names the file, line and column
+// and says what was expected. Built-in scenarios are embedded.
+package scenarios
+
+import (
+	"lab/faults"
+)
+
+// Scenario is one experiment.
+type Scenario struct {
+	Name     string          `yaml:"name" json:"name"`
+	Summary  string          `yaml:"summary" json:"summary"`
+	Teaches  string          `yaml:"teaches" json:"teaches,omitempty"`
+	Watch    string          `yaml:"watch" json:"watch,omitempty"`
+	Try      string          `yaml:"try" json:"try,omitempty"`
+	Seed     int64           `yaml:"seed" json:"seed"`
+	Duration faults.Duration `yaml:"duration" json:"duration"`
+	// Warmup runs before the measured load, at half the rate; default 2s.
+	Warmup *faults.Duration `yaml:"warmup" json:"warmup,omitempty"`
+	// Drain bounds the wait for async work after the load; default 10s.
+	Drain      faults.Duration `yaml:"drain" json:"drain,omitempty"`
+	Shop       Shop            `yaml:"shop" json:"shop"`
+	Load       Load            `yaml:"load" json:"load"`
+	Faults     []faults.Spec   `yaml:"faults" json:"faults"`
+	Hypotheses []Hypothesis    `yaml:"hypotheses" json:"hypotheses"`
+	Invariants []string        `yaml:"invariants" json:"invariants,omitempty"`
+
+	// Path is the file the scenario came from ("builtin:NAME" for built-ins).
+	Path string `yaml:"-" json:"path"`
+	// Source is the file's text.
+	Source []byte `yaml:"-" json:"-"`
+}
+
+// Shop is the system's shape.
+type Shop struct {
+	Replicas    map[string]int `yaml:"replicas" json:"replicas,omitempty"`
+	PaymentMode string         `yaml:"payment_mode" json:"payment_mode,omitempty"`
+	// Config holds values for the config bucket ("payments.latency": "50ms").
+	Config map[string]any `yaml:"config" json:"config,omitempty"`
+}
+
+// Load is the traffic.
+type Load struct {
+	// Journey is a built-in journey (shopper, browser, checkout-burst), or
+	// Script the path of a k6 script, relative to the scenario file.
+	Journey string `yaml:"journey" json:"journey,omitempty"`
+	Script  string `yaml:"script" json:"script,omitempty"`
+	// Executor: constant-arrival-rate (default), ramping-arrival-rate or constant-vus.
+	Executor string `yaml:"executor" json:"executor,omitempty"`
+	// Rate is iterations started per second (arrival-rate executors).
+	Rate int `yaml:"rate" json:"rate,omitempty"`
+	// VUs is the most virtual users k6 may use (the VU count for constant-vus).
+	VUs int `yaml:"vus" json:"vus,omitempty"`
+	// StartRate and Stages shape a ramping-arrival-rate load.
+	StartRate int     `yaml:"start_rate" json:"start_rate,omitempty"`
+	Stages    []Stage `yaml:"stages" json:"stages,omitempty"`
+	// Think is the pause between a shopper's steps (each drawn from 0.5x to 1.5x).
+	Think faults.Duration `yaml:"think" json:"think,omitempty"`
+	// CheckoutShare is the share of shopper iterations that check out.
+	CheckoutShare *float64 `yaml:"checkout_share" json:"checkout_share,omitempty"`
+	// Endpoints are the k6 name tags a script uses, for its hypotheses
+	// (the built-in journeys' names are always known).
+	Endpoints []string `yaml:"endpoints" json:"endpoints,omitempty"`
+}
+
+// Stage is one step of a ramping load: reach Target iterations per second
+// over Duration.
+type Stage struct {
+	Target   int             `yaml:"target" json:"target"`
+	Duration faults.Duration `yaml:"duration" json:"duration"`
+}
+
+// Hypothesis is an expectation over the metrics of one phase, such as
+// "checkout.success_rate >= 0.99" during "payments-down".
+type Hypothesis struct {
+	Name string `yaml:"name" json:"name"`
+	// During names a phase: "baseline", a fault's name, "recovery", or
+	// empty for the whole measured load.
+	During string `yaml:"during" json:"during,omitempty"`
+	Expect string `yaml:"expect" json:"expect"`
+}
+
+// Defaults.
+const (
+	DefaultWarmup = faults.Duration(2e9)
+	DefaultDrain  = faults.Duration(10e9)
+	DefaultRate   = 20
+	DefaultVUs    = 200
+)
+
+// WarmupOrDefault returns the warmup.
+func (s *Scenario) WarmupOrDefault() faults.Duration {
+	if s.Warmup == nil {
+		return DefaultWarmup
+	}
+	return *s.Warmup
+}

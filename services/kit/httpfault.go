@@ -1,0 +1,97 @@
+package kit
+
+import (
+	"encoding/json"
+	"math/rand/v2"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// HTTPFaultKey is the config key of an HTTP fault on one instance. The lab
+// writes it; the instance's middleware applies every fault under
+// "fault.http.<instance>." to its requests (probes and metrics excepted).
+func HTTPFaultKey(instance, fault string) string { return "fault.http." + instance + "." + fault }
+
+// HTTPFault is the value under an HTTPFaultKey.
+type HTTPFault struct {
+	Status  int     `json:"status,omitempty"`   // answer with this status instead
+	DelayMS int64   `json:"delay_ms,omitempty"` // wait this long first
+	Share   float64 `json:"share"`              // share of requests affected
+	Count   int     `json:"count,omitempty"`    // only the next N requests (0: no bound)
+}
+
+type activeFault struct {
+	HTTPFault
+	used atomic.Int64
+}
+
+// httpFaults holds the HTTP faults in force on one instance.
+type httpFaults struct {
+	prefix string
+	mu     sync.RWMutex
+	active map[string]*activeFault
+}
+
+func newHTTPFaults(instance string, cfg *Config) *httpFaults {
+	h := &httpFaults{prefix: "fault.http." + instance + ".", active: map[string]*activeFault{}}
+	for k, v := range cfg.Prefixed(h.prefix) {
+		h.set(k, v)
+	}
+	cfg.OnChange(func(k, v string) {
+		if strings.HasPrefix(k, h.prefix) {
+			h.set(k, v)
+		}
+	})
+	return h
+}
+
+func (h *httpFaults) set(key, value string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	var f HTTPFault
+	if value == "" || json.Unmarshal([]byte(value), &f) != nil {
+		delete(h.active, key)
+		return
+	}
+	h.active[key] = &activeFault{HTTPFault: f}
+}
+
+// apply runs the faults in force on one request. It returns true when it
+// has answered the request itself.
+func (h *httpFaults) apply(w http.ResponseWriter, r *http.Request) bool {
+	h.mu.RLock()
+	if len(h.active) == 0 {
+		h.mu.RUnlock()
+		return false
+	}
+	var hit []*activeFault
+	for _, f := range h.active {
+		if rand.Float64() >= f.Share {
+			continue
+		}
+		if f.Count > 0 && f.used.Add(1) > int64(f.Count) {
+			continue
+		}
+		hit = append(hit, f)
+	}
+	h.mu.RUnlock()
+	for _, f := range hit {
+		if f.DelayMS > 0 {
+			select {
+			case <-time.After(time.Duration(f.DelayMS) * time.Millisecond):
+			case <-r.Context().Done():
+				return true
+			}
+		}
+	}
+	for _, f := range hit {
+		if f.Status > 0 {
+			WriteError(w, f.Status, "injected fault")
+			return true
+		}
+	}
+	return false
+}
