@@ -6,7 +6,7 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/olekukonko/tablewriter"
+	"lab/internal/table"
 
 	"lab/lab/experiment"
 )
@@ -47,7 +47,7 @@ func mark(ok bool) string {
 // endpoint, hypotheses with what was observed, faults with their times.
 func Terminal(w io.Writer, r *experiment.Result) {
 	fmt.Fprintf(w, "\n%s: %s\n\n", r.Scenario, r.Summary)
-	t := tablewriter.NewWriter(w)
+	t := table.New(w)
 	t.Header("phase", "seconds", "endpoint", "requests", "success", "p50 ms", "p95 ms", "p99 ms", "req/s")
 	for _, p := range r.Phases {
 		for _, e := range sortedEndpoints(p.Endpoints) {
@@ -61,7 +61,7 @@ func Terminal(w io.Writer, r *experiment.Result) {
 
 	if len(r.Hypotheses) > 0 {
 		fmt.Fprintln(w)
-		t = tablewriter.NewWriter(w)
+		t = table.New(w)
 		t.Header("", "hypothesis", "during", "expect", "observed")
 		for _, h := range r.Hypotheses {
 			during := h.During
@@ -74,7 +74,7 @@ func Terminal(w io.Writer, r *experiment.Result) {
 	}
 	if len(r.Faults) > 0 {
 		fmt.Fprintln(w)
-		t = tablewriter.NewWriter(w)
+		t = table.New(w)
 		t.Header("fault", "kind", "target", "applied", "removed", "late", "visible")
 		start := r.Phases[0].Start
 		for _, f := range r.Faults {

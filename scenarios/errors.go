@@ -3,6 +3,7 @@ package scenarios
 import (
 	"errors"
 	"fmt"
+	"regexp"
 	"strings"
 
 	"github.com/goccy/go-yaml"
@@ -32,7 +33,7 @@ var ErrBadScenario = errors.New("scenarios: bad scenario")
 func (e *Error) Is(target error) bool { return target == ErrBadScenario }
 
 // decodeError turns a go-yaml error into an *Error with its position.
-func decodeError(file string, err error) *Error {
+func decodeError(file string, data []byte, err error) *Error {
 	var ye yaml.Error
 	if errors.As(err, &ye) {
 		msg := ye.GetMessage()
@@ -41,12 +42,31 @@ func decodeError(file string, err error) *Error {
 		}
 		return &Error{File: file, Msg: explain(msg)}
 	}
-	return &Error{File: file, Msg: err.Error()}
+	// Errors of our own unmarshalers (durations) carry no position, but
+	// they quote the value: find it in the file.
+	e := &Error{File: file, Msg: err.Error()}
+	if m := quoted.FindStringSubmatch(err.Error()); m != nil {
+		for i, line := range strings.Split(string(data), "\n") {
+			key, val, ok := strings.Cut(line, ":")
+			if ok && strings.TrimSpace(val) == m[1] {
+				e.Line, e.Col = i+1, len(key)+2+strings.Index(val, m[1])
+				e.Msg = strings.TrimSpace(strings.TrimPrefix(key, "- ")) + ": " + e.Msg
+				break
+			}
+		}
+	}
+	return e
 }
+
+var quoted = regexp.MustCompile(`got "([^"]*)"$`)
 
 // explain rewrites go-yaml's messages into what the user should write.
 func explain(msg string) string {
 	switch {
+	case strings.Contains(msg, "where sequence is expected"):
+		return "wrong type: want a list (" + msg + ")"
+	case strings.Contains(msg, "where mapping is expected"):
+		return "wrong type: want a mapping of fields (" + msg + ")"
 	case strings.HasPrefix(msg, "unknown field"):
 		return msg + " (see `lab explain` or the README for the fields of a scenario)"
 	case strings.Contains(msg, "cannot unmarshal"):
@@ -80,6 +100,10 @@ func newLocator(file string, data []byte) *locator {
 func (l *locator) at(path, format string, args ...any) *Error {
 	e := &Error{File: l.file, Msg: fmt.Sprintf(format, args...)}
 	for p := path; p != "" && l.ast != nil; p = parent(p) {
+		if p == "$" { // a field missing at the top: point at the document
+			e.Line, e.Col = 1, 1
+			return e
+		}
 		yp, err := yaml.PathString(p)
 		if err != nil {
 			continue
@@ -98,7 +122,7 @@ func (l *locator) at(path, format string, args ...any) *Error {
 
 func parent(p string) string {
 	i := strings.LastIndexAny(p, ".[")
-	if i <= 1 {
+	if i <= 0 {
 		return ""
 	}
 	return p[:i]

@@ -69,7 +69,7 @@ func Parse(file string, data []byte, sets []string) (*Scenario, error) {
 	}
 	var s Scenario
 	if err := yaml.UnmarshalWithOptions(data, &s, yaml.Strict()); err != nil {
-		return nil, decodeError(file, err)
+		return nil, decodeError(file, data, err)
 	}
 	s.Path, s.Source = file, data
 	for _, kv := range sets {

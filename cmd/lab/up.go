@@ -10,8 +10,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/olekukonko/tablewriter"
 	"github.com/spf13/cobra"
+	"lab/internal/table"
 
 	"lab/lab"
 )
@@ -161,7 +161,7 @@ func printInstances(w io.Writer, shop lab.Shop) {
 			into[callee] = append(into[callee], p.Name[:i]+" "+p.Listen)
 		}
 	}
-	t := tablewriter.NewWriter(w)
+	t := table.New(w)
 	t.Header("instance", "pid", "address", "proxies in front")
 	for _, in := range shop.Instances() {
 		via := into[in.Name]

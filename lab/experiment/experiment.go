@@ -418,7 +418,7 @@ func crossCheck(run *load.Run, s series) map[string]K6Check {
 		return nil
 	}
 	var sum struct {
-		Metrics map[string]map[string]float64 `json:"metrics"`
+		Metrics map[string]map[string]any `json:"metrics"` // values, and a thresholds object
 	}
 	if json.Unmarshal(data, &sum) != nil {
 		return nil
@@ -430,8 +430,9 @@ func crossCheck(run *load.Run, s series) map[string]K6Check {
 			continue
 		}
 		a := s.Sum(e, math.MinInt32, math.MaxInt32)
-		out[e] = K6Check{LabRequests: a.Requests, K6Requests: int64(reqs["count"]),
-			LabP95: a.Quantile(0.95), K6P95: sum.Metrics["http_req_duration{name:"+e+",scenario:main}"]["p(95)"]}
+		count, _ := reqs["count"].(float64)
+		p95, _ := sum.Metrics["http_req_duration{name:"+e+",scenario:main}"]["p(95)"].(float64)
+		out[e] = K6Check{LabRequests: a.Requests, K6Requests: int64(count), LabP95: a.Quantile(0.95), K6P95: p95}
 	}
 	return out
 }
