@@ -3,68 +3,14 @@ package experiment
 import (
 	"context"
 	"fmt"
-	"sync"
 	"time"
 
-	toxiproxy "github.com/Shopify/toxiproxy/v2/client"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
-	"lab/faults"
 	"lab/lab"
 	"lab/services/kit"
 )
-
-// proxies drives Toxiproxy through its HTTP API, as any of its clients would.
-type proxies struct {
-	c  *toxiproxy.Client
-	mu sync.Mutex
-	by map[string]*toxiproxy.Proxy
-}
-
-var _ faults.Proxies = (*proxies)(nil)
-
-func (p *proxies) get(name string) (*toxiproxy.Proxy, error) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if px, ok := p.by[name]; ok {
-		return px, nil
-	}
-	px, err := p.c.Proxy(name)
-	if err != nil {
-		return nil, err
-	}
-	p.by[name] = px
-	return px, nil
-}
-
-func (p *proxies) AddToxic(proxy, name, typ, stream string, toxicity float64, attrs map[string]any) error {
-	px, err := p.get(proxy)
-	if err != nil {
-		return err
-	}
-	_, err = px.AddToxic(name, typ, stream, float32(toxicity), toxiproxy.Attributes(attrs))
-	return err
-}
-
-func (p *proxies) RemoveToxic(proxy, name string) error {
-	px, err := p.get(proxy)
-	if err != nil {
-		return err
-	}
-	return px.RemoveToxic(name)
-}
-
-func (p *proxies) SetEnabled(proxy string, enabled bool) error {
-	px, err := p.get(proxy)
-	if err != nil {
-		return err
-	}
-	if enabled {
-		return px.Enable()
-	}
-	return px.Disable()
-}
 
 // processes acts on instances through the runtime.
 type processes struct{ shop lab.Shop }

@@ -29,8 +29,6 @@ import (
 	"strings"
 	"time"
 
-	toxiproxy "github.com/Shopify/toxiproxy/v2/client"
-
 	"lab/faults"
 	"lab/lab"
 	"lab/load"
@@ -85,7 +83,7 @@ func Run(ctx context.Context, p Params) (*Result, error) {
 	}
 	defer cfg.Close()
 	env := faults.Env{
-		Proxies:   &proxies{c: toxiproxy.NewClient(shop.ToxiproxyURL()), by: map[string]*toxiproxy.Proxy{}},
+		Proxies:   faults.ToxiproxyAPI(shop.ToxiproxyURL()),
 		Processes: processes{shop: shop},
 		Config:    cfg,
 	}

@@ -1,0 +1,260 @@
+package faults_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	toxiproxy "github.com/Shopify/toxiproxy/v2/client"
+
+	"lab/faults"
+	"lab/lab"
+	"lab/lab/mesh"
+)
+
+func TestResolve(t *testing.T) {
+	shape := lab.Shape{Replicas: map[string]int{"payments": 2}}
+	tests := []struct {
+		target string
+		layer  faults.Layer
+		want   []string
+		err    string
+	}{
+		{"payments", faults.Network, []string{"orders->payments-1", "orders->payments-2"}, ""},
+		{"payments-2", faults.Network, []string{"orders->payments-2"}, ""},
+		{"catalog", faults.Network, []string{"gateway->catalog-1", "orders->catalog-1"}, ""},
+		{"orders->payments", faults.Network, []string{"orders->payments-1", "orders->payments-2"}, ""},
+		{"orders->payments-1", faults.Network, []string{"orders->payments-1"}, ""},
+		{"load->gateway", faults.Network, []string{"load->gateway-1"}, ""},
+		{"orders.broker", faults.Network, []string{"orders.broker"}, ""},
+		{"payments", faults.Process, []string{"payments-1", "payments-2"}, ""},
+		{"payments-1", faults.HTTP, []string{"payments-1"}, ""},
+		{"notifications", faults.Network, nil, "no edge leads to notifications"},
+		{"payments-3", faults.Process, nil, "no payments-3"},
+		{"catalog->payments", faults.Network, nil, "catalog does not call payments"},
+		{"orders->payments", faults.Process, nil, "network faults only"},
+		{"orders.broker", faults.Process, nil, "network faults only"},
+		{"billing", faults.Network, nil, "unknown service or instance"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.target, func(t *testing.T) {
+			got, err := faults.Resolve(tt.target, tt.layer, shape)
+			if tt.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.err) {
+					t.Fatalf("got %v, %v; want error %q", got, err, tt.err)
+				}
+				return
+			}
+			sort.Strings(got)
+			if err != nil || !slices.Equal(got, tt.want) {
+				t.Fatalf("got %v, %v; want %v", got, err, tt.want)
+			}
+		})
+	}
+}
+
+func TestCheck(t *testing.T) {
+	half, two := 0.5, 2.0
+	tests := []struct {
+		spec faults.Spec
+		err  string
+	}{
+		{faults.Spec{Kind: "latency", Latency: faults.Duration(100 * time.Millisecond)}, ""},
+		{faults.Spec{Kind: "latency"}, "latency: want"},
+		{faults.Spec{Kind: "latency", Latency: 1e6, Direction: "sideways"}, "direction: want"},
+		{faults.Spec{Kind: "bandwidth", Rate: 64}, ""},
+		{faults.Spec{Kind: "bandwidth"}, "rate: want"},
+		{faults.Spec{Kind: "timeout"}, ""},
+		{faults.Spec{Kind: "reset", Toxicity: &half}, ""},
+		{faults.Spec{Kind: "reset", Toxicity: &two}, "toxicity: want"},
+		{faults.Spec{Kind: "slow_close"}, "delay: want"},
+		{faults.Spec{Kind: "slicer", Size: 64, Variation: 64}, "variation: want"},
+		{faults.Spec{Kind: "limit_data"}, "bytes: want"},
+		{faults.Spec{Kind: "down"}, ""},
+		{faults.Spec{Kind: "down", Toxicity: &half}, "do not apply to down"},
+		{faults.Spec{Kind: "reset", Count: 3}, "count: only http"},
+		{faults.Spec{Kind: "kill", NoRestart: true, RestartAfter: 1e9}, "cannot go with no_restart"},
+		{faults.Spec{Kind: "pause"}, ""},
+		{faults.Spec{Kind: "http_error", Status: 503, Count: 5}, ""},
+		{faults.Spec{Kind: "http_error", Status: 302}, "status: want"},
+		{faults.Spec{Kind: "http_delay"}, "latency: want"},
+	}
+	for _, tt := range tests {
+		t.Run(fmt.Sprintf("%s %s", tt.spec.Kind, tt.err), func(t *testing.T) {
+			k, err := faults.Lookup(tt.spec.Kind)
+			if err != nil {
+				t.Fatal(err)
+			}
+			err = k.Check(tt.spec)
+			if (err == nil) != (tt.err == "") || (err != nil && !strings.Contains(err.Error(), tt.err)) {
+				t.Fatalf("Check = %v, want %q", err, tt.err)
+			}
+		})
+	}
+	if _, err := faults.Lookup("meteor"); !errors.Is(err, faults.ErrUnknownKind) {
+		t.Fatalf("Lookup(meteor) = %v, want ErrUnknownKind", err)
+	}
+}
+
+// proxied starts an HTTP server and a real Toxiproxy proxy in front of it.
+func proxied(t *testing.T) (api, proxy string, env faults.Env) {
+	t.Helper()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, strings.Repeat("x", 2048))
+	}))
+	t.Cleanup(srv.Close)
+	m, err := mesh.Start("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { m.Close() })
+	listen, err := m.Add("edge", "127.0.0.1:0", srv.Listener.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m.URL(), "http://" + listen, faults.Env{Proxies: faults.ToxiproxyAPI(m.URL())}
+}
+
+func get(url string) (time.Duration, error) {
+	start := time.Now()
+	resp, err := (&http.Client{Timeout: 3 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}).Get(url)
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	_, err = io.Copy(io.Discard, resp.Body)
+	return time.Since(start), err
+}
+
+func median(t *testing.T, url string, n int) time.Duration {
+	t.Helper()
+	var ds []time.Duration
+	for i := 0; i < n; i++ {
+		d, err := get(url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ds = append(ds, d)
+	}
+	slices.Sort(ds)
+	return ds[n/2]
+}
+
+// TestLatencyAddsWhatItSays applies a 100 ms latency toxic and measures the
+// median request through the proxy against the median before it.
+func TestLatencyAddsWhatItSays(t *testing.T) {
+	_, proxy, env := proxied(t)
+	before := median(t, proxy, 15)
+	k, _ := faults.Lookup("latency")
+	undo, err := k.Apply(context.Background(), env, faults.Spec{Name: "slow", Kind: "latency", Latency: faults.Duration(100 * time.Millisecond)}, []string{"edge"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	during := median(t, proxy, 15)
+	if err := undo(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	after := median(t, proxy, 15)
+	added := during - before
+	if added < 98*time.Millisecond || added > 103*time.Millisecond {
+		t.Fatalf("latency fault added %s, want 100ms within 2ms (before %s, during %s)", added, before, during)
+	}
+	if after > before+5*time.Millisecond {
+		t.Fatalf("after removing the fault requests take %s, before %s", after, before)
+	}
+}
+
+// TestNetworkKindsChangeTheProxy applies each network kind to a real proxy
+// and checks it is listed while in force and gone after undo.
+func TestNetworkKindsChangeTheProxy(t *testing.T) {
+	api, proxy, env := proxied(t)
+	toxics := func() int {
+		p, err := toxiproxy.NewClient(api).Proxy("edge")
+		if err != nil {
+			t.Fatal(err)
+		}
+		ts, err := p.Toxics()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(ts)
+	}
+	specs := []faults.Spec{
+		{Kind: "latency", Latency: faults.Duration(10 * time.Millisecond), Direction: "both"},
+		{Kind: "bandwidth", Rate: 1000},
+		{Kind: "timeout", Timeout: faults.Duration(time.Second)},
+		{Kind: "reset"},
+		{Kind: "slow_close", Delay: faults.Duration(10 * time.Millisecond)},
+		{Kind: "slicer", Size: 64, Variation: 8, Delay: faults.Duration(time.Millisecond)},
+		{Kind: "limit_data", Bytes: 100},
+	}
+	for _, s := range specs {
+		t.Run(s.Kind, func(t *testing.T) {
+			s.Name = "f-" + s.Kind
+			k, _ := faults.Lookup(s.Kind)
+			undo, err := k.Apply(context.Background(), env, s, []string{"edge"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := 1
+			if s.Direction == "both" {
+				want = 2
+			}
+			if got := toxics(); got != want {
+				t.Fatalf("%d toxics in force, want %d", got, want)
+			}
+			if err := undo(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			if got := toxics(); got != 0 {
+				t.Fatalf("%d toxics left after undo", got)
+			}
+		})
+	}
+	if _, err := get(proxy); err != nil {
+		t.Fatalf("after every kind was removed the proxy fails: %v", err)
+	}
+}
+
+// TestDownRefusesThenRecovers stops the proxy: connections are refused
+// while the fault is in force and accepted again after.
+func TestDownRefusesThenRecovers(t *testing.T) {
+	_, proxy, env := proxied(t)
+	k, _ := faults.Lookup("down")
+	undo, err := k.Apply(context.Background(), env, faults.Spec{Name: "gone", Kind: "down"}, []string{"edge"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := net.DialTimeout("tcp", strings.TrimPrefix(proxy, "http://"), time.Second); err == nil {
+		t.Fatal("the proxy accepts connections while down")
+	}
+	if err := undo(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := get(proxy); err != nil {
+		t.Fatalf("after down ended: %v", err)
+	}
+}
+
+// TestResetBreaksRequests checks that a reset toxic really breaks requests.
+func TestResetBreaksRequests(t *testing.T) {
+	_, proxy, env := proxied(t)
+	k, _ := faults.Lookup("reset")
+	undo, err := k.Apply(context.Background(), env, faults.Spec{Name: "rst", Kind: "reset"}, []string{"edge"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer undo(context.Background())
+	if _, err := get(proxy); err == nil {
+		t.Fatal("a request through a reset proxy succeeded")
+	}
+}

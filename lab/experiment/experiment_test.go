@@ -1,0 +1,99 @@
+package experiment_test
+
+import (
+	"context"
+	"math"
+	"os"
+	"testing"
+
+	"lab/internal/k6main"
+	"lab/internal/shoptest"
+	"lab/lab/experiment"
+	"lab/scenarios"
+)
+
+// TestMain lets the test binary stand in for lab: `serve` for the services,
+// `k6` for the load.
+func TestMain(m *testing.M) {
+	if len(os.Args) > 1 && os.Args[1] == "k6" {
+		k6main.Main(os.Args[2:])
+	}
+	shoptest.Main(m)
+}
+
+func mustRun(t *testing.T, name string, sets ...string) *experiment.Result {
+	t.Helper()
+	sc, err := scenarios.Open(name, sets)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := experiment.Run(context.Background(), experiment.Params{
+		Scenario: sc, Runtime: shoptest.Runtime(), Command: []string{os.Args[0]}, Dir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res
+}
+
+func phase(t *testing.T, r *experiment.Result, name string) experiment.Phase {
+	t.Helper()
+	for _, p := range r.Phases {
+		if p.Name == name {
+			return p
+		}
+	}
+	t.Fatalf("no phase %q in %+v", name, r.Phases)
+	return experiment.Phase{}
+}
+
+// TestLatencyFaultAddsItsLatencyToBrowse injects 100 ms on gateway->catalog:
+// browse p50 during the fault must be the baseline's plus 100 ms, within 3 ms.
+func TestLatencyFaultAddsItsLatencyToBrowse(t *testing.T) {
+	r := mustRun(t, "testdata/latency100.yaml")
+	base := phase(t, r, "baseline").Endpoints["browse"]
+	slow := phase(t, r, "slow-catalog").Endpoints["browse"]
+	added := slow.P50 - base.P50
+	if math.Abs(added-100) > 3 {
+		t.Fatalf("browse p50 went from %.2fms to %.2fms: +%.2fms, want +100ms within 3ms", base.P50, slow.P50, added)
+	}
+	if r.Verdict != experiment.Pass {
+		t.Fatalf("verdict %s (%s)", r.Verdict, r.Reason)
+	}
+	if f := r.Faults[0]; f.AppliedAt.IsZero() || f.RemovedAt.IsZero() || f.LateMS > 50 {
+		t.Fatalf("fault record %+v: want applied and removed, on time", f)
+	}
+	t.Logf("browse p50 %.2fms -> %.2fms (+%.2fms); fault applied %.2fms late", base.P50, slow.P50, added, r.Faults[0].LateMS)
+}
+
+// TestPaymentOutageAgreesWithK6 runs the built-in payment-outage and holds
+// the lab's checkout figures against k6's own end-of-test summary.
+func TestPaymentOutageAgreesWithK6(t *testing.T) {
+	r := mustRun(t, "payment-outage")
+	if r.Verdict != experiment.Pass {
+		t.Errorf("verdict %s (%s)", r.Verdict, r.Reason)
+	}
+	down := phase(t, r, "payments-down")
+	if down.Endpoints["checkout"].Requests == 0 {
+		t.Fatal("no checkout during payments-down")
+	}
+	c, ok := r.K6["checkout"]
+	if !ok {
+		t.Fatalf("no k6 cross-check for checkout: %+v", r.K6)
+	}
+	if d := math.Abs(float64(c.LabRequests-c.K6Requests)) / float64(c.K6Requests); d > 0.01 {
+		t.Errorf("checkout requests: lab %d, k6 %d (%.2f%% apart)", c.LabRequests, c.K6Requests, 100*d)
+	}
+	if d := math.Abs(c.LabP95-c.K6P95) / c.K6P95; d > 0.01 {
+		t.Errorf("checkout p95: lab %.3fms, k6 %.3fms (%.2f%% apart)", c.LabP95, c.K6P95, 100*d)
+	}
+	t.Logf("checkout: lab %d req p95 %.3fms; k6 %d req p95 %.3fms", c.LabRequests, c.LabP95, c.K6Requests, c.K6P95)
+}
+
+// TestInvisibleFaultIsInconclusive cuts an edge nothing uses: the run must
+// not pass, because it proved nothing.
+func TestInvisibleFaultIsInconclusive(t *testing.T) {
+	r := mustRun(t, "testdata/invisible.yaml")
+	if r.Verdict != experiment.Inconclusive || r.Faults[0].Visible {
+		t.Fatalf("verdict %s (%s), fault visible %v; want inconclusive", r.Verdict, r.Reason, r.Faults[0].Visible)
+	}
+}
