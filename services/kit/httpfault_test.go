@@ -13,7 +13,7 @@ import (
 // TestHTTPErrorBoundedByCount fails exactly the next three requests.
 func TestHTTPErrorBoundedByCount(t *testing.T) {
 	url := shoptest.Broker(t, map[string]string{
-		"catalog.products": "10",
+		"catalog.products":                     "10",
 		kit.HTTPFaultKey("catalog-1", "three"): `{"status":503,"share":1,"count":3}`,
 	})
 	base := shoptest.Serve(t, catalog.Service(), url, 1)
@@ -39,7 +39,7 @@ func TestHTTPErrorBoundedByCount(t *testing.T) {
 
 func TestHTTPDelay(t *testing.T) {
 	url := shoptest.Broker(t, map[string]string{
-		"catalog.products": "10",
+		"catalog.products":                    "10",
 		kit.HTTPFaultKey("catalog-1", "slow"): `{"delay_ms":150,"share":1}`,
 	})
 	base := shoptest.Serve(t, catalog.Service(), url, 1)
