@@ -22,13 +22,14 @@ test: lint
 race:
 	CGO_ENABLED=1 $(GO) test -race -count=1 ./services/... ./lab/process/
 
-## demo: bring the shop up (Ctrl-C stops it)
+## demo: run the baseline scenario and print its verdict
 demo: build
-	./bin/lab up
+	./bin/lab run baseline
 
-## bench: the start benchmark, five times ten starts
+## bench: shop start (five times ten starts) and the proxy hop against a direct call
 bench:
 	$(GO) test -run XXX -bench . -benchtime 10x -count 5 ./lab/process/
+	$(GO) test -run XXX -bench Hop -benchtime 3000x -count 5 ./lab/mesh/
 
 ## lint: gofmt and go vet
 lint:

@@ -37,5 +37,5 @@ func (down) Apply(_ context.Context, env Env, _ Spec, targets []string) (Undo, e
 		}
 		stopped = append(stopped, p)
 	}
-	return undo, nil
+	return once(undo), nil
 }

@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"sync"
 )
 
 // Spec is one fault as a scenario or a live fault file writes it.
@@ -148,4 +149,14 @@ type Processes interface {
 type Config interface {
 	Put(ctx context.Context, key, value string) error
 	Delete(ctx context.Context, key string) error
+}
+
+// once makes an Undo safe to call more than once: only the first call acts.
+func once(u Undo) Undo {
+	var o sync.Once
+	var err error
+	return func(ctx context.Context) error {
+		o.Do(func() { err = u(ctx) })
+		return err
+	}
 }

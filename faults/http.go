@@ -41,5 +41,5 @@ func putHTTP(ctx context.Context, env Env, s Spec, targets []string, f kit.HTTPF
 		}
 		keys = append(keys, k)
 	}
-	return undo, nil
+	return once(undo), nil
 }

@@ -3,7 +3,6 @@ package faults
 import (
 	"context"
 	"errors"
-	"sync"
 	"time"
 )
 
@@ -25,16 +24,12 @@ func (kill) Apply(ctx context.Context, env Env, s Spec, targets []string) (Undo,
 	if err := eachInstance(ctx, env, targets, "kill"); err != nil {
 		return nil, err
 	}
-	var once sync.Once
-	var startErr error
-	start := func(ctx context.Context) error {
-		once.Do(func() {
-			if !s.NoRestart {
-				startErr = eachInstance(ctx, env, targets, "start")
-			}
-		})
-		return startErr
-	}
+	start := once(func(ctx context.Context) error {
+		if s.NoRestart {
+			return nil
+		}
+		return eachInstance(ctx, env, targets, "start")
+	})
 	if s.RestartAfter > 0 {
 		t := time.AfterFunc(s.RestartAfter.D(), func() { _ = start(context.Background()) })
 		return func(ctx context.Context) error { t.Stop(); return start(ctx) }, nil

@@ -15,5 +15,5 @@ func (pause) Apply(ctx context.Context, env Env, _ Spec, targets []string) (Undo
 		_ = eachInstance(ctx, env, targets, "resume")
 		return nil, err
 	}
-	return func(ctx context.Context) error { return eachInstance(ctx, env, targets, "resume") }, nil
+	return once(func(ctx context.Context) error { return eachInstance(ctx, env, targets, "resume") }), nil
 }

@@ -61,7 +61,7 @@ func addToxics(env Env, s Spec, proxies []string, typ string, attrs map[string]a
 			done = append(done, added{p, name})
 		}
 	}
-	return undo, nil
+	return once(undo), nil
 }
 
 func ms(d Duration) int64 { return d.D().Milliseconds() }
