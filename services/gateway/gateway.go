@@ -3,7 +3,8 @@
 //
 //	GET  /api/products            the catalog, paged (?page=&size=)
 //	GET  /api/products/{id}       a product with its stock; when inventory does
-//	                              not answer, still served with "stock_status":
+//	                              not answer and the edge's policy has a
+//	                              fallback, still served with "stock_status":
 //	                              "unknown"
 //	POST /api/users               register
 //	POST /api/login               a token
@@ -92,7 +93,13 @@ func (g *gateway) product(w http.ResponseWriter, r *http.Request) {
 	var stock struct {
 		Available int `json:"available"`
 	}
-	if err := g.in.Client("inventory").Do(r.Context(), http.MethodGet, "/stock/"+id, nil, &stock); err != nil {
+	inv := g.in.Client("inventory")
+	if err := inv.Do(r.Context(), http.MethodGet, "/stock/"+id, nil, &stock); err != nil {
+		if !inv.Policy().Fallback {
+			relay(w, err, nil, 0)
+			return
+		}
+		inv.FellBack()
 		product["stock"] = nil
 		product["stock_status"] = "unknown"
 	} else {

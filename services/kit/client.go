@@ -9,11 +9,19 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"strconv"
+	"sync"
 	"time"
+
+	"github.com/failsafe-go/failsafe-go"
+	"github.com/failsafe-go/failsafe-go/bulkhead"
+	"github.com/failsafe-go/failsafe-go/circuitbreaker"
+	"github.com/failsafe-go/failsafe-go/retrypolicy"
+	"github.com/failsafe-go/failsafe-go/timeout"
 )
 
-// DefaultTimeout bounds every call between services unless the config sets
-// "<caller>.timeout.<callee>". No call in the shop waits without a limit.
+// DefaultTimeout bounds a call when no policy says otherwise. No call in
+// the shop waits without a limit.
 const DefaultTimeout = 2 * time.Second
 
 // StatusError is a callee's answer outside 2xx.
@@ -27,10 +35,11 @@ func (e *StatusError) Error() string {
 	return fmt.Sprintf("%s answered %d: %s", e.Callee, e.Code, e.Body)
 }
 
-// Client calls one callee service on behalf of one caller: it picks an
-// instance from the Directory, dials it through the route (the edge's proxy),
-// bounds the call by the configured timeout, passes the request id on, and
-// counts the outcome.
+// Client calls one callee service on behalf of one caller, through the
+// edge's resilience Policy: each attempt picks an instance from the
+// Directory, dials it through the route (the edge's proxy) and passes the
+// request id on; the attempts run inside retry, breaker, bulkhead and
+// timeout as the policy says, and every outcome is counted per edge.
 type Client struct {
 	Callee string
 	caller string
@@ -38,84 +47,222 @@ type Client struct {
 	cfg    *Config
 	m      *Metrics
 	hc     *http.Client
+	log    *transitions
+
+	mu     sync.Mutex
+	policy Policy
+	exec   failsafe.Executor[*http.Response]
 }
 
-func newClient(caller, callee string, dir *Directory, cfg *Config, m *Metrics) *Client {
+func newClient(caller, callee string, dir *Directory, cfg *Config, m *Metrics, log *transitions) *Client {
 	tr := &http.Transport{
 		DialContext:         (&net.Dialer{Timeout: time.Second}).DialContext,
 		MaxIdleConns:        512,
 		MaxIdleConnsPerHost: 128,
 		IdleConnTimeout:     30 * time.Second,
 	}
-	return &Client{Callee: callee, caller: caller, dir: dir, cfg: cfg, m: m, hc: &http.Client{Transport: tr}}
+	c := &Client{Callee: callee, caller: caller, dir: dir, cfg: cfg, m: m, log: log, hc: &http.Client{Transport: tr}}
+	c.reload()
+	cfg.OnChange(func(key, _ string) {
+		if key == ResiliencePresetKey || key == ResilienceEdgeKey(caller, callee) {
+			c.reload()
+		}
+	})
+	return c
 }
 
-// Do sends a request with body (JSON, or nothing when nil) to path on an
-// instance of the callee and decodes a 2xx answer into out (unless nil).
-// An answer outside 2xx is a *StatusError; a transport failure or timeout is
-// returned wrapped, and context.DeadlineExceeded when the timeout fired.
-func (c *Client) Do(ctx context.Context, method, path string, body, out any) error {
-	ep, done, err := c.dir.Pick(c.Callee)
-	if err != nil {
-		c.m.calls.WithLabelValues(c.Callee, "", "no_instance").Inc()
-		return err
+// Policy returns the edge's policy in force.
+func (c *Client) Policy() Policy {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.policy
+}
+
+// FellBack counts a degraded answer served because a call on this edge failed.
+func (c *Client) FellBack() { c.m.fallbacks.WithLabelValues(c.Callee).Inc() }
+
+// reload builds the executor from the policy in config; a bad policy keeps
+// the one in force (validate first, then swap).
+func (c *Client) reload() {
+	p, err := PolicyFor(c.cfg, c.caller, c.Callee)
+	if err != nil && c.exec != nil {
+		return
 	}
-	defer done()
-	ctx, cancel := context.WithTimeout(ctx, c.cfg.Duration("timeout."+c.Callee, DefaultTimeout))
-	defer cancel()
-	var rd io.Reader
+	exec := c.build(p)
+	c.mu.Lock()
+	c.policy, c.exec = p, exec
+	c.mu.Unlock()
+	c.m.breaker.WithLabelValues(c.Callee).Set(0)
+}
+
+func failed(r *http.Response, err error) bool { return err != nil || (r != nil && r.StatusCode >= 500) }
+
+// upstreamFailed is what the breaker counts: a failure of the callee, not a
+// refusal of our own bulkhead, which says nothing of the callee's health.
+func upstreamFailed(r *http.Response, err error) bool {
+	return !errors.Is(err, bulkhead.ErrFull) && failed(r, err)
+}
+
+func (c *Client) build(p Policy) failsafe.Executor[*http.Response] {
+	var ps []failsafe.Policy[*http.Response]
+	if p.Retries > 0 {
+		b := retrypolicy.NewBuilder[*http.Response]().HandleIf(failed).WithMaxRetries(p.Retries).
+			AbortOnErrors(circuitbreaker.ErrOpen, bulkhead.ErrFull, context.Canceled).ReturnLastFailure().
+			OnRetry(func(failsafe.ExecutionEvent[*http.Response]) { c.m.retries.WithLabelValues(c.Callee).Inc() })
+		if p.Backoff > 0 {
+			b = b.WithBackoff(p.Backoff.D(), max(p.MaxBackoff.D(), p.Backoff.D()))
+			if p.Jitter > 0 {
+				b = b.WithJitterFactor(min(p.Jitter, 1))
+			}
+		}
+		ps = append(ps, b.Build())
+	}
+	if br := p.Breaker; br != nil && br.Failures > 0 {
+		window := max(br.Window, br.Failures)
+		ps = append(ps, circuitbreaker.NewBuilder[*http.Response]().HandleIf(upstreamFailed).
+			WithFailureThresholdRatio(br.Failures, window).WithDelay(br.Delay.D()).
+			WithSuccessThreshold(max(br.Successes, 1)).
+			OnStateChanged(func(e circuitbreaker.StateChangedEvent) {
+				c.m.breaker.WithLabelValues(c.Callee).Set(float64(e.NewState))
+				c.log.add(c.caller+"->"+c.Callee, e.OldState.String(), e.NewState.String())
+			}).Build())
+	}
+	if p.Bulkhead > 0 {
+		ps = append(ps, bulkhead.NewBuilder[*http.Response](uint(p.Bulkhead)).WithMaxWaitTime(p.BulkheadWait.D()).
+			OnFull(func(failsafe.ExecutionEvent[*http.Response]) { c.m.rejections.WithLabelValues(c.Callee).Inc() }).Build())
+	}
+	ps = append(ps, timeout.NewBuilder[*http.Response](p.Timeout.D()).
+		OnTimeoutExceeded(func(failsafe.ExecutionDoneEvent[*http.Response]) { c.m.timeouts.WithLabelValues(c.Callee).Inc() }).Build())
+	return failsafe.With[*http.Response](ps...)
+}
+
+// Do sends a request with body (JSON, or nothing when nil) to path on the
+// callee and decodes a 2xx answer into out (unless nil). An answer outside
+// 2xx is a *StatusError; an open breaker is circuitbreaker.ErrOpen, a full
+// bulkhead bulkhead.ErrFull, an attempt past its time timeout.ErrExceeded.
+func (c *Client) Do(ctx context.Context, method, path string, body, out any) error {
+	c.mu.Lock()
+	exec := c.exec
+	c.mu.Unlock()
+	var payload []byte
 	if body != nil {
-		b, err := json.Marshal(body)
-		if err != nil {
+		var err error
+		if payload, err = json.Marshal(body); err != nil {
 			return fmt.Errorf("encode request to %s: %w", c.Callee, err)
 		}
-		rd = bytes.NewReader(b)
-	}
-	req, err := http.NewRequestWithContext(ctx, method, "http://"+ep.Addr+path, rd)
-	if err != nil {
-		return fmt.Errorf("build request to %s: %w", c.Callee, err)
-	}
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	if id := RequestID(ctx); id != "" {
-		req.Header.Set(RequestIDHeader, id)
 	}
 	start := time.Now()
-	resp, err := c.hc.Do(req)
+	resp, err := exec.WithContext(ctx).GetWithExecution(func(e failsafe.Execution[*http.Response]) (*http.Response, error) {
+		return c.attempt(e.Context(), method, path, payload)
+	})
 	c.m.callTime.WithLabelValues(c.Callee).Observe(time.Since(start).Seconds())
-	if err != nil {
-		outcome := "error"
-		if errors.Is(err, context.DeadlineExceeded) {
-			outcome = "timeout"
-		}
-		c.m.calls.WithLabelValues(c.Callee, ep.Instance, outcome).Inc()
-		return fmt.Errorf("call %s %s on %s: %w", method, path, ep.Instance, err)
+	outcome := "ok"
+	switch {
+	case errors.Is(err, circuitbreaker.ErrOpen):
+		outcome = "breaker_open"
+	case errors.Is(err, bulkhead.ErrFull):
+		outcome = "bulkhead_full"
+	case errors.Is(err, timeout.ErrExceeded), errors.Is(err, context.DeadlineExceeded):
+		outcome = "timeout"
+	case err != nil:
+		outcome = "error"
+	case resp.StatusCode/100 != 2:
+		outcome = "status_" + strconv.Itoa(resp.StatusCode/100) + "xx"
 	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, 4<<20))
+	c.m.edgeCalls.WithLabelValues(c.Callee, outcome).Inc()
 	if err != nil {
-		c.m.calls.WithLabelValues(c.Callee, ep.Instance, "error").Inc()
-		return fmt.Errorf("read answer of %s: %w", ep.Instance, err)
+		return fmt.Errorf("call %s %s on %s: %w", method, path, c.Callee, err)
 	}
+	data, _ := io.ReadAll(resp.Body)
 	if resp.StatusCode/100 != 2 {
-		c.m.calls.WithLabelValues(c.Callee, ep.Instance, "status_"+fmt.Sprint(resp.StatusCode/100)+"xx").Inc()
 		return &StatusError{Callee: c.Callee, Code: resp.StatusCode, Body: string(bytes.TrimSpace(data))}
 	}
-	c.m.calls.WithLabelValues(c.Callee, ep.Instance, "ok").Inc()
 	if out != nil {
 		if err := json.Unmarshal(data, out); err != nil {
-			return fmt.Errorf("decode answer of %s: %w", ep.Instance, err)
+			return fmt.Errorf("decode answer of %s: %w", c.Callee, err)
 		}
 	}
 	return nil
 }
 
+// attempt sends one request to one instance and reads the whole answer.
+func (c *Client) attempt(ctx context.Context, method, path string, payload []byte) (*http.Response, error) {
+	ep, done, err := c.dir.Pick(c.Callee)
+	if err != nil {
+		c.m.calls.WithLabelValues(c.Callee, "", "no_instance").Inc()
+		return nil, err
+	}
+	defer done()
+	var rd io.Reader
+	if payload != nil {
+		rd = bytes.NewReader(payload)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, "http://"+ep.Addr+path, rd)
+	if err != nil {
+		return nil, err
+	}
+	if payload != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if id := RequestID(ctx); id != "" {
+		req.Header.Set(RequestIDHeader, id)
+	}
+	c.m.attempts.WithLabelValues(c.Callee).Inc()
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		outcome := "error"
+		if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, timeout.ErrExceeded) {
+			outcome = "timeout"
+		}
+		c.m.calls.WithLabelValues(c.Callee, ep.Instance, outcome).Inc()
+		return nil, err
+	}
+	data, err := io.ReadAll(io.LimitReader(resp.Body, 4<<20))
+	resp.Body.Close()
+	if err != nil {
+		c.m.calls.WithLabelValues(c.Callee, ep.Instance, "error").Inc()
+		return nil, fmt.Errorf("read answer of %s: %w", ep.Instance, err)
+	}
+	outcome := "ok"
+	if resp.StatusCode/100 != 2 {
+		outcome = "status_" + strconv.Itoa(resp.StatusCode/100) + "xx"
+	}
+	c.m.calls.WithLabelValues(c.Callee, ep.Instance, outcome).Inc()
+	resp.Body = io.NopCloser(bytes.NewReader(data))
+	return resp, nil
+}
+
 // FailureStatus is the status a caller answers with when a call to another
 // service failed: 504 when it timed out, 503 otherwise.
 func FailureStatus(err error) int {
-	if errors.Is(err, context.DeadlineExceeded) {
+	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, timeout.ErrExceeded) {
 		return http.StatusGatewayTimeout
 	}
 	return http.StatusServiceUnavailable
+}
+
+// transitions records every breaker state change of an instance, with its time.
+type transitions struct {
+	mu   sync.Mutex
+	list []Transition
+}
+
+// Transition is one change of a breaker's state.
+type Transition struct {
+	Edge string    `json:"edge"`
+	From string    `json:"from"`
+	To   string    `json:"to"`
+	At   time.Time `json:"at"`
+}
+
+func (t *transitions) add(edge, from, to string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.list = append(t.list, Transition{Edge: edge, From: from, To: to, At: time.Now().UTC()})
+}
+
+func (t *transitions) all() []Transition {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return append([]Transition{}, t.list...)
 }

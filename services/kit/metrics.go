@@ -23,6 +23,14 @@ type Metrics struct {
 	published prometheus.Counter
 	lag       *prometheus.GaugeVec
 	consumed  *prometheus.CounterVec
+
+	edgeCalls  *prometheus.CounterVec
+	attempts   *prometheus.CounterVec
+	retries    *prometheus.CounterVec
+	timeouts   *prometheus.CounterVec
+	rejections *prometheus.CounterVec
+	fallbacks  *prometheus.CounterVec
+	breaker    *prometheus.GaugeVec
 }
 
 // latencyBuckets run from 0.5 ms to 10 s.
@@ -66,6 +74,21 @@ func NewMetrics(service, instance string) *Metrics {
 	m.consumed = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "shop_events_consumed_total", Help: "Events handled by a consumer, by outcome.",
 	}, []string{"consumer", "outcome"})
+	edge := func(name, help string) *prometheus.CounterVec {
+		return prometheus.NewCounterVec(prometheus.CounterOpts{Name: name, Help: help}, []string{"callee"})
+	}
+	m.edgeCalls = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "shop_edge_calls_total", Help: "Calls on an edge as the caller's code made them, by outcome (retries inside).",
+	}, []string{"callee", "outcome"})
+	m.attempts = edge("shop_edge_attempts_total", "Requests sent upstream on an edge, retries included.")
+	m.retries = edge("shop_edge_retries_total", "Retries on an edge.")
+	m.timeouts = edge("shop_edge_timeouts_total", "Attempts on an edge that ran past their timeout.")
+	m.rejections = edge("shop_edge_bulkhead_rejections_total", "Calls on an edge rejected by a full bulkhead.")
+	m.fallbacks = edge("shop_edge_fallbacks_total", "Degraded answers served because a call on an edge failed.")
+	m.breaker = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "shop_edge_breaker_state", Help: "The edge's circuit breaker: 0 closed, 1 open, 2 half-open.",
+	}, []string{"callee"})
+	reg.MustRegister(m.edgeCalls, m.attempts, m.retries, m.timeouts, m.rejections, m.fallbacks, m.breaker)
 	reg.MustRegister(m.requests, m.duration, m.inFlight, m.queued, m.calls, m.callTime,
 		m.outbox, m.published, m.lag, m.consumed)
 	return m

@@ -167,8 +167,9 @@ func Run(ctx context.Context, svc Service, p Params) (err error) {
 		Mux: http.NewServeMux(), ctx: ctx, clients: map[string]*Client{},
 	}
 	in.Outbox = &Outbox{db: db, js: js, m: m, log: log, kick: make(chan struct{}, 1)}
+	trans := &transitions{}
 	for _, c := range svc.Callees {
-		in.clients[c] = newClient(svc.Name, c, dir, cfg, m)
+		in.clients[c] = newClient(svc.Name, c, dir, cfg, m, trans)
 	}
 	defer func() {
 		for _, stop := range in.stops {
@@ -200,6 +201,13 @@ func Run(ctx context.Context, svc Service, p Params) (err error) {
 		WriteJSON(w, http.StatusOK, map[string]string{"status": "ready", "instance": p.Instance})
 	})
 	in.Mux.Handle("GET /metrics", promhttp.HandlerFor(m.Registry, promhttp.HandlerOpts{}))
+	in.Mux.HandleFunc("GET /admin/resilience", func(w http.ResponseWriter, r *http.Request) {
+		policies := map[string]Policy{}
+		for _, c := range in.clients {
+			policies[svc.Name+"->"+c.Callee] = c.Policy()
+		}
+		WriteJSON(w, http.StatusOK, map[string]any{"instance": p.Instance, "policies": policies, "transitions": trans.all()})
+	})
 	srv := &http.Server{
 		Handler:           serve(in.Mux, m, &capacity{cfg: cfg, m: m}, newHTTPFaults(p.Instance, cfg), log),
 		ReadHeaderTimeout: 5 * time.Second,

@@ -5,8 +5,9 @@
 //   - async (default): payments consumes OrderPlaced; the order answers 202
 //     pending and turns paid or payment_failed when the payment event arrives;
 //   - sync: orders calls payments over HTTP and answers 201 with the result;
-//     when payments does not answer in time, the order answers 202 pending
-//     and a PaymentRequested event has payments charge it later.
+//     when payments does not answer and the edge's policy has a fallback, the
+//     order answers 202 pending and a PaymentRequested event has payments
+//     charge it later; without one, the order is cancelled and checkout fails.
 //
 // Routes:
 //
@@ -170,10 +171,19 @@ func (s *shop) checkout(w http.ResponseWriter, r *http.Request) {
 	var charge struct {
 		Status string `json:"status"`
 	}
-	err := s.in.Client("payments").Do(ctx, http.MethodPost, "/charges",
-		map[string]any{"order_id": id, "amount_cents": total}, &charge)
+	pay := s.in.Client("payments")
+	err := pay.Do(ctx, http.MethodPost, "/charges", map[string]any{"order_id": id, "amount_cents": total}, &charge)
+	if err != nil && !pay.Policy().Fallback {
+		// No fallback: the checkout fails and the order is cancelled.
+		ctx := context.WithoutCancel(ctx)
+		_ = s.setStatus(ctx, id, StatusCancelled, "payment failed: "+err.Error())
+		s.in.Go(func(ctx context.Context) { s.release(ctx, id) })
+		kit.WriteError(w, kit.FailureStatus(err), "pay: "+err.Error())
+		return
+	}
 	if err != nil {
-		// Payments is unavailable: accept the order and have it paid later.
+		// The fallback: accept the order and have it paid later.
+		pay.FellBack()
 		if err := s.requestPayment(ctx, o, err); err != nil {
 			kit.WriteError(w, http.StatusInternalServerError, err.Error())
 			return
