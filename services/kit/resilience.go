@@ -67,7 +67,7 @@ func (d Dur) D() time.Duration { return time.Duration(d) }
 
 // Config keys of resilience: the preset, and per-edge overrides merged over it.
 const (
-	ResiliencePresetKey = "resilience.preset"
+	ResiliencePresetKey  = "resilience.preset"
 	resilienceEdgePrefix = "resilience.edge."
 )
 
