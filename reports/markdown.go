@@ -14,6 +14,9 @@ type markdown struct{}
 func (markdown) Write(w io.Writer, r *experiment.Result) error {
 	icon := map[string]string{experiment.Pass: "PASS", experiment.Fail: "FAIL", experiment.Inconclusive: "INCONCLUSIVE"}[r.Verdict]
 	fmt.Fprintf(w, "## lab: %s: **%s**\n\n%s\n\n%s\n\n", r.Scenario, icon, r.Summary, r.Reason)
+	if c := r.Compare; c != nil {
+		fmt.Fprintf(w, "**Compared with `%s=%s`** (control: %s). %s\n\n", c.Key, c.Value, c.Control.Verdict, c.Summary)
+	}
 	if len(r.Hypotheses) > 0 {
 		fmt.Fprintln(w, "| | hypothesis | during | observed |\n|---|---|---|---|")
 		for _, h := range r.Hypotheses {

@@ -96,6 +96,9 @@ func Terminal(w io.Writer, r *experiment.Result) {
 		}
 		t.Render()
 	}
+	edgesTable(w, r)
+	breakerLines(w, r)
+	compareTable(w, r)
 	for _, inv := range r.Invariants {
 		fmt.Fprintf(w, "%s invariant %s: %s\n", mark(inv.Pass), inv.Name, inv.Detail)
 	}

@@ -25,21 +25,41 @@ type Stats struct {
 	RPS         float64 `expr:"rps"`
 }
 
-// Never is what recovery_time returns for an endpoint that did not recover.
+// Never is what recovery_time and the breaker functions return for what
+// did not happen.
 var Never = math.Inf(1)
 
 // Recovery answers recovery_time(fault) (the slowest endpoint) and
 // recovery_time(fault, endpoint), in milliseconds.
 type Recovery func(fault string, endpoint ...string) (float64, error)
 
+// Funcs are the functions an expression may call.
+type Funcs struct {
+	Recovery Recovery
+	// Edge answers amplification, retries, timeouts, rejections, fallbacks,
+	// failures and calls of an edge ("orders->inventory") over the phase.
+	Edge func(metric, edge string) (float64, error)
+	// BreakerOpened and BreakerClosed answer breaker_opened_after(fault,
+	// edge) and breaker_closed_after(fault, edge), in milliseconds.
+	BreakerOpened, BreakerClosed func(fault, edge string) (float64, error)
+}
+
+// edgeFuncs are the per-edge functions of expressions.
+var edgeFuncs = []string{"amplification", "retries", "timeouts", "rejections", "fallbacks", "failures", "calls"}
+
 // Env is the environment an expression runs in: one Stats per endpoint
-// (and "all" for every request together) and recovery_time.
-func Env(stats map[string]Stats, recovery Recovery) map[string]any {
+// (and "all" for every request together) and the functions.
+func Env(stats map[string]Stats, f Funcs) map[string]any {
 	env := map[string]any{}
 	for name, s := range stats {
 		env[name] = s
 	}
-	env["recovery_time"] = recovery
+	env["recovery_time"] = f.Recovery
+	for _, name := range edgeFuncs {
+		env[name] = func(edge string) (float64, error) { return f.Edge(name, edge) }
+	}
+	env["breaker_opened_after"] = f.BreakerOpened
+	env["breaker_closed_after"] = f.BreakerClosed
 	return env
 }
 
@@ -70,7 +90,12 @@ func Compile(code string, endpoints []string) (*vm.Program, error) {
 	for _, e := range endpoints {
 		stats[e] = Stats{}
 	}
-	env := Env(stats, func(string, ...string) (float64, error) { return 0, nil })
+	zero2 := func(string, string) (float64, error) { return 0, nil }
+	env := Env(stats, Funcs{
+		Recovery:      func(string, ...string) (float64, error) { return 0, nil },
+		Edge:          zero2,
+		BreakerOpened: zero2, BreakerClosed: zero2,
+	})
 	p, err := expr.Compile(Rewrite(code), expr.Env(env), expr.AsBool())
 	if err != nil {
 		return nil, fmt.Errorf("%w", err)

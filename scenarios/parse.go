@@ -121,6 +121,8 @@ func (s *Scenario) Set(kv string) error {
 		s.Load.Journey, s.Load.Script = v, ""
 	case k == "load.think":
 		return dur(&s.Load.Think)
+	case k == "resilience" || strings.HasPrefix(k, "resilience."):
+		return s.setResilience(k, v)
 	case k == "shop.payment_mode":
 		s.Shop.PaymentMode = v
 	case strings.HasPrefix(k, "shop.replicas."):
@@ -138,7 +140,7 @@ func (s *Scenario) Set(kv string) error {
 		}
 		s.Shop.Config[strings.TrimPrefix(k, "shop.config.")] = v
 	default:
-		return fmt.Errorf("unknown key %q (want duration, warmup, seed, load.rate, load.vus, load.journey, load.think, shop.payment_mode, shop.replicas.SVC or shop.config.KEY)", k)
+		return fmt.Errorf("unknown key %q (want duration, warmup, seed, load.rate, load.vus, load.journey, load.think, shop.payment_mode, shop.replicas.SVC, shop.config.KEY, resilience=PRESET or resilience.CALLER->CALLEE.FIELD)", k)
 	}
 	return nil
 }
@@ -154,6 +156,9 @@ func (s *Scenario) Shape() lab.Shape {
 	}
 	if s.Shop.PaymentMode != "" {
 		sh.Config["payments.mode"] = s.Shop.PaymentMode
+	}
+	for k, v := range s.Resilience.config() {
+		sh.Config[k] = v
 	}
 	return sh
 }
@@ -189,6 +194,9 @@ func (s *Scenario) check(l *locator) error {
 		return l.at("$.warmup", "warmup: want at most 1m")
 	}
 	if err := s.checkShop(l); err != nil {
+		return err
+	}
+	if err := s.checkResilience(l); err != nil {
 		return err
 	}
 	if err := s.checkLoad(l); err != nil {

@@ -22,6 +22,7 @@ type Scenario struct {
 	// Drain bounds the wait for async work after the load; default 10s.
 	Drain      faults.Duration `yaml:"drain" json:"drain,omitempty"`
 	Shop       Shop            `yaml:"shop" json:"shop"`
+	Resilience Resilience      `yaml:"resilience" json:"resilience"`
 	Load       Load            `yaml:"load" json:"load"`
 	Faults     []faults.Spec   `yaml:"faults" json:"faults"`
 	Hypotheses []Hypothesis    `yaml:"hypotheses" json:"hypotheses"`

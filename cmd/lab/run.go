@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"lab/lab"
 	"lab/lab/experiment"
 	"lab/reports"
 	"lab/scenarios"
@@ -19,6 +20,7 @@ func newRun() *cobra.Command {
 	var runtime, duration, out string
 	var seed int64
 	var sets []string
+	var compare string
 	cmd := &cobra.Command{
 		Use:   "run NAME|PATH",
 		Short: "Run a scenario: load, faults on a timeline, a verdict",
@@ -49,28 +51,33 @@ could not run; 4 inconclusive (a fault had no observable effect); 130 interrupte
 			if out == "" {
 				out = filepath.Join("runs", time.Now().UTC().Format("20060102T150405Z")+"-"+sc.Name)
 			}
-			if err := os.MkdirAll(out, 0o755); err != nil {
-				return cannotRun(err)
-			}
-			if err := os.WriteFile(filepath.Join(out, "scenario.yaml"), sc.Source, 0o644); err != nil {
-				return cannotRun(err)
-			}
-			exe, _ := os.Executable()
 			stderr := cmd.ErrOrStderr()
-			res, err := experiment.Run(cmd.Context(), experiment.Params{
-				Scenario: sc, Runtime: rt, Command: []string{exe}, Dir: out,
-				Progress: stderr, Live: isTerminal(os.Stderr),
-			})
-			os.RemoveAll(filepath.Join(out, "broker")) // the broker's store: large, and of no use after
-			if err != nil {
-				fmt.Fprintf(stderr, "logs of the failed run: %s\n", out)
-				if errors.Is(err, experiment.ErrCannotRun) || cmd.Context().Err() == nil {
-					return cannotRun(err)
+			var ctl *experiment.Result
+			if compare != "" {
+				if !strings.Contains(compare, "=") {
+					return badInput(fmt.Errorf("--compare %q: want KEY=VALUE, such as resilience=none", compare))
 				}
-				return &exitError{code: ExitInterrupted, err: err}
+				csc, err := scenarios.Open(args[0], append(append(pre, sets...), compare))
+				if err != nil {
+					return badInput(fmt.Errorf("--compare: %w", err))
+				}
+				fmt.Fprintf(stderr, "control run: %s with %s\n", sc.Name, compare)
+				ctl, err = runOnce(cmd, csc, rt, filepath.Join(out, "control"))
+				if err != nil || ctl.Interrupted {
+					return runErr(cmd, ctl, err)
+				}
+				fmt.Fprintf(stderr, "experiment run: %s as written\n", sc.Name)
 			}
-			if err := reports.WriteAll(out, res); err != nil {
-				return cannotRun(fmt.Errorf("write the run folder: %w", err))
+			res, err := runOnce(cmd, sc, rt, out)
+			if err != nil {
+				return runErr(cmd, res, err)
+			}
+			if ctl != nil {
+				key, value, _ := strings.Cut(compare, "=")
+				experiment.AttachControl(res, ctl, key, value)
+				if err := reports.WriteAll(out, res); err != nil {
+					return cannotRun(fmt.Errorf("write the run folder: %w", err))
+				}
 			}
 			reports.Terminal(cmd.OutOrStdout(), res)
 			fmt.Fprintf(cmd.OutOrStdout(), "run folder: %s\n", out)
@@ -90,73 +97,52 @@ could not run; 4 inconclusive (a fault had no observable effect); 130 interrupte
 	f.StringVar(&duration, "duration", "", "override the scenario's measured duration, such as 10s")
 	f.Int64Var(&seed, "seed", 0, "override the scenario's seed")
 	f.StringVar(&out, "out", "", "the run folder (default runs/<UTC time>-<scenario>)")
+	f.StringVar(&compare, "compare", "", "also run a control with KEY=VALUE (such as resilience=none), same seed, and compare")
 	f.StringArrayVar(&sets, "set", nil, "override a field, as key=value: load.rate=50, shop.replicas.catalog=3, shop.config.KEY=V ...")
 	return cmd
+}
+
+// runOnce runs sc into the folder out and writes its reports there.
+func runOnce(cmd *cobra.Command, sc *scenarios.Scenario, rt lab.Runtime, out string) (*experiment.Result, error) {
+	if err := os.MkdirAll(out, 0o755); err != nil {
+		return nil, cannotRun(err)
+	}
+	if err := os.WriteFile(filepath.Join(out, "scenario.yaml"), sc.Source, 0o644); err != nil {
+		return nil, cannotRun(err)
+	}
+	exe, _ := os.Executable()
+	res, err := experiment.Run(cmd.Context(), experiment.Params{
+		Scenario: sc, Runtime: rt, Command: []string{exe}, Dir: out,
+		Progress: cmd.ErrOrStderr(), Live: isTerminal(os.Stderr),
+	})
+	os.RemoveAll(filepath.Join(out, "broker")) // the broker's store: large, and of no use after
+	if err != nil {
+		fmt.Fprintf(cmd.ErrOrStderr(), "logs of the failed run: %s\n", out)
+		return nil, err
+	}
+	if err := reports.WriteAll(out, res); err != nil {
+		return nil, cannotRun(fmt.Errorf("write the run folder: %w", err))
+	}
+	return res, nil
+}
+
+// runErr turns a run that did not finish into its exit code.
+func runErr(cmd *cobra.Command, res *experiment.Result, err error) error {
+	if err == nil && res != nil && res.Interrupted {
+		reports.Terminal(cmd.OutOrStdout(), res)
+		return &exitError{code: ExitInterrupted, err: errors.New("interrupted: " + res.Reason)}
+	}
+	var ee *exitError
+	if errors.As(err, &ee) {
+		return err
+	}
+	if errors.Is(err, experiment.ErrCannotRun) || cmd.Context().Err() == nil {
+		return cannotRun(err)
+	}
+	return &exitError{code: ExitInterrupted, err: err}
 }
 
 func isTerminal(f *os.File) bool {
 	st, err := f.Stat()
 	return err == nil && st.Mode()&os.ModeCharDevice != 0
-}
-
-func newList() *cobra.Command {
-	return &cobra.Command{
-		Use:   "list",
-		Short: "List the built-in scenarios",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			w := cmd.OutOrStdout()
-			for _, n := range scenarios.Names() {
-				sc, err := scenarios.Builtin(n)
-				if err != nil {
-					return cannotRun(err)
-				}
-				fmt.Fprintf(w, "%-18s %s\n", n, sc.Summary)
-			}
-			return nil
-		},
-	}
-}
-
-func newExplain() *cobra.Command {
-	return &cobra.Command{
-		Use:   "explain NAME|PATH",
-		Short: "Explain a scenario: what it does, what it teaches, what to watch",
-		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			sc, err := scenarios.Open(args[0], nil)
-			if err != nil {
-				return badInput(err)
-			}
-			w := cmd.OutOrStdout()
-			fmt.Fprintf(w, "%s: %s\n\n", sc.Name, sc.Summary)
-			section := func(title, body string) {
-				if strings.TrimSpace(body) != "" {
-					fmt.Fprintf(w, "%s\n  %s\n\n", title, strings.ReplaceAll(strings.TrimSpace(body), "\n", "\n  "))
-				}
-			}
-			section("What it teaches", sc.Teaches)
-			var steps []string
-			steps = append(steps, fmt.Sprintf("%s of load (%s), after a %s warmup", sc.Duration.D(), sc.Load.Journey+sc.Load.Script, sc.WarmupOrDefault().D()))
-			for _, f := range sc.Faults {
-				steps = append(steps, fmt.Sprintf("at %s for %s: %s on %s (%s)", f.At.D(), f.For.D(), f.Kind, f.Target, f.Name))
-			}
-			section("What happens", strings.Join(steps, "\n"))
-			var hyps []string
-			for _, h := range sc.Hypotheses {
-				hyps = append(hyps, fmt.Sprintf("%s: %s (%s)", h.Name, h.Expect, orWhole(h.During)))
-			}
-			section("What must hold", strings.Join(hyps, "\n"))
-			section("What to watch", sc.Watch)
-			section("Try this", sc.Try)
-			return nil
-		},
-	}
-}
-
-func orWhole(s string) string {
-	if s == "" {
-		return "over the whole run"
-	}
-	return "during " + s
 }

@@ -141,6 +141,7 @@ func Run(ctx context.Context, p Params) (*Result, error) {
 	// 5. Judge.
 	res.Faults = tl.records()
 	s := offset{c: run.Collector, shift: shift}
+	res.Edges, res.Breakers = scr.Edges(), scr.Transitions()
 	judge(res, sc, s, t0, measured, scr.Signals())
 	res.Series = seriesOf(s, measured)
 	res.Signals = scr.Signals()
@@ -292,7 +293,8 @@ func judge(res *Result, sc *scenarios.Scenario, s series, t0 time.Time, duration
 		byName[w.name] = w
 		st := phaseStats(s, w)
 		res.Phases = append(res.Phases, Phase{Name: w.name, StartS: w.from, EndS: w.to,
-			Start: t0.Add(time.Duration(w.from) * time.Second), End: t0.Add(time.Duration(w.to) * time.Second), Endpoints: st})
+			Start: t0.Add(time.Duration(w.from) * time.Second), End: t0.Add(time.Duration(w.to) * time.Second),
+			Endpoints: st, Edges: edgeStats(res.Edges, w)})
 		if w.name == "baseline" {
 			base, baseW = st, w
 		}
@@ -320,17 +322,32 @@ func judge(res *Result, sc *scenarios.Scenario, s series, t0 time.Time, duration
 		}
 		return worst, nil
 	}
+	for i := range res.Faults {
+		f := &res.Faults[i]
+		w := byName[f.Name]
+		from, to := float64(w.from), float64(w.to)
+		if !f.AppliedAt.IsZero() {
+			from = f.AppliedAt.Sub(t0).Seconds()
+		}
+		if !f.RemovedAt.IsZero() {
+			to = f.RemovedAt.Sub(t0).Seconds()
+		}
+		f.Breakers = reactions(res.Breakers, from, to)
+	}
+	opened, closed := breakerFuncs(res.Faults)
 	failed := 0
 	for _, h := range sc.Hypotheses {
 		hr := HypothesisResult{Name: h.Name, During: h.During, Expect: h.Expect}
 		w := byName[h.During]
 		stats := phaseStats(s, w)
-		env := scenarios.Env(toStats(stats, w.to-w.from, sc.EndpointNames()), recovery)
+		fns := scenarios.Funcs{Recovery: recovery, Edge: edgeFunc(edgeStats(res.Edges, w)),
+			BreakerOpened: opened, BreakerClosed: closed}
+		env := scenarios.Env(toStats(stats, w.to-w.from, sc.EndpointNames()), fns)
 		prog, err := scenarios.Compile(h.Expect, sc.EndpointNames())
 		if err == nil {
 			hr.Pass, err = scenarios.Eval(prog, env)
 		}
-		hr.Observed = observed(h.Expect, stats, recovery)
+		hr.Observed = observed(h.Expect, stats, fns)
 		if err != nil {
 			hr.Pass, hr.Observed = false, "error: "+err.Error()
 		}
@@ -370,12 +387,12 @@ func toStats(in map[string]EndpointStats, seconds int, names []string) map[strin
 }
 
 var (
-	fieldRef    = regexp.MustCompile(`\b([a-z_][a-z0-9_-]*)\.(requests|success_rate|error_rate|p50|p95|p99|rps)\b`)
-	recoveryRef = regexp.MustCompile(`recovery_time\(\s*"([^"]+)"\s*(?:,\s*"([^"]+)"\s*)?\)`)
+	fieldRef = regexp.MustCompile(`\b([a-z_][a-z0-9_-]*)\.(requests|success_rate|error_rate|p50|p95|p99|rps)\b`)
+	callRef  = regexp.MustCompile(`\b(recovery_time|breaker_opened_after|breaker_closed_after|amplification|retries|timeouts|rejections|fallbacks|failures|calls)\(\s*"([^"]+)"\s*(?:,\s*"([^"]+)"\s*)?\)`)
 )
 
 // observed writes the values an expression looked at.
-func observed(code string, stats map[string]EndpointStats, rec scenarios.Recovery) string {
+func observed(code string, stats map[string]EndpointStats, fns scenarios.Funcs) string {
 	seen := map[string]bool{}
 	var parts []string
 	for _, m := range fieldRef.FindAllStringSubmatch(code, -1) {
@@ -388,21 +405,35 @@ func observed(code string, stats map[string]EndpointStats, rec scenarios.Recover
 		parts = append(parts, fmt.Sprintf("%s: %d req, %.2f%% ok, p50 %.1fms, p95 %.1fms, p99 %.1fms",
 			e, st.Requests, 100*st.SuccessRate, st.P50, st.P95, st.P99))
 	}
-	for _, m := range recoveryRef.FindAllStringSubmatch(code, -1) {
+	for _, m := range callRef.FindAllStringSubmatch(code, -1) {
+		call := strings.TrimSpace(m[0])
 		var v float64
 		var err error
-		if m[2] != "" {
-			v, err = rec(m[1], m[2])
-		} else {
-			v, err = rec(m[1])
+		isTime := true
+		switch m[1] {
+		case "recovery_time":
+			if m[3] != "" {
+				v, err = fns.Recovery(m[2], m[3])
+			} else {
+				v, err = fns.Recovery(m[2])
+			}
+		case "breaker_opened_after":
+			v, err = fns.BreakerOpened(m[2], m[3])
+		case "breaker_closed_after":
+			v, err = fns.BreakerClosed(m[2], m[3])
+		default:
+			v, err = fns.Edge(m[1], m[2])
+			isTime = false
 		}
 		switch {
 		case err != nil:
 			parts = append(parts, err.Error())
 		case math.IsInf(v, 1):
-			parts = append(parts, fmt.Sprintf("recovery_time(%s): never back in band", strings.Trim(m[0][len("recovery_time("):len(m[0])-1], " ")))
+			parts = append(parts, call+": never")
+		case isTime:
+			parts = append(parts, fmt.Sprintf("%s = %.2fs", call, v/1000))
 		default:
-			parts = append(parts, fmt.Sprintf("recovery_time(%s) = %.0fs", strings.Trim(m[0][len("recovery_time("):len(m[0])-1], " "), v/1000))
+			parts = append(parts, fmt.Sprintf("%s = %.2f", call, v))
 		}
 	}
 	sort.Strings(parts)

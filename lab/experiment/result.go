@@ -34,6 +34,13 @@ type Result struct {
 	K6 map[string]K6Check `json:"k6,omitempty"`
 	// Drain says how the async work settled after the load.
 	Drain DrainResult `json:"drain"`
+	// Edges holds every scraped second of every edge; Breakers every
+	// breaker transition.
+	Edges    []EdgeSecond        `json:"edges,omitempty"`
+	Breakers []BreakerTransition `json:"breakers,omitempty"`
+	// Compare holds the control run of --compare; the fields above are the
+	// experiment's, and so are the verdict and the exit code.
+	Compare *Compare `json:"compare,omitempty"`
 }
 
 // Phase is a stretch of the measured load: baseline, a fault's window, recovery.
@@ -44,6 +51,7 @@ type Phase struct {
 	StartS    int                      `json:"start_s"`
 	EndS      int                      `json:"end_s"`
 	Endpoints map[string]EndpointStats `json:"endpoints"`
+	Edges     map[string]EdgeStats     `json:"edges,omitempty"`
 }
 
 // EndpointStats are one endpoint's figures over a stretch of time.
@@ -90,6 +98,8 @@ type FaultRecord struct {
 	// Evidence says what showed the fault, or that nothing did.
 	Evidence string `json:"evidence"`
 	Error    string `json:"error,omitempty"`
+	// Breakers says, per edge whose breaker moved, how it answered the fault.
+	Breakers []BreakerReaction `json:"breakers,omitempty"`
 }
 
 // Second is one measured second of one endpoint.
@@ -126,4 +136,84 @@ type DrainResult struct {
 	Settled bool    `json:"settled"`
 	TookS   float64 `json:"took_s"`
 	Detail  string  `json:"detail"`
+}
+
+// EdgeSecond is one second of one edge (caller->callee), summed over the
+// caller's instances.
+type EdgeSecond struct {
+	S          int     `json:"s"`
+	Edge       string  `json:"edge"`
+	Calls      float64 `json:"calls"`      // calls the caller's code made
+	Failed     float64 `json:"failed"`     // of which failed, after retries
+	Attempts   float64 `json:"attempts"`   // requests sent upstream
+	Retries    float64 `json:"retries"`    //
+	Timeouts   float64 `json:"timeouts"`   // attempts past their timeout
+	Rejections float64 `json:"rejections"` // refused by a full bulkhead
+	Fallbacks  float64 `json:"fallbacks"`  // degraded answers served
+	Breaker    int     `json:"breaker"`    // 0 closed, 1 open, 2 half-open (the worst instance)
+}
+
+// EdgeStats sums an edge over a phase.
+type EdgeStats struct {
+	Calls         float64 `json:"calls"`
+	Failed        float64 `json:"failed"`
+	Attempts      float64 `json:"attempts"`
+	Amplification float64 `json:"amplification"` // attempts per call
+	Retries       float64 `json:"retries"`
+	Timeouts      float64 `json:"timeouts"`
+	Rejections    float64 `json:"rejections"`
+	Fallbacks     float64 `json:"fallbacks"`
+}
+
+// BreakerTransition is one change of state of an edge's breaker in one
+// caller instance, at the time the instance recorded it.
+type BreakerTransition struct {
+	Edge     string    `json:"edge"`
+	Instance string    `json:"instance"`
+	From     string    `json:"from"`
+	To       string    `json:"to"`
+	At       time.Time `json:"at"`
+	AtS      float64   `json:"at_s"` // seconds since the start of the measured load
+}
+
+// BreakerReaction says how an edge's breaker answered a fault.
+type BreakerReaction struct {
+	Edge string `json:"edge"`
+	// OpenedAfterS is the time from the fault's start to the breaker's
+	// first opening in its window; ClosedAfterS from the fault's end to the
+	// breaker's closing after it. Absent when it did not happen.
+	OpenedAfterS *float64 `json:"opened_after_s,omitempty"`
+	ClosedAfterS *float64 `json:"closed_after_s,omitempty"`
+}
+
+// Compare holds the control run of `lab run --compare KEY=VALUE`: the same
+// scenario and seed with KEY=VALUE. The Result around it is the experiment.
+type Compare struct {
+	Key     string         `json:"key"`
+	Value   string         `json:"value"`
+	Control ControlResult  `json:"control"`
+	Summary string         `json:"summary"`
+	Deltas  []CompareDelta `json:"deltas"`
+}
+
+// ControlResult is what the control run found.
+type ControlResult struct {
+	Verdict    string             `json:"verdict"`
+	Reason     string             `json:"reason"`
+	Phases     []Phase            `json:"phases"`
+	Hypotheses []HypothesisResult `json:"hypotheses"`
+	Invariants []InvariantResult  `json:"invariants"`
+	Faults     []FaultRecord      `json:"faults"`
+}
+
+// CompareDelta is one endpoint in one phase, experiment against control.
+type CompareDelta struct {
+	Phase           string  `json:"phase"`
+	Endpoint        string  `json:"endpoint"`
+	SuccessRate     float64 `json:"success_rate"`
+	ControlSuccess  float64 `json:"control_success_rate"`
+	P95             float64 `json:"p95_ms"`
+	ControlP95      float64 `json:"control_p95_ms"`
+	SuccessDeltaPts float64 `json:"success_delta_pts"` // experiment minus control, in points
+	P95Ratio        float64 `json:"p95_ratio"`         // experiment over control
 }

@@ -3,29 +3,37 @@ package experiment
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"net/http"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
 
 	"lab/lab"
+	"lab/services/kit"
 )
 
-// scraper reads every instance's /metrics each second and keeps the signals
-// the verdict needs: failed calls between services, outbox depth, consumer lag.
+// scraper reads every instance's /metrics each second and keeps what the
+// verdict needs: failed calls between services, outbox depth, consumer lag,
+// and per edge the calls, attempts, retries, timeouts, rejections,
+// fallbacks and breaker state, as per-second deltas summed over instances.
 type scraper struct {
 	shop lab.Shop
 	t0   time.Time
 	hc   *http.Client
 
-	mu       sync.Mutex
-	signals  []Signal
-	lastErrs map[string]float64 // per instance: the counter's last value
+	mu      sync.Mutex
+	signals []Signal
+	edges   []EdgeSecond
+	last    map[string]map[string]float64 // instance -> counter key -> last value
+	trans   map[string]kit.Transition     // instance/at/to -> transition
 }
 
 func newScraper(shop lab.Shop, t0 time.Time) *scraper {
-	return &scraper{shop: shop, t0: t0, hc: &http.Client{Timeout: 800 * time.Millisecond}, lastErrs: map[string]float64{}}
+	return &scraper{shop: shop, t0: t0, hc: &http.Client{Timeout: 800 * time.Millisecond},
+		last: map[string]map[string]float64{}, trans: map[string]kit.Transition{}}
 }
 
 // run scrapes every second until ctx ends.
@@ -42,16 +50,22 @@ func (s *scraper) run(ctx context.Context) {
 	}
 }
 
-type scrapeOut struct {
-	instance    string
-	ok          bool
-	callErrors  float64
-	outbox, lag float64
+// sample is what one scrape of one instance read.
+type sample struct {
+	instance string
+	service  string
+	ok       bool
+	counters map[string]float64 // key: "metric|callee|outcome"
+	outbox   float64
+	lag      float64
+	breaker  map[string]float64 // callee -> state
 }
+
+var labelRe = regexp.MustCompile(`(\w+)="([^"]*)"`)
 
 func (s *scraper) once(ctx context.Context, now time.Time) Signal {
 	ins := s.shop.Instances()
-	res := make([]scrapeOut, len(ins))
+	res := make([]sample, len(ins))
 	var wg sync.WaitGroup
 	for i, in := range ins {
 		wg.Add(1)
@@ -61,7 +75,15 @@ func (s *scraper) once(ctx context.Context, now time.Time) Signal {
 		}()
 	}
 	wg.Wait()
-	sig := Signal{S: int(now.Sub(s.t0) / time.Second), InstancesAll: len(ins)}
+	sec := int(now.Sub(s.t0) / time.Second)
+	sig := Signal{S: sec, InstancesAll: len(ins)}
+	edges := map[string]*EdgeSecond{}
+	edge := func(name string) *EdgeSecond {
+		if edges[name] == nil {
+			edges[name] = &EdgeSecond{S: sec, Edge: name}
+		}
+		return edges[name]
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, r := range res {
@@ -69,19 +91,74 @@ func (s *scraper) once(ctx context.Context, now time.Time) Signal {
 			continue
 		}
 		sig.InstancesUp++
-		if last, seen := s.lastErrs[r.instance]; seen && r.callErrors >= last {
-			sig.CallErrors += r.callErrors - last
-		}
-		s.lastErrs[r.instance] = r.callErrors
 		sig.OutboxMax += r.outbox
 		sig.ConsumerLag += r.lag
+		last := s.last[r.instance]
+		s.last[r.instance] = r.counters
+		for key, v := range r.counters {
+			prev, seen := last[key]
+			switch {
+			case last == nil: // the instance's first scrape: a baseline only
+				continue
+			case !seen, v < prev: // a new series, or the instance restarted and counts from 0
+				prev = 0
+			}
+			d := v - prev
+			if d == 0 {
+				continue
+			}
+			metric, callee, outcome := splitKey(key)
+			if metric == "calls" && outcome != "ok" {
+				sig.CallErrors += d
+			}
+			e := edge(r.service + "->" + callee)
+			switch metric {
+			case "edge_calls":
+				e.Calls += d
+				if outcome != "ok" {
+					e.Failed += d
+				}
+			case "attempts":
+				e.Attempts += d
+			case "retries":
+				e.Retries += d
+			case "timeouts":
+				e.Timeouts += d
+			case "rejections":
+				e.Rejections += d
+			case "fallbacks":
+				e.Fallbacks += d
+			}
+		}
+		for callee, st := range r.breaker {
+			e := edge(r.service + "->" + callee)
+			e.Breaker = max(e.Breaker, int(st))
+		}
 	}
 	s.signals = append(s.signals, sig)
+	for _, e := range edges {
+		s.edges = append(s.edges, *e)
+	}
 	return sig
 }
 
-func (s *scraper) scrapeOne(ctx context.Context, in lab.Instance) scrapeOut {
-	out := scrapeOut{instance: in.Name}
+func splitKey(k string) (metric, callee, outcome string) {
+	parts := strings.SplitN(k, "|", 3)
+	return parts[0], parts[1], parts[2]
+}
+
+var counterNames = map[string]string{
+	"shop_client_requests_total":          "calls",
+	"shop_edge_calls_total":               "edge_calls",
+	"shop_edge_attempts_total":            "attempts",
+	"shop_edge_retries_total":             "retries",
+	"shop_edge_timeouts_total":            "timeouts",
+	"shop_edge_bulkhead_rejections_total": "rejections",
+	"shop_edge_fallbacks_total":           "fallbacks",
+}
+
+func (s *scraper) scrapeOne(ctx context.Context, in lab.Instance) sample {
+	out := sample{instance: in.Name, service: in.Service, counters: map[string]float64{}, breaker: map[string]float64{}}
 	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+in.Addr+"/metrics", nil)
 	resp, err := s.hc.Do(req)
 	if err != nil {
@@ -92,24 +169,51 @@ func (s *scraper) scrapeOne(ctx context.Context, in lab.Instance) scrapeOut {
 	sc.Buffer(make([]byte, 64<<10), 4<<20)
 	for sc.Scan() {
 		line := sc.Text()
-		if strings.HasPrefix(line, "#") {
+		if !strings.HasPrefix(line, "shop_") {
 			continue
 		}
-		v := func() float64 {
-			f, _ := strconv.ParseFloat(line[strings.LastIndexByte(line, ' ')+1:], 64)
-			return f
+		name, rest, _ := strings.Cut(line, "{")
+		v, _ := strconv.ParseFloat(line[strings.LastIndexByte(line, ' ')+1:], 64)
+		labels := map[string]string{}
+		for _, m := range labelRe.FindAllStringSubmatch(rest, -1) {
+			labels[m[1]] = m[2]
 		}
 		switch {
-		case strings.HasPrefix(line, "shop_client_requests_total{") && !strings.Contains(line, `outcome="ok"`):
-			out.callErrors += v()
-		case strings.HasPrefix(line, "shop_outbox_pending{"):
-			out.outbox += v()
-		case strings.HasPrefix(line, "shop_consumer_lag{"):
-			out.lag += v()
+		case counterNames[name] != "":
+			key := counterNames[name] + "|" + labels["callee"] + "|" + labels["outcome"]
+			out.counters[key] += v
+		case name == "shop_outbox_pending":
+			out.outbox += v
+		case name == "shop_consumer_lag":
+			out.lag += v
+		case name == "shop_edge_breaker_state":
+			out.breaker[labels["callee"]] = v
 		}
 	}
 	out.ok = true
+	if len(lab.Calls[in.Service]) > 0 {
+		s.transitions(ctx, in)
+	}
 	return out
+}
+
+// transitions fetches the breaker transitions of a caller instance.
+func (s *scraper) transitions(ctx context.Context, in lab.Instance) {
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+in.Addr+"/admin/resilience", nil)
+	resp, err := s.hc.Do(req)
+	if err != nil {
+		return
+	}
+	defer resp.Body.Close()
+	var body struct{ Transitions []kit.Transition }
+	if json.NewDecoder(resp.Body).Decode(&body) != nil {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, t := range body.Transitions {
+		s.trans[in.Name+"|"+t.At.String()+"|"+t.To] = t
+	}
 }
 
 // Signals returns what was scraped so far.
@@ -117,4 +221,25 @@ func (s *scraper) Signals() []Signal {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return append([]Signal{}, s.signals...)
+}
+
+// Edges returns the per-second edge figures scraped so far.
+func (s *scraper) Edges() []EdgeSecond {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]EdgeSecond{}, s.edges...)
+}
+
+// Transitions returns every breaker transition seen, in time order.
+func (s *scraper) Transitions() []BreakerTransition {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []BreakerTransition
+	for k, t := range s.trans {
+		inst := k[:strings.IndexByte(k, '|')]
+		out = append(out, BreakerTransition{Edge: t.Edge, Instance: inst, From: t.From, To: t.To, At: t.At,
+			AtS: t.At.Sub(s.t0).Seconds()})
+	}
+	sortTransitions(out)
+	return out
 }

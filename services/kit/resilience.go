@@ -87,7 +87,11 @@ func ResilienceEdgeKey(caller, callee string) string {
 var Presets = map[string]func(caller, callee string) Policy{
 	"none": func(string, string) Policy { return Policy{Timeout: Dur(10 * time.Second)} },
 	"naive-retries": func(caller, callee string) Policy {
-		return Policy{Timeout: Dur(200 * time.Millisecond), Retries: retriesFor(caller, callee, 3)}
+		p := Policy{Timeout: Dur(200 * time.Millisecond), Retries: retriesFor(caller, callee, 3)}
+		if caller == "gateway" && callee == "orders" {
+			p.Timeout = Dur(4 * time.Second) // a checkout waits on three services
+		}
+		return p
 	},
 	"default": defaultPolicy,
 }

@@ -1,0 +1,127 @@
+package experiment
+
+import (
+	"fmt"
+	"sort"
+
+	"lab/scenarios"
+)
+
+func sortTransitions(ts []BreakerTransition) {
+	sort.Slice(ts, func(i, j int) bool { return ts[i].At.Before(ts[j].At) })
+}
+
+// edgeStats sums every edge over the seconds [w.from, w.to).
+func edgeStats(edges []EdgeSecond, w window) map[string]EdgeStats {
+	out := map[string]EdgeStats{}
+	for _, e := range edges {
+		if e.S < w.from || e.S >= w.to {
+			continue
+		}
+		st := out[e.Edge]
+		st.Calls += e.Calls
+		st.Failed += e.Failed
+		st.Attempts += e.Attempts
+		st.Retries += e.Retries
+		st.Timeouts += e.Timeouts
+		st.Rejections += e.Rejections
+		st.Fallbacks += e.Fallbacks
+		out[e.Edge] = st
+	}
+	for k, st := range out {
+		if st.Calls > 0 {
+			st.Amplification = st.Attempts / st.Calls
+		}
+		out[k] = st
+	}
+	return out
+}
+
+// edgeFunc answers amplification(edge), retries(edge) and the like over a phase.
+func edgeFunc(stats map[string]EdgeStats) func(metric, edge string) (float64, error) {
+	return func(metric, edge string) (float64, error) {
+		st := stats[edge]
+		switch metric {
+		case "amplification":
+			return st.Amplification, nil
+		case "retries":
+			return st.Retries, nil
+		case "timeouts":
+			return st.Timeouts, nil
+		case "rejections":
+			return st.Rejections, nil
+		case "fallbacks":
+			return st.Fallbacks, nil
+		case "failures":
+			return st.Failed, nil
+		case "calls":
+			return st.Calls, nil
+		}
+		return 0, fmt.Errorf("no edge figure %q", metric)
+	}
+}
+
+// reactions says, for a fault in force during [from, to) seconds, when each
+// edge's breaker first opened after from and closed after to.
+func reactions(ts []BreakerTransition, from, to float64) []BreakerReaction {
+	byEdge := map[string]*BreakerReaction{}
+	var order []string
+	for _, t := range ts {
+		r := byEdge[t.Edge]
+		if t.To == "open" && t.AtS >= from && t.AtS < to {
+			if r == nil {
+				r = &BreakerReaction{Edge: t.Edge}
+				byEdge[t.Edge] = r
+				order = append(order, t.Edge)
+			}
+			if r.OpenedAfterS == nil {
+				v := t.AtS - from
+				r.OpenedAfterS = &v
+			}
+		}
+		if r != nil && t.To == "closed" && t.AtS >= to && r.ClosedAfterS == nil {
+			v := t.AtS - to
+			r.ClosedAfterS = &v
+		}
+	}
+	var out []BreakerReaction
+	for _, e := range order {
+		out = append(out, *byEdge[e])
+	}
+	return out
+}
+
+// breakerFuncs answer breaker_opened_after(fault, edge) and
+// breaker_closed_after(fault, edge), in milliseconds; scenarios.Never when
+// the breaker did not move.
+func breakerFuncs(faults []FaultRecord) (opened, closed func(fault, edge string) (float64, error)) {
+	find := func(fault, edge string) (*BreakerReaction, error) {
+		for _, f := range faults {
+			if f.Name != fault {
+				continue
+			}
+			for _, r := range f.Breakers {
+				if r.Edge == edge {
+					return &r, nil
+				}
+			}
+			return nil, nil
+		}
+		return nil, fmt.Errorf("no fault %q", fault)
+	}
+	opened = func(fault, edge string) (float64, error) {
+		r, err := find(fault, edge)
+		if err != nil || r == nil || r.OpenedAfterS == nil {
+			return scenarios.Never, err
+		}
+		return *r.OpenedAfterS * 1000, nil
+	}
+	closed = func(fault, edge string) (float64, error) {
+		r, err := find(fault, edge)
+		if err != nil || r == nil || r.ClosedAfterS == nil {
+			return scenarios.Never, err
+		}
+		return *r.ClosedAfterS * 1000, nil
+	}
+	return opened, closed
+}
