@@ -71,29 +71,18 @@ func setup(ctx context.Context, in *kit.Instance) error {
 }
 
 func seed(ctx context.Context, db *sql.DB, products []Product) error {
-	// Count inside the write transaction: replicas may seed at once.
-	tx, err := db.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("seed products: %w", err)
-	}
-	defer tx.Rollback()
-	var n int
-	if err := tx.QueryRow(`SELECT count(*) FROM products`).Scan(&n); err != nil {
-		return fmt.Errorf("count products: %w", err)
-	}
-	if n > 0 {
-		return nil
-	}
-	stmt, err := tx.Prepare(`INSERT INTO products(id, name, price_cents) VALUES(?,?,?)`)
-	if err != nil {
-		return fmt.Errorf("seed products: %w", err)
-	}
-	for _, p := range products {
-		if _, err := stmt.Exec(p.ID, p.Name, p.PriceCents); err != nil {
-			return fmt.Errorf("seed product %d: %w", p.ID, err)
+	return kit.SeedOnce(ctx, db, "products", func(tx *sql.Tx) error {
+		stmt, err := tx.Prepare(`INSERT INTO products(id, name, price_cents) VALUES(?,?,?)`)
+		if err != nil {
+			return err
 		}
-	}
-	return tx.Commit()
+		for _, p := range products {
+			if _, err := stmt.Exec(p.ID, p.Name, p.PriceCents); err != nil {
+				return fmt.Errorf("product %d: %w", p.ID, err)
+			}
+		}
+		return nil
+	})
 }
 
 func list(w http.ResponseWriter, r *http.Request, db *sql.DB) {

@@ -120,26 +120,15 @@ func setup(ctx context.Context, in *kit.Instance) error {
 }
 
 func seed(ctx context.Context, db *sql.DB, stock []int) error {
-	// Count inside the write transaction: replicas may seed at once.
-	tx, err := db.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("seed stock: %w", err)
-	}
-	defer tx.Rollback()
-	var n int
-	if err := tx.QueryRow(`SELECT count(*) FROM stock`).Scan(&n); err != nil {
-		return fmt.Errorf("count stock: %w", err)
-	}
-	if n > 0 {
-		return nil
-	}
-	for i, q := range stock {
-		if _, err := tx.Exec(`INSERT INTO stock(product_id, initial, available, reserved, sold) VALUES(?,?,?,0,0)`,
-			i+1, q, q); err != nil {
-			return fmt.Errorf("seed stock of %d: %w", i+1, err)
+	return kit.SeedOnce(ctx, db, "stock", func(tx *sql.Tx) error {
+		for i, q := range stock {
+			if _, err := tx.Exec(`INSERT INTO stock(product_id, initial, available, reserved, sold) VALUES(?,?,?,0,0)`,
+				i+1, q, q); err != nil {
+				return fmt.Errorf("stock of %d: %w", i+1, err)
+			}
 		}
-	}
-	return tx.Commit()
+		return nil
+	})
 }
 
 type store struct{ db *sql.DB }

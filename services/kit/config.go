@@ -2,7 +2,6 @@ package kit
 
 import (
 	"context"
-	"fmt"
 	"strconv"
 	"strings"
 	"sync"
@@ -37,33 +36,13 @@ func NewConfig(service, instance string, values map[string]string) *Config {
 // Watch loads the bucket, returning once every current value is in, and keeps
 // the view current until ctx ends.
 func (c *Config) Watch(ctx context.Context, kv jetstream.KeyValue) error {
-	w, err := kv.WatchAll(ctx)
-	if err != nil {
-		return fmt.Errorf("watch config: %w", err)
-	}
-	loaded := make(chan struct{})
-	go func() {
-		defer w.Stop()
-		once := sync.Once{}
-		for e := range w.Updates() {
-			if e == nil {
-				once.Do(func() { close(loaded) })
-				continue
-			}
-			value := string(e.Value())
-			if e.Operation() != jetstream.KeyValuePut {
-				value = ""
-			}
-			c.set(e.Key(), value)
+	return watchBucket(ctx, kv, func(e jetstream.KeyValueEntry) {
+		value := string(e.Value())
+		if e.Operation() != jetstream.KeyValuePut {
+			value = ""
 		}
-		once.Do(func() { close(loaded) })
-	}()
-	select {
-	case <-loaded:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
+		c.set(e.Key(), value)
+	})
 }
 
 func (c *Config) set(key, value string) {

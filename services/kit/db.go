@@ -1,6 +1,7 @@
 package kit
 
 import (
+	"context"
 	"database/sql"
 	"fmt"
 
@@ -27,4 +28,26 @@ func OpenDB(path string, schema string) (*sql.DB, error) {
 		return nil, fmt.Errorf("apply schema to %s: %w", path, err)
 	}
 	return db, nil
+}
+
+// SeedOnce fills table by calling insert inside one write transaction, but
+// only when the table is empty. The count is taken inside the transaction, so
+// replicas starting together seed it once.
+func SeedOnce(ctx context.Context, db *sql.DB, table string, insert func(tx *sql.Tx) error) error {
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("seed %s: %w", table, err)
+	}
+	defer tx.Rollback()
+	var n int
+	if err := tx.QueryRow(`SELECT count(*) FROM ` + table).Scan(&n); err != nil {
+		return fmt.Errorf("count %s: %w", table, err)
+	}
+	if n > 0 {
+		return nil
+	}
+	if err := insert(tx); err != nil {
+		return fmt.Errorf("seed %s: %w", table, err)
+	}
+	return tx.Commit()
 }

@@ -103,29 +103,7 @@ func NewDirectory(caller string, cfg *Config) *Directory {
 // Watch fills the directory from the registry bucket until ctx ends. It
 // returns once the current entries are in.
 func (d *Directory) Watch(ctx context.Context, kv jetstream.KeyValue) error {
-	w, err := kv.WatchAll(ctx)
-	if err != nil {
-		return fmt.Errorf("watch registry: %w", err)
-	}
-	loaded := make(chan struct{})
-	go func() {
-		defer w.Stop()
-		once := sync.Once{}
-		for e := range w.Updates() {
-			if e == nil {
-				once.Do(func() { close(loaded) })
-				continue
-			}
-			d.update(e)
-		}
-		once.Do(func() { close(loaded) })
-	}()
-	select {
-	case <-loaded:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
+	return watchBucket(ctx, kv, d.update)
 }
 
 func (d *Directory) update(e jetstream.KeyValueEntry) {
