@@ -52,9 +52,10 @@ type Layer int
 
 // Layers.
 const (
-	Network Layer = iota // Toxiproxy proxies
-	Process              // instances' processes or containers
-	HTTP                 // instances' HTTP middleware
+	Network  Layer = iota // Toxiproxy proxies
+	Process               // instances' processes or containers
+	HTTP                  // instances' HTTP middleware
+	Consumer              // instances' event consumers
 )
 
 // Undo removes an applied fault.
@@ -99,6 +100,8 @@ func init() {
 	register("restart", restart{})
 	register("http_error", httpError{})
 	register("http_delay", httpDelay{})
+	register("redeliver", redeliver{})
+	register("stall", stall{})
 }
 
 // ErrUnknownKind is returned for a kind that is not in the table.

@@ -47,6 +47,9 @@ func Resolve(target string, layer Layer, shape lab.Shape) ([]string, error) {
 	if err != nil {
 		return nil, fmt.Errorf("target %q: %w", target, err)
 	}
+	if layer == Consumer && !consumers[svc] {
+		return nil, fmt.Errorf("target %q: %s consumes no events (consumers: notifications, orders, inventory, payments)", target, svc)
+	}
 	if layer != Network {
 		return instances(svc, inst, shape), nil
 	}

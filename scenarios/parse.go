@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -16,6 +17,7 @@ import (
 
 	"lab/faults"
 	"lab/lab"
+	"lab/lab/invariants"
 	"lab/load"
 )
 
@@ -205,7 +207,15 @@ func (s *Scenario) check(l *locator) error {
 	if err := s.checkFaults(l); err != nil {
 		return err
 	}
-	return s.checkHypotheses(l)
+	if err := s.checkHypotheses(l); err != nil {
+		return err
+	}
+	for i, n := range s.Invariants {
+		if !slices.Contains(invariants.Names, n) {
+			return l.at(fmt.Sprintf("$.invariants[%d]", i), "invariants: unknown invariant %q (want some of %s)", n, strings.Join(invariants.Names, ", "))
+		}
+	}
+	return nil
 }
 
 func (s *Scenario) checkShop(l *locator) error {

@@ -107,6 +107,13 @@ func runOnce(cmd *cobra.Command, sc *scenarios.Scenario, rt lab.Runtime, out str
 	if err := os.MkdirAll(out, 0o755); err != nil {
 		return nil, cannotRun(err)
 	}
+	// A reused run folder starts clean: old databases would carry another
+	// run's orders into this one.
+	for _, owned := range runFolderEntries {
+		if err := os.RemoveAll(filepath.Join(out, owned)); err != nil {
+			return nil, cannotRun(err)
+		}
+	}
 	if err := os.WriteFile(filepath.Join(out, "scenario.yaml"), sc.Source, 0o644); err != nil {
 		return nil, cannotRun(err)
 	}
@@ -125,6 +132,10 @@ func runOnce(cmd *cobra.Command, sc *scenarios.Scenario, rt lab.Runtime, out str
 	}
 	return res, nil
 }
+
+// runFolderEntries is what the lab writes into a run folder.
+var runFolderEntries = []string{"data", "logs", "broker", "load", "control", "report.json", "report.md",
+	"junit.xml", "scenario.yaml", "k6.log", "k6-summary.json"}
 
 // runErr turns a run that did not finish into its exit code.
 func runErr(cmd *cobra.Command, res *experiment.Result, err error) error {

@@ -31,6 +31,7 @@ import (
 
 	"lab/faults"
 	"lab/lab"
+	"lab/lab/invariants"
 	"lab/load"
 	"lab/scenarios"
 )
@@ -137,6 +138,10 @@ func Run(ctx context.Context, p Params) (*Result, error) {
 		say("drain: %s", res.Drain.Detail)
 	}
 	stopScrape()
+	if !interrupted {
+		res.Invariants, res.InvariantCheckS = checkInvariants(ctx, shop, sc.Invariants)
+		say("invariants checked in %.0fms", 1000*res.InvariantCheckS)
+	}
 
 	// 5. Judge.
 	res.Faults = tl.records()
@@ -364,13 +369,26 @@ func judge(res *Result, sc *scenarios.Scenario, s series, t0 time.Time, duration
 			invisible = append(invisible, f.Name)
 		}
 	}
+	broken := 0
+	for _, inv := range res.Invariants {
+		if !inv.Pass {
+			broken++
+		}
+	}
 	switch {
-	case failed > 0:
-		res.Verdict, res.Reason = Fail, fmt.Sprintf("%d of %d hypotheses failed", failed, len(res.Hypotheses))
+	case failed > 0 || broken > 0:
+		var why []string
+		if failed > 0 {
+			why = append(why, fmt.Sprintf("%d of %d hypotheses failed", failed, len(res.Hypotheses)))
+		}
+		if broken > 0 {
+			why = append(why, fmt.Sprintf("%d of %d invariants broken", broken, len(res.Invariants)))
+		}
+		res.Verdict, res.Reason = Fail, strings.Join(why, "; ")
 	case len(invisible) > 0:
 		res.Verdict, res.Reason = Inconclusive, fmt.Sprintf("fault %s had no observable effect, so the experiment proved nothing", strings.Join(invisible, ", "))
 	default:
-		res.Verdict, res.Reason = Pass, fmt.Sprintf("all %d hypotheses held", len(res.Hypotheses))
+		res.Verdict, res.Reason = Pass, fmt.Sprintf("all %d hypotheses and %d invariants held", len(res.Hypotheses), len(res.Invariants))
 	}
 }
 
@@ -464,4 +482,25 @@ func crossCheck(run *load.Run, s series) map[string]K6Check {
 		out[e] = K6Check{LabRequests: a.Requests, K6Requests: int64(count), LabP95: a.Quantile(0.95), K6P95: p95}
 	}
 	return out
+}
+
+// checkInvariants reads the shop's data and checks the named invariants
+// (all when none are named); a shop that cannot be read breaks them all.
+func checkInvariants(ctx context.Context, shop lab.Shop, names []string) ([]InvariantResult, float64) {
+	start := time.Now()
+	if len(names) == 0 {
+		names = invariants.Names
+	}
+	var out []InvariantResult
+	data, err := invariants.Read(ctx, shop)
+	if err != nil {
+		for _, n := range names {
+			out = append(out, InvariantResult{Name: n, Detail: "could not read the shop's data: " + err.Error()})
+		}
+		return out, time.Since(start).Seconds()
+	}
+	for _, r := range invariants.Check(data, names) {
+		out = append(out, InvariantResult{Name: r.Name, Pass: r.Pass, Detail: r.Detail})
+	}
+	return out, time.Since(start).Seconds()
 }

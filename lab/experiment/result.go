@@ -25,7 +25,9 @@ type Result struct {
 	Phases      []Phase            `json:"phases"`
 	Hypotheses  []HypothesisResult `json:"hypotheses"`
 	Invariants  []InvariantResult  `json:"invariants"`
-	Faults      []FaultRecord      `json:"faults"`
+	// InvariantCheckS is how long the invariant check took.
+	InvariantCheckS float64       `json:"invariant_check_s"`
+	Faults          []FaultRecord `json:"faults"`
 	// Series holds every measured second, per endpoint, for charts.
 	Series []Second `json:"series"`
 	// Signals are what the harness scraped from the services each second.

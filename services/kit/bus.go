@@ -73,3 +73,14 @@ func SetupBroker(ctx context.Context, js jetstream.JetStream) error {
 	}
 	return nil
 }
+
+// IdempotencyKey turns the shop's deduplication off when set to "off": the
+// control of --compare idempotency=off, so the invariant checker can be seen
+// to fail.
+const IdempotencyKey = "shop.idempotency"
+
+// Idempotent reports whether the shop deduplicates (the default).
+func Idempotent(cfg *Config) bool {
+	v, _ := cfg.Raw(IdempotencyKey)
+	return v != "off"
+}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -22,7 +23,7 @@ const ConsumerAckWait = 5 * time.Second
 // consume binds the durable consumer name (shared by every instance of a
 // service, so they split the work) to subjects and handles messages until
 // ctx ends.
-func consume(ctx context.Context, js jetstream.JetStream, m *Metrics, log *slog.Logger,
+func consume(ctx context.Context, js jetstream.JetStream, m *Metrics, log *slog.Logger, cf consumeFaults,
 	name string, subjects []string, h Handler) (func(), error) {
 	cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
@@ -39,6 +40,11 @@ func consume(ctx context.Context, js jetstream.JetStream, m *Metrics, log *slog.
 		return nil, fmt.Errorf("create consumer %s: %w", name, err)
 	}
 	cc, err := cons.Consume(func(msg jetstream.Msg) {
+		redeliver, stall := cf.inForce()
+		if stall { // no acknowledgement: the broker delivers it again after ConsumerAckWait
+			m.consumed.WithLabelValues(name, "stalled").Inc()
+			return
+		}
 		var ev Event
 		if err := json.Unmarshal(msg.Data(), &ev); err != nil {
 			log.Error("drop undecodable event", "consumer", name, "err", err)
@@ -56,6 +62,11 @@ func consume(ctx context.Context, js jetstream.JetStream, m *Metrics, log *slog.
 			return
 		}
 		m.consumed.WithLabelValues(name, "ok").Inc()
+		if redeliver > 0 && rand.Float64() < redeliver { // handled, yet delivered again
+			m.consumed.WithLabelValues(name, "redelivered").Inc()
+			_ = msg.NakWithDelay(20 * time.Millisecond)
+			return
+		}
 		_ = msg.Ack()
 	})
 	if err != nil {
@@ -80,4 +91,32 @@ func consume(ctx context.Context, js jetstream.JetStream, m *Metrics, log *slog.
 		}
 	}()
 	return cc.Stop, nil
+}
+
+// ConsumeFaultKey is the config key of a consumer fault on one instance.
+func ConsumeFaultKey(instance, fault string) string { return "fault.consume." + instance + "." + fault }
+
+// ConsumeFault is the value under a ConsumeFaultKey: redeliver a share of
+// the events after handling them (a duplicate delivery), or stall (stop
+// acknowledging, so the broker delivers again after ConsumerAckWait).
+type ConsumeFault struct {
+	Redeliver float64 `json:"redeliver,omitempty"`
+	Stall     bool    `json:"stall,omitempty"`
+}
+
+// consumeFaults reads the consumer faults in force on one instance.
+type consumeFaults struct {
+	cfg    *Config
+	prefix string
+}
+
+func (c consumeFaults) inForce() (redeliver float64, stall bool) {
+	for _, v := range c.cfg.Prefixed(c.prefix) {
+		var f ConsumeFault
+		if json.Unmarshal([]byte(v), &f) == nil {
+			redeliver = max(redeliver, f.Redeliver)
+			stall = stall || f.Stall
+		}
+	}
+	return redeliver, stall
 }

@@ -83,7 +83,8 @@ func (in *Instance) Go(f func(ctx context.Context)) {
 
 // Consume binds the durable consumer name to subjects, handling each event with h.
 func (in *Instance) Consume(name string, subjects []string, h Handler) error {
-	stop, err := consume(in.ctx, in.JS, in.Metrics, in.Log, name, subjects, h)
+	cf := consumeFaults{cfg: in.Config, prefix: "fault.consume." + in.Name + "."}
+	stop, err := consume(in.ctx, in.JS, in.Metrics, in.Log, cf, name, subjects, h)
 	if err != nil {
 		return err
 	}
@@ -201,6 +202,14 @@ func Run(ctx context.Context, svc Service, p Params) (err error) {
 		WriteJSON(w, http.StatusOK, map[string]string{"status": "ready", "instance": p.Instance})
 	})
 	in.Mux.Handle("GET /metrics", promhttp.HandlerFor(m.Registry, promhttp.HandlerOpts{}))
+	in.Mux.HandleFunc("GET /admin/outbox", func(w http.ResponseWriter, r *http.Request) {
+		n, err := in.Outbox.Pending(r.Context())
+		if err != nil {
+			WriteError(w, http.StatusInternalServerError, err.Error())
+			return
+		}
+		WriteJSON(w, http.StatusOK, map[string]int{"pending": n})
+	})
 	in.Mux.HandleFunc("GET /admin/resilience", func(w http.ResponseWriter, r *http.Request) {
 		policies := map[string]Policy{}
 		for _, c := range in.clients {

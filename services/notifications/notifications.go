@@ -1,6 +1,7 @@
 // Package notifications tells shoppers what happened to their orders: it
 // consumes every order and payment event and records one notification per
-// event, however often the event is delivered (the event id is unique).
+// event, however often the event is delivered (deduplicated by event id,
+// unless "shop.idempotency" is "off").
 //
 // Routes:
 //
@@ -17,12 +18,14 @@ import (
 
 const schema = `
 CREATE TABLE IF NOT EXISTS notifications (
-  event_id   TEXT PRIMARY KEY,
+  id         INTEGER PRIMARY KEY AUTOINCREMENT,
+  event_id   TEXT NOT NULL,
   kind       TEXT NOT NULL,
   order_id   TEXT NOT NULL,
   created_at TEXT NOT NULL
 );
-CREATE INDEX IF NOT EXISTS notifications_order ON notifications(order_id);`
+CREATE INDEX IF NOT EXISTS notifications_order ON notifications(order_id);
+CREATE INDEX IF NOT EXISTS notifications_event ON notifications(event_id);`
 
 // Notification is one recorded notification.
 type Notification struct {
@@ -64,8 +67,16 @@ func setup(_ context.Context, in *kit.Instance) error {
 	})
 	return in.Consume("notifications", []string{kit.SubjectOrderPlaced, kit.SubjectPaymentSucceeded, kit.SubjectPaymentFailed},
 		func(ctx context.Context, ev kit.Event, _ string) error {
+			now := time.Now().UTC().Format(time.RFC3339Nano)
+			if !kit.Idempotent(in.Config) {
+				_, err := in.DB.ExecContext(ctx, `INSERT INTO notifications(event_id, kind, order_id, created_at) VALUES(?,?,?,?)`,
+					ev.ID, ev.Type, ev.OrderID, now)
+				return err
+			}
+			// One statement, so a redelivery racing the first delivery still records once.
 			_, err := in.DB.ExecContext(ctx, `INSERT INTO notifications(event_id, kind, order_id, created_at)
-				VALUES(?,?,?,?) ON CONFLICT(event_id) DO NOTHING`, ev.ID, ev.Type, ev.OrderID, time.Now().UTC().Format(time.RFC3339Nano))
+				SELECT ?,?,?,? WHERE NOT EXISTS (SELECT 1 FROM notifications WHERE event_id=?)`,
+				ev.ID, ev.Type, ev.OrderID, now, ev.ID)
 			return err
 		})
 }

@@ -33,14 +33,17 @@ import (
 
 const schema = `
 CREATE TABLE IF NOT EXISTS charges (
-  order_id     TEXT PRIMARY KEY,
+  charge_id    TEXT PRIMARY KEY,
+  order_id     TEXT NOT NULL,
   amount_cents INTEGER NOT NULL,
   status       TEXT NOT NULL, -- succeeded, declined
   created_at   TEXT NOT NULL
-);`
+);
+CREATE INDEX IF NOT EXISTS charges_order ON charges(order_id);`
 
 // Charge is the result of charging one order.
 type Charge struct {
+	ChargeID    string `json:"charge_id"`
 	OrderID     string `json:"order_id"`
 	AmountCents int    `json:"amount_cents"`
 	Status      string `json:"status"`
@@ -103,12 +106,19 @@ func (p *processor) handleCharge(w http.ResponseWriter, r *http.Request) {
 }
 
 // charge charges order once: the first call runs the processor and records
-// the charge with its event; every later call returns that record.
+// the charge with its event; every later call returns that record. The check
+// is made again inside the write transaction, which replicas share, so two
+// deliveries racing each other still charge once. With idempotency off
+// ("shop.idempotency": "off", the control of --compare idempotency=off)
+// every call charges: the bug the invariant checker must catch.
 func (p *processor) charge(ctx context.Context, order string, amount int) (Charge, bool, error) {
-	if c, err := p.find(ctx, order); err == nil {
-		return c, false, nil
-	} else if !errors.Is(err, sql.ErrNoRows) {
-		return Charge{}, false, err
+	idempotent := kit.Idempotent(p.in.Config)
+	if idempotent {
+		if c, err := p.find(ctx, order); err == nil {
+			return c, false, nil
+		} else if !errors.Is(err, sql.ErrNoRows) {
+			return Charge{}, false, err
+		}
 	}
 	// The processor: its latency is spent outside any transaction.
 	if d := p.in.Config.Duration("latency", 20*time.Millisecond); d > 0 {
@@ -122,21 +132,27 @@ func (p *processor) charge(ctx context.Context, order string, amount int) (Charg
 	if declined(p.in.Seed, order, p.in.Config.Float("decline_rate", 0)) {
 		status = "declined"
 	}
-	c := Charge{OrderID: order, AmountCents: amount, Status: status, CreatedAt: time.Now().UTC().Format(time.RFC3339Nano)}
+	c := Charge{ChargeID: kit.NewID("chg_"), OrderID: order, AmountCents: amount, Status: status,
+		CreatedAt: time.Now().UTC().Format(time.RFC3339Nano)}
 	tx, err := p.in.DB.BeginTx(ctx, nil)
 	if err != nil {
 		return Charge{}, false, fmt.Errorf("begin charge: %w", err)
 	}
 	defer tx.Rollback()
-	res, err := tx.Exec(`INSERT INTO charges(order_id, amount_cents, status, created_at) VALUES(?,?,?,?)
-		ON CONFLICT(order_id) DO NOTHING`, c.OrderID, c.AmountCents, c.Status, c.CreatedAt)
-	if err != nil {
-		return Charge{}, false, fmt.Errorf("record charge: %w", err)
+	if idempotent {
+		var prior Charge
+		err := tx.QueryRow(`SELECT charge_id, order_id, amount_cents, status, created_at FROM charges WHERE order_id=?`, order).
+			Scan(&prior.ChargeID, &prior.OrderID, &prior.AmountCents, &prior.Status, &prior.CreatedAt)
+		if err == nil {
+			return prior, false, nil // a concurrent call won the race
+		}
+		if !errors.Is(err, sql.ErrNoRows) {
+			return Charge{}, false, fmt.Errorf("read charge: %w", err)
+		}
 	}
-	if n, _ := res.RowsAffected(); n == 0 { // a concurrent call won the race
-		tx.Rollback()
-		c, err := p.find(ctx, order)
-		return c, false, err
+	if _, err := tx.Exec(`INSERT INTO charges(charge_id, order_id, amount_cents, status, created_at) VALUES(?,?,?,?,?)`,
+		c.ChargeID, c.OrderID, c.AmountCents, c.Status, c.CreatedAt); err != nil {
+		return Charge{}, false, fmt.Errorf("record charge: %w", err)
 	}
 	subject, typ := kit.SubjectPaymentSucceeded, "PaymentSucceeded"
 	if status == "declined" {
@@ -144,6 +160,9 @@ func (p *processor) charge(ctx context.Context, order string, amount int) (Charg
 	}
 	data, _ := json.Marshal(c)
 	ev := kit.Event{ID: "evt_" + strings.ToLower(typ) + "_" + order, Type: typ, OrderID: order, At: time.Now().UTC(), Data: data}
+	if !idempotent {
+		ev.ID = "evt_" + strings.ToLower(typ) + "_" + c.ChargeID
+	}
 	if err := p.in.Outbox.Add(tx, subject, ev); err != nil {
 		return Charge{}, false, err
 	}
@@ -156,8 +175,8 @@ func (p *processor) charge(ctx context.Context, order string, amount int) (Charg
 
 func (p *processor) find(ctx context.Context, order string) (Charge, error) {
 	var c Charge
-	err := p.in.DB.QueryRowContext(ctx, `SELECT order_id, amount_cents, status, created_at FROM charges WHERE order_id=?`, order).
-		Scan(&c.OrderID, &c.AmountCents, &c.Status, &c.CreatedAt)
+	err := p.in.DB.QueryRowContext(ctx, `SELECT charge_id, order_id, amount_cents, status, created_at FROM charges WHERE order_id=? ORDER BY created_at LIMIT 1`, order).
+		Scan(&c.ChargeID, &c.OrderID, &c.AmountCents, &c.Status, &c.CreatedAt)
 	return c, err
 }
 
@@ -174,7 +193,7 @@ func declined(seed int64, order string, rate float64) bool {
 }
 
 func (p *processor) all(w http.ResponseWriter, r *http.Request) {
-	rows, err := p.in.DB.QueryContext(r.Context(), `SELECT order_id, amount_cents, status, created_at FROM charges ORDER BY created_at`)
+	rows, err := p.in.DB.QueryContext(r.Context(), `SELECT charge_id, order_id, amount_cents, status, created_at FROM charges ORDER BY created_at`)
 	if err != nil {
 		kit.WriteError(w, http.StatusInternalServerError, err.Error())
 		return
@@ -183,7 +202,7 @@ func (p *processor) all(w http.ResponseWriter, r *http.Request) {
 	out := []Charge{}
 	for rows.Next() {
 		var c Charge
-		if err := rows.Scan(&c.OrderID, &c.AmountCents, &c.Status, &c.CreatedAt); err != nil {
+		if err := rows.Scan(&c.ChargeID, &c.OrderID, &c.AmountCents, &c.Status, &c.CreatedAt); err != nil {
 			kit.WriteError(w, http.StatusInternalServerError, err.Error())
 			return
 		}
