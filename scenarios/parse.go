@@ -19,6 +19,7 @@ import (
 	"lab/lab"
 	"lab/lab/invariants"
 	"lab/load"
+	"lab/services/kit"
 )
 
 //go:embed builtin/*.yaml
@@ -123,6 +124,14 @@ func (s *Scenario) Set(kv string) error {
 		s.Load.Journey, s.Load.Script = v, ""
 	case k == "load.think":
 		return dur(&s.Load.Think)
+	case k == "idempotency":
+		if v != "on" && v != "off" {
+			return fmt.Errorf("want on or off, got %q", v)
+		}
+		if s.Shop.Config == nil {
+			s.Shop.Config = map[string]any{}
+		}
+		s.Shop.Config[kit.IdempotencyKey] = v
 	case k == "resilience" || strings.HasPrefix(k, "resilience."):
 		return s.setResilience(k, v)
 	case k == "shop.payment_mode":
@@ -142,7 +151,7 @@ func (s *Scenario) Set(kv string) error {
 		}
 		s.Shop.Config[strings.TrimPrefix(k, "shop.config.")] = v
 	default:
-		return fmt.Errorf("unknown key %q (want duration, warmup, seed, load.rate, load.vus, load.journey, load.think, shop.payment_mode, shop.replicas.SVC, shop.config.KEY, resilience=PRESET or resilience.CALLER->CALLEE.FIELD)", k)
+		return fmt.Errorf("unknown key %q (want duration, warmup, seed, load.rate, load.vus, load.journey, load.think, shop.payment_mode, shop.replicas.SVC, shop.config.KEY, idempotency=on|off, resilience=PRESET or resilience.CALLER->CALLEE.FIELD)", k)
 	}
 	return nil
 }

@@ -22,6 +22,7 @@ func (p processes) Do(ctx context.Context, instance, action string) error {
 // config writes the shop's config bucket.
 type config struct {
 	nc *nats.Conn
+	js jetstream.JetStream
 	kv jetstream.KeyValue
 }
 
@@ -36,7 +37,7 @@ func openConfig(ctx context.Context, url string) (*config, error) {
 		nc.Close()
 		return nil, fmt.Errorf("bind config bucket: %w", err)
 	}
-	return &config{nc: nc, kv: kv}, nil
+	return &config{nc: nc, js: js, kv: kv}, nil
 }
 
 func (c *config) Put(ctx context.Context, key, value string) error {

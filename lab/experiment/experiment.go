@@ -108,7 +108,7 @@ func Run(ctx context.Context, p Params) (*Result, error) {
 	// 3. Scrape and inject.
 	scrapeCtx, stopScrape := context.WithCancel(context.Background())
 	defer stopScrape()
-	scr := newScraper(shop, t0)
+	scr := newScraper(shop, t0, cfg.js)
 	go scr.run(scrapeCtx)
 	tl := newTimeline(env, shape, sc.Faults, t0)
 	tl.start()

@@ -51,3 +51,24 @@ func TestRetryStormAmplification(t *testing.T) {
 	}
 	t.Logf("amplification on orders->inventory: naive-retries %.2f, default %.2f", amp(naive), amp(careful))
 }
+
+// TestDuplicateDeliveryNeedsIdempotency runs duplicate-delivery as written
+// and with idempotency off: the control must report the double charges with
+// their order ids; the experiment must hold every invariant.
+func TestDuplicateDeliveryNeedsIdempotency(t *testing.T) {
+	ctl := mustRun(t, "duplicate-delivery", "idempotency=off")
+	res := mustRun(t, "duplicate-delivery")
+	if res.Verdict != experiment.Pass {
+		t.Errorf("as written: %s (%s)", res.Verdict, res.Reason)
+	}
+	for _, inv := range ctl.Invariants {
+		if inv.Name == "charged-once" {
+			if inv.Pass || !strings.Contains(inv.Detail, "ord_") || !strings.Contains(inv.Detail, "charges)") {
+				t.Fatalf("control charged-once: pass %v, %q; want the double-charged order ids", inv.Pass, inv.Detail)
+			}
+			t.Logf("control: %s", inv.Detail)
+			return
+		}
+	}
+	t.Fatal("no charged-once invariant in the control")
+}

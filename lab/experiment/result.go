@@ -121,6 +121,7 @@ type Signal struct {
 	CallErrors   float64 `json:"call_errors"`   // calls between services that failed or timed out
 	OutboxMax    float64 `json:"outbox_max"`    // events waiting in outboxes
 	ConsumerLag  float64 `json:"consumer_lag"`  // events not yet acknowledged
+	Redeliveries float64 `json:"redeliveries"`  // events handled again, or left unacknowledged
 	InstancesUp  int     `json:"instances_up"`  // instances that answered the scrape
 	InstancesAll int     `json:"instances_all"` // instances scraped
 }

@@ -11,6 +11,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/nats-io/nats.go/jetstream"
+
 	"lab/lab"
 	"lab/services/kit"
 )
@@ -23,6 +25,9 @@ type scraper struct {
 	shop lab.Shop
 	t0   time.Time
 	hc   *http.Client
+	// stream reads consumer lag from the broker's side: a consumer that
+	// is down cannot report its own backlog.
+	stream jetstream.Stream
 
 	mu      sync.Mutex
 	signals []Signal
@@ -31,9 +36,33 @@ type scraper struct {
 	trans   map[string]kit.Transition     // instance/at/to -> transition
 }
 
-func newScraper(shop lab.Shop, t0 time.Time) *scraper {
-	return &scraper{shop: shop, t0: t0, hc: &http.Client{Timeout: 800 * time.Millisecond},
+func newScraper(shop lab.Shop, t0 time.Time, js jetstream.JetStream) *scraper {
+	s := &scraper{shop: shop, t0: t0, hc: &http.Client{Timeout: 800 * time.Millisecond},
 		last: map[string]map[string]float64{}, trans: map[string]kit.Transition{}}
+	if js != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		s.stream, _ = js.Stream(ctx, kit.Stream)
+	}
+	return s
+}
+
+// brokerLag sums, over the durable consumers, what the broker holds for
+// them: not yet delivered, or delivered and not acknowledged.
+func (s *scraper) brokerLag(ctx context.Context) (float64, bool) {
+	if s.stream == nil {
+		return 0, false
+	}
+	ctx, cancel := context.WithTimeout(ctx, 800*time.Millisecond)
+	defer cancel()
+	lag := 0.0
+	list := s.stream.ListConsumers(ctx)
+	for ci := range list.Info() {
+		if ci.Config.Durable != "" {
+			lag += float64(ci.NumPending) + float64(ci.NumAckPending)
+		}
+	}
+	return lag, list.Err() == nil
 }
 
 // run scrapes every second until ctx ends.
@@ -74,6 +103,7 @@ func (s *scraper) once(ctx context.Context, now time.Time) Signal {
 			res[i] = s.scrapeOne(ctx, in)
 		}()
 	}
+	lag, lagOK := s.brokerLag(ctx)
 	wg.Wait()
 	sec := int(now.Sub(s.t0) / time.Second)
 	sig := Signal{S: sec, InstancesAll: len(ins)}
@@ -92,7 +122,9 @@ func (s *scraper) once(ctx context.Context, now time.Time) Signal {
 		}
 		sig.InstancesUp++
 		sig.OutboxMax += r.outbox
-		sig.ConsumerLag += r.lag
+		if !lagOK {
+			sig.ConsumerLag += r.lag
+		}
 		last := s.last[r.instance]
 		s.last[r.instance] = r.counters
 		for key, v := range r.counters {
@@ -110,6 +142,12 @@ func (s *scraper) once(ctx context.Context, now time.Time) Signal {
 			metric, callee, outcome := splitKey(key)
 			if metric == "calls" && outcome != "ok" {
 				sig.CallErrors += d
+			}
+			if metric == "consumed" {
+				if outcome == "redelivered" || outcome == "stalled" || outcome == "retry" {
+					sig.Redeliveries += d
+				}
+				continue // not an edge
 			}
 			e := edge(r.service + "->" + callee)
 			switch metric {
@@ -135,6 +173,9 @@ func (s *scraper) once(ctx context.Context, now time.Time) Signal {
 			e.Breaker = max(e.Breaker, int(st))
 		}
 	}
+	if lagOK {
+		sig.ConsumerLag = lag
+	}
 	s.signals = append(s.signals, sig)
 	for _, e := range edges {
 		s.edges = append(s.edges, *e)
@@ -155,6 +196,7 @@ var counterNames = map[string]string{
 	"shop_edge_timeouts_total":            "timeouts",
 	"shop_edge_bulkhead_rejections_total": "rejections",
 	"shop_edge_fallbacks_total":           "fallbacks",
+	"shop_events_consumed_total":          "consumed",
 }
 
 func (s *scraper) scrapeOne(ctx context.Context, in lab.Instance) sample {
@@ -180,7 +222,11 @@ func (s *scraper) scrapeOne(ctx context.Context, in lab.Instance) sample {
 		}
 		switch {
 		case counterNames[name] != "":
-			key := counterNames[name] + "|" + labels["callee"] + "|" + labels["outcome"]
+			callee := labels["callee"]
+			if name == "shop_events_consumed_total" {
+				callee = labels["consumer"]
+			}
+			key := counterNames[name] + "|" + callee + "|" + labels["outcome"]
 			out.counters[key] += v
 		case name == "shop_outbox_pending":
 			out.outbox += v

@@ -162,16 +162,21 @@ func visible(s series, w window, base map[string]EndpointStats, baseW window, si
 			evidence = append(evidence, fmt.Sprintf("%s p95 %.0fms (baseline %.0fms)", e, st.P95, b.P95))
 		}
 	}
-	errs, baseErrs, lag, baseLag := 0.0, 0.0, 0.0, 0.0
+	errs, baseErrs, lag, baseLag, again, baseAgain := 0.0, 0.0, 0.0, 0.0, 0.0, 0.0
 	for _, x := range sig {
 		switch {
 		case x.S >= w.from && x.S < w.to:
 			errs += x.CallErrors
+			again += x.Redeliveries
 			lag = math.Max(lag, math.Max(x.ConsumerLag, x.OutboxMax))
 		case x.S >= baseW.from && x.S < baseW.to:
 			baseErrs += x.CallErrors
+			baseAgain += x.Redeliveries
 			baseLag = math.Max(baseLag, math.Max(x.ConsumerLag, x.OutboxMax))
 		}
+	}
+	if n, bn := w.to-w.from, baseW.to-baseW.from; n > 0 && again > 0 && (bn == 0 || again/float64(n) > 2*baseAgain/float64(bn)) {
+		evidence = append(evidence, fmt.Sprintf("%.0f events delivered again", again))
 	}
 	if n, bn := w.to-w.from, baseW.to-baseW.from; n > 0 && errs > 0 && (bn == 0 || errs/float64(n) > 2*baseErrs/float64(bn)) {
 		evidence = append(evidence, fmt.Sprintf("%.0f failed calls between services", errs))
@@ -181,7 +186,7 @@ func visible(s series, w window, base map[string]EndpointStats, baseW window, si
 	}
 	sort.Strings(evidence)
 	if len(evidence) == 0 {
-		return false, "every endpoint stayed in its baseline band; no call failed; no event waited"
+		return false, "every endpoint stayed in its baseline band; no call failed; no event waited or came again"
 	}
 	return true, strings.Join(evidence, "; ")
 }
