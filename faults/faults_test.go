@@ -44,6 +44,9 @@ func TestResolve(t *testing.T) {
 		{"orders->payments", faults.Process, nil, "network faults only"},
 		{"orders.broker", faults.Process, nil, "network faults only"},
 		{"billing", faults.Network, nil, "unknown service or instance"},
+		{"broker", faults.Process, []string{"broker"}, ""},
+		{"broker", faults.Network, []string{"catalog.broker", "gateway.broker", "inventory.broker", "notifications.broker", "orders.broker", "payments.broker", "users.broker"}, ""},
+		{"broker", faults.HTTP, nil, "process and network faults"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.target, func(t *testing.T) {

@@ -16,7 +16,22 @@ import (
 //	orders->payments    an edge: orders' proxies to every payments instance
 //	orders->payments-2  one proxy
 //	orders.broker       orders' link to the broker
+//	broker              the broker itself (process faults), or every
+//	                    service's link to it (network faults)
 func Resolve(target string, layer Layer, shape lab.Shape) ([]string, error) {
+	if target == Broker {
+		switch layer {
+		case Process:
+			return []string{Broker}, nil
+		case Network:
+			var out []string
+			for _, svc := range lab.Services {
+				out = append(out, lab.BrokerProxy(svc))
+			}
+			return out, nil
+		}
+		return nil, fmt.Errorf("target %q: the broker takes process and network faults", target)
+	}
 	if svc, ok := strings.CutSuffix(target, ".broker"); ok {
 		if !lab.IsService(svc) {
 			return nil, fmt.Errorf("target %q: unknown service %q", target, svc)
@@ -64,6 +79,9 @@ func Resolve(target string, layer Layer, shape lab.Shape) ([]string, error) {
 	}
 	return out, nil
 }
+
+// Broker names the broker as a target; the runtime knows it by this name.
+const Broker = "broker"
 
 // Edges lists every caller->callee edge, load->gateway first.
 func Edges() []string {

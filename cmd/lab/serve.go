@@ -1,19 +1,26 @@
 package main
 
 import (
+	"context"
+
 	"github.com/spf13/cobra"
 
+	"lab/lab/broker"
 	"lab/services/shop"
 )
 
 func newServe() *cobra.Command {
 	return &cobra.Command{
-		Use:                "serve SERVICE [--instance NAME] [--nats URL] [--data DIR] [--seed N] [--listen ADDR | --listen-fd FD]",
+		Use:                "serve SERVICE|broker [--instance NAME] [--nats URL] [--data DIR] [--seed N] [--listen ADDR | --listen-fd FD]",
 		Short:              "Run one instance of a service (what the runtimes start)",
 		Hidden:             true,
 		DisableFlagParsing: true,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := shop.ServeMain(cmd.Context(), args); err != nil {
+			serve := shop.ServeMain
+			if len(args) > 0 && args[0] == "broker" {
+				serve = func(ctx context.Context, args []string) error { return broker.ServeMain(ctx, args[1:]) }
+			}
+			if err := serve(cmd.Context(), args); err != nil {
 				return cannotRun(err)
 			}
 			return nil

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"lab/lab"
+	"lab/lab/broker"
 	"lab/lab/process"
 	"lab/services/shop"
 )
@@ -28,7 +29,12 @@ const serveEnv = "LAB_TEST_SERVE"
 func Main(m *testing.M) {
 	if os.Getenv(serveEnv) == "1" && len(os.Args) > 2 && os.Args[1] == "serve" {
 		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-		err := shop.ServeMain(ctx, os.Args[2:])
+		var err error
+		if os.Args[2] == "broker" {
+			err = broker.ServeMain(ctx, os.Args[3:])
+		} else {
+			err = shop.ServeMain(ctx, os.Args[2:])
+		}
 		stop()
 		if err != nil {
 			fmt.Fprintln(os.Stderr, "serve:", err)

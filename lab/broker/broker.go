@@ -4,6 +4,7 @@ package broker
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"time"
 
@@ -72,4 +73,22 @@ func (b *Broker) URL() string { return b.srv.ClientURL() }
 func (b *Broker) Close() {
 	b.srv.Shutdown()
 	b.srv.WaitForShutdown()
+}
+
+// ServeMain runs `serve broker --store DIR --port N` until ctx ends: the
+// broker as a process of its own, so faults can kill, pause and restart it.
+func ServeMain(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("serve broker", flag.ContinueOnError)
+	store := fs.String("store", "broker", "JetStream's store folder; it survives a restart")
+	port := fs.Int("port", 4222, "client port on 127.0.0.1")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	b, err := Start(ctx, *store, *port)
+	if err != nil {
+		return err
+	}
+	<-ctx.Done()
+	b.Close()
+	return nil
 }

@@ -1,10 +1,11 @@
-// Package process is the process runtime: the broker and Toxiproxy run
-// inside the lab process, and every instance of a service is a child process
-// `lab serve SERVICE`, listening on a 127.0.0.1 port of its own.
+// Package process is the process runtime: Toxiproxy runs inside the lab
+// process, the broker is a child `lab serve broker`, and every instance of a
+// service is a child `lab serve SERVICE`, each on a 127.0.0.1 port of its own.
 //
 // Start, step by step:
 //
-//  1. start the broker (NATS JetStream) and create the stream and buckets;
+//  1. start the broker (NATS JetStream, a child `lab serve broker` so that
+//     faults can kill, pause and restart it) and create the stream and buckets;
 //  2. start Toxiproxy and its API;
 //  3. open a listening socket for every instance, so its address is known
 //     before it starts and stays the same across restarts;
@@ -44,7 +45,6 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"lab/lab"
-	"lab/lab/broker"
 	"lab/lab/mesh"
 	"lab/services/kit"
 )
@@ -92,7 +92,8 @@ type shop struct {
 	rt *Runtime
 	p  lab.Params
 
-	broker        *broker.Broker
+	broker        *child // the broker, `lab serve broker`, on a port fixed for its life
+	brokerURL     string
 	mesh          *mesh.Mesh
 	front         *http.Server
 	gatewayURL    string
@@ -124,14 +125,23 @@ func (s *shop) start(ctx context.Context) error {
 			return fmt.Errorf("create %s dir: %w", d, err)
 		}
 	}
-	// 1. Broker.
-	b, err := broker.Start(ctx, filepath.Join(s.p.Dir, "broker"), 0)
+	// 1. Broker, as a child of its own so that faults can kill, pause and
+	// restart it; its JetStream store survives a restart.
+	brokerAddr, err := freePort()
 	if err != nil {
 		return err
 	}
-	s.broker = b
-	brokerAddr := b.URL()[len("nats://"):]
-	s.progress("broker     %s (%s)", b.URL(), time.Since(began).Round(time.Millisecond))
+	s.broker = &child{service: "broker", name: "broker", addr: brokerAddr, last: &tail{n: 20},
+		logPath: filepath.Join(s.p.Dir, "logs", "broker.log")}
+	s.children["broker"] = s.broker
+	s.brokerURL = "nats://" + brokerAddr
+	if err := s.spawn(s.broker); err != nil {
+		return err
+	}
+	if err := waitBroker(ctx, s.brokerURL); err != nil {
+		return fmt.Errorf("%w; broker log:\n  %s", err, joinLines(s.broker.last.Lines()))
+	}
+	s.progress("broker     %s (%s)", s.brokerURL, time.Since(began).Round(time.Millisecond))
 
 	// 2. Toxiproxy.
 	m, err := mesh.Start("127.0.0.1:0")
@@ -205,7 +215,7 @@ func (s *shop) start(ctx context.Context) error {
 		return err
 	}
 	sort.Slice(s.proxies, func(i, j int) bool { return s.proxies[i].Name < s.proxies[j].Name })
-	if err := writeConfig(ctx, b.URL(), config); err != nil {
+	if err := writeConfig(ctx, s.brokerURL, config); err != nil {
 		return err
 	}
 	s.progress("proxies    %d, api %s", len(s.proxies), m.URL())
@@ -245,6 +255,36 @@ func (s *shop) startFront(fronts []string) error {
 	return nil
 }
 
+// freePort returns a loopback address whose port was free a moment ago.
+func freePort() (string, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", fmt.Errorf("find a port for the broker: %w", err)
+	}
+	defer ln.Close()
+	return ln.Addr().String(), nil
+}
+
+// waitBroker waits until the broker accepts clients and JetStream answers.
+func waitBroker(ctx context.Context, url string) error {
+	for {
+		nc, err := nats.Connect(url, nats.Timeout(200*time.Millisecond))
+		if err == nil {
+			js, _ := jetstream.New(nc)
+			_, err = js.AccountInfo(ctx)
+			nc.Close()
+			if err == nil {
+				return nil
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("broker not ready: %v: %w", err, ctx.Err())
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+}
+
 func writeConfig(ctx context.Context, url string, values map[string]string) error {
 	nc, err := nats.Connect(url)
 	if err != nil {
@@ -254,6 +294,9 @@ func writeConfig(ctx context.Context, url string, values map[string]string) erro
 	js, err := jetstream.New(nc)
 	if err != nil {
 		return fmt.Errorf("open jetstream: %w", err)
+	}
+	if err := kit.SetupBroker(ctx, js); err != nil { // the child may still be creating them
+		return err
 	}
 	kv, err := js.KeyValue(ctx, kit.ConfigBucket)
 	if err != nil {
@@ -272,23 +315,32 @@ func (s *shop) spawn(c *child) error {
 	if s.closing.Load() {
 		return errors.New("shop is closing")
 	}
-	f, err := c.listen()
-	if err != nil {
-		return err
-	}
-	defer f.Close()
 	logf, err := os.OpenFile(c.logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
 		return fmt.Errorf("open log of %s: %w", c.name, err)
 	}
-	args := append(append([]string{}, s.rt.Command[1:]...), "serve", c.service,
-		"--instance", c.name,
-		"--nats", "nats://"+s.brokerProxies[c.service],
-		"--data", filepath.Join(s.p.Dir, "data"),
-		"--seed", strconv.FormatInt(s.p.Shape.Seed, 10),
-		"--listen-fd", "3")
+	args := append([]string{}, s.rt.Command[1:]...)
+	var extra []*os.File
+	if c.service == "broker" {
+		_, port, _ := net.SplitHostPort(c.addr)
+		args = append(args, "serve", "broker", "--store", filepath.Join(s.p.Dir, "broker"), "--port", port)
+	} else {
+		f, err := c.listen()
+		if err != nil {
+			logf.Close()
+			return err
+		}
+		defer f.Close()
+		extra = append(extra, f)
+		args = append(args, "serve", c.service,
+			"--instance", c.name,
+			"--nats", "nats://"+s.brokerProxies[c.service],
+			"--data", filepath.Join(s.p.Dir, "data"),
+			"--seed", strconv.FormatInt(s.p.Shape.Seed, 10),
+			"--listen-fd", "3")
+	}
 	cmd := exec.Command(s.rt.Command[0], args...)
-	cmd.ExtraFiles = []*os.File{f}
+	cmd.ExtraFiles = extra
 	out := io.MultiWriter(logf, c.last)
 	cmd.Stdout, cmd.Stderr = out, out
 	cmd.Env = append(os.Environ(), s.rt.Env...)
@@ -395,12 +447,7 @@ func (s *shop) ToxiproxyURL() string {
 	return s.mesh.URL()
 }
 
-func (s *shop) BrokerURL() string {
-	if s.broker == nil {
-		return ""
-	}
-	return s.broker.URL()
-}
+func (s *shop) BrokerURL() string { return s.brokerURL }
 
 func (s *shop) Instances() []lab.Instance {
 	var out []lab.Instance
@@ -466,8 +513,8 @@ func waitDone(ctx context.Context, done <-chan struct{}, instance string) error 
 	}
 }
 
-// Close stops every instance (SIGTERM, then SIGKILL after StopGrace), the
-// proxies, the front and the broker.
+// Close stops every instance (SIGTERM, then SIGKILL after StopGrace), then
+// the broker, the proxies and the front.
 func (s *shop) Close() error {
 	s.closed.Do(func() {
 		s.closing.Store(true)
@@ -481,6 +528,9 @@ func (s *shop) Close() error {
 			go func() { defer wg.Done(); c.stop(StopGrace) }()
 		}
 		wg.Wait()
+		if s.broker != nil { // last: the services deregister through it
+			s.broker.stop(StopGrace)
+		}
 		s.waiters.Wait()
 		var errs []error
 		if s.front != nil {
@@ -488,9 +538,6 @@ func (s *shop) Close() error {
 		}
 		if s.mesh != nil {
 			errs = append(errs, s.mesh.Close())
-		}
-		if s.broker != nil {
-			s.broker.Close()
 		}
 		close(s.exits)
 		s.closeErr = errors.Join(errs...)

@@ -343,3 +343,49 @@ func BenchmarkStart(b *testing.B) {
 		b.StartTimer()
 	}
 }
+
+// TestBrokerRestartKeepsTheStream kills the broker and starts it again: the
+// events it held are still there, and the shop goes on paying orders.
+func TestBrokerRestartKeepsTheStream(t *testing.T) {
+	s := shoptest.Start(t, lab.Shape{Seed: 1})
+	sh := shoptest.MustLogin(t, s.GatewayURL(), "ada@example.com")
+	order := map[string]any{"items": []map[string]int{{"product_id": 6, "qty": 1}}}
+	r, err := sh.Do(http.MethodPost, "/api/orders", order)
+	if err != nil || r.Code != http.StatusAccepted {
+		t.Fatalf("checkout: %v %+v", err, r)
+	}
+	first := r.Body["id"].(string)
+	shoptest.Eventually(t, 5*time.Second, "first order paid", func() bool { return orderStatus(t, sh, first) == "paid" })
+	if err := s.Do(context.Background(), "broker", lab.Kill); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Do(context.Background(), "broker", lab.Start); err != nil {
+		t.Fatal(err)
+	}
+	shoptest.Eventually(t, 10*time.Second, "the first order's event after the restart", func() bool {
+		if !streamReady(s.BrokerURL()) {
+			return false // Start returns once the process runs, not once JetStream has recovered
+		}
+		return countEvents(t, s, kit.SubjectOrderPlaced, first) == 1
+	})
+	r, err = sh.Do(http.MethodPost, "/api/orders", order)
+	if err != nil || r.Code != http.StatusAccepted {
+		t.Fatalf("checkout after the restart: %v %+v", err, r)
+	}
+	second := r.Body["id"].(string)
+	shoptest.Eventually(t, 15*time.Second, "second order paid", func() bool { return orderStatus(t, sh, second) == "paid" })
+}
+
+// streamReady reports whether the broker answers for the shop's stream.
+func streamReady(url string) bool {
+	nc, err := nats.Connect(url, nats.Timeout(200*time.Millisecond))
+	if err != nil {
+		return false
+	}
+	defer nc.Close()
+	js, _ := jetstream.New(nc)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	_, err = js.Stream(ctx, kit.Stream)
+	return err == nil
+}

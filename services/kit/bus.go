@@ -61,7 +61,7 @@ func SetupBroker(ctx context.Context, js jetstream.JetStream) error {
 	if _, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
 		Bucket:  RegistryBucket,
 		TTL:     time.Minute,
-		Storage: jetstream.MemoryStorage,
+		Storage: jetstream.FileStorage, // survives a restart of the broker
 	}); err != nil {
 		return fmt.Errorf("create bucket %s: %w", RegistryBucket, err)
 	}
