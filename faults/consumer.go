@@ -2,7 +2,6 @@ package faults
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 
@@ -24,28 +23,12 @@ func checkConsumer(s Spec) error {
 
 // putConsume writes f for every target instance and returns how to remove it.
 func putConsume(ctx context.Context, env Env, s Spec, targets []string, f kit.ConsumeFault) (Undo, error) {
-	val, _ := json.Marshal(f)
-	var keys []string
-	undo := func(ctx context.Context) error {
-		var errs []error
-		for _, k := range keys {
-			errs = append(errs, env.Config.Delete(ctx, k))
-		}
-		return errors.Join(errs...)
-	}
 	for _, t := range targets {
 		if svc := serviceOf(t); !consumers[svc] {
-			_ = undo(ctx)
 			return nil, fmt.Errorf("%s consumes no events", svc)
 		}
-		k := kit.ConsumeFaultKey(t, s.Name)
-		if err := env.Config.Put(ctx, k, string(val)); err != nil {
-			_ = undo(ctx)
-			return nil, fmt.Errorf("set %s: %w", k, err)
-		}
-		keys = append(keys, k)
 	}
-	return once(undo), nil
+	return putConfig(ctx, env, targets, func(t string) string { return kit.ConsumeFaultKey(t, s.Name) }, f)
 }
 
 func serviceOf(instance string) string {

@@ -24,7 +24,14 @@ func checkHTTP(s Spec) error {
 
 // putHTTP writes f for every target instance and returns how to delete it.
 func putHTTP(ctx context.Context, env Env, s Spec, targets []string, f kit.HTTPFault) (Undo, error) {
-	val, _ := json.Marshal(f)
+	return putConfig(ctx, env, targets, func(t string) string { return kit.HTTPFaultKey(t, s.Name) }, f)
+}
+
+// putConfig writes value, as JSON, under key(t) for every target t, and
+// returns the Undo that deletes them; on error it deletes what it wrote.
+// The target's own code reads the keys: faults that act inside a service.
+func putConfig(ctx context.Context, env Env, targets []string, key func(string) string, value any) (Undo, error) {
+	val, _ := json.Marshal(value)
 	var keys []string
 	undo := func(ctx context.Context) error {
 		var errs []error
@@ -34,7 +41,7 @@ func putHTTP(ctx context.Context, env Env, s Spec, targets []string, f kit.HTTPF
 		return errors.Join(errs...)
 	}
 	for _, t := range targets {
-		k := kit.HTTPFaultKey(t, s.Name)
+		k := key(t)
 		if err := env.Config.Put(ctx, k, string(val)); err != nil {
 			_ = undo(ctx)
 			return nil, fmt.Errorf("set %s: %w", k, err)
