@@ -1,0 +1,182 @@
+package experiment
+
+import (
+	"fmt"
+	"math"
+	"regexp"
+	"sort"
+	"strings"
+	"time"
+
+	"lab/scenarios"
+)
+
+// judge fills phases, hypotheses, fault visibility and the verdict.
+func judge(res *Result, sc *scenarios.Scenario, s series, t0 time.Time, duration int, sig []Signal) {
+	ws := windows(res.Faults, t0, duration)
+	byName := map[string]window{"": {name: "", from: 0, to: duration}}
+	var base map[string]EndpointStats
+	var baseW window
+	for _, w := range ws {
+		byName[w.name] = w
+		st := phaseStats(s, w)
+		res.Phases = append(res.Phases, Phase{Name: w.name, StartS: w.from, EndS: w.to,
+			Start: t0.Add(time.Duration(w.from) * time.Second), End: t0.Add(time.Duration(w.to) * time.Second),
+			Endpoints: st, Edges: edgeStats(res.Edges, w)})
+		if w.name == "baseline" {
+			base, baseW = st, w
+		}
+	}
+	recovery := func(fault string, endpoint ...string) (float64, error) {
+		w, ok := byName[fault]
+		if !ok || fault == "" || fault == "baseline" || fault == "recovery" {
+			return 0, fmt.Errorf("recovery_time: no fault %q", fault)
+		}
+		eps := endpoint
+		if len(eps) == 0 {
+			for e := range base {
+				if e != "all" {
+					eps = append(eps, e)
+				}
+			}
+		}
+		worst := 0.0
+		for _, e := range eps {
+			b, ok := base[e]
+			if !ok {
+				return 0, fmt.Errorf("recovery_time: endpoint %q had no requests in the baseline", e)
+			}
+			worst = math.Max(worst, recoveryTime(s, e, bandOf(b), w.to, duration))
+		}
+		return worst, nil
+	}
+	for i := range res.Faults {
+		f := &res.Faults[i]
+		w := byName[f.Name]
+		from, to := float64(w.from), float64(w.to)
+		if !f.AppliedAt.IsZero() {
+			from = f.AppliedAt.Sub(t0).Seconds()
+		}
+		if !f.RemovedAt.IsZero() {
+			to = f.RemovedAt.Sub(t0).Seconds()
+		}
+		f.Breakers = reactions(res.Breakers, from, to)
+	}
+	opened, closed := breakerFuncs(res.Faults)
+	failed := 0
+	for _, h := range sc.Hypotheses {
+		hr := HypothesisResult{Name: h.Name, During: h.During, Expect: h.Expect}
+		w := byName[h.During]
+		stats := phaseStats(s, w)
+		fns := scenarios.Funcs{Recovery: recovery, Edge: edgeFunc(edgeStats(res.Edges, w)),
+			BreakerOpened: opened, BreakerClosed: closed}
+		env := scenarios.Env(toStats(stats, w.to-w.from, sc.EndpointNames()), fns)
+		prog, err := scenarios.Compile(h.Expect, sc.EndpointNames())
+		if err == nil {
+			hr.Pass, err = scenarios.Eval(prog, env)
+		}
+		hr.Observed = observed(h.Expect, stats, fns)
+		if err != nil {
+			hr.Pass, hr.Observed = false, "error: "+err.Error()
+		}
+		if !hr.Pass {
+			failed++
+		}
+		res.Hypotheses = append(res.Hypotheses, hr)
+	}
+	invisible := []string{}
+	for i := range res.Faults {
+		f := &res.Faults[i]
+		f.Visible, f.Evidence = visible(s, byName[f.Name], base, baseW, sig)
+		if !f.Visible {
+			invisible = append(invisible, f.Name)
+		}
+	}
+	broken := 0
+	for _, inv := range res.Invariants {
+		if !inv.Pass {
+			broken++
+		}
+	}
+	switch {
+	case failed > 0 || broken > 0:
+		var why []string
+		if failed > 0 {
+			why = append(why, fmt.Sprintf("%d of %d hypotheses failed", failed, len(res.Hypotheses)))
+		}
+		if broken > 0 {
+			why = append(why, fmt.Sprintf("%d of %d invariants broken", broken, len(res.Invariants)))
+		}
+		res.Verdict, res.Reason = Fail, strings.Join(why, "; ")
+	case len(invisible) > 0:
+		res.Verdict, res.Reason = Inconclusive, fmt.Sprintf("fault %s had no observable effect, so the experiment proved nothing", strings.Join(invisible, ", "))
+	default:
+		res.Verdict, res.Reason = Pass, fmt.Sprintf("all %d hypotheses and %d invariants held", len(res.Hypotheses), len(res.Invariants))
+	}
+}
+
+func toStats(in map[string]EndpointStats, seconds int, names []string) map[string]scenarios.Stats {
+	out := map[string]scenarios.Stats{}
+	for _, n := range append(names, "all") {
+		out[n] = scenarios.Stats{SuccessRate: 1}
+	}
+	for e, st := range in {
+		out[e] = scenarios.Stats{Requests: float64(st.Requests), SuccessRate: st.SuccessRate, ErrorRate: 1 - st.SuccessRate,
+			P50: st.P50, P95: st.P95, P99: st.P99, RPS: st.RPS}
+	}
+	return out
+}
+
+var (
+	fieldRef = regexp.MustCompile(`\b([a-z_][a-z0-9_-]*)\.(requests|success_rate|error_rate|p50|p95|p99|rps)\b`)
+	callRef  = regexp.MustCompile(`\b(recovery_time|breaker_opened_after|breaker_closed_after|amplification|retries|timeouts|rejections|fallbacks|failures|calls)\(\s*"([^"]+)"\s*(?:,\s*"([^"]+)"\s*)?\)`)
+)
+
+// observed writes the values an expression looked at.
+func observed(code string, stats map[string]EndpointStats, fns scenarios.Funcs) string {
+	seen := map[string]bool{}
+	var parts []string
+	for _, m := range fieldRef.FindAllStringSubmatch(code, -1) {
+		e := m[1]
+		if seen[e] {
+			continue
+		}
+		seen[e] = true
+		st := stats[e]
+		parts = append(parts, fmt.Sprintf("%s: %d req, %.2f%% ok, p50 %.1fms, p95 %.1fms, p99 %.1fms",
+			e, st.Requests, 100*st.SuccessRate, st.P50, st.P95, st.P99))
+	}
+	for _, m := range callRef.FindAllStringSubmatch(code, -1) {
+		call := strings.TrimSpace(m[0])
+		var v float64
+		var err error
+		isTime := true
+		switch m[1] {
+		case "recovery_time":
+			if m[3] != "" {
+				v, err = fns.Recovery(m[2], m[3])
+			} else {
+				v, err = fns.Recovery(m[2])
+			}
+		case "breaker_opened_after":
+			v, err = fns.BreakerOpened(m[2], m[3])
+		case "breaker_closed_after":
+			v, err = fns.BreakerClosed(m[2], m[3])
+		default:
+			v, err = fns.Edge(m[1], m[2])
+			isTime = false
+		}
+		switch {
+		case err != nil:
+			parts = append(parts, err.Error())
+		case math.IsInf(v, 1):
+			parts = append(parts, call+": never")
+		case isTime:
+			parts = append(parts, fmt.Sprintf("%s = %.2fs", call, v/1000))
+		default:
+			parts = append(parts, fmt.Sprintf("%s = %.2f", call, v))
+		}
+	}
+	sort.Strings(parts)
+	return strings.Join(parts, "; ")
+}
