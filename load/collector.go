@@ -197,6 +197,18 @@ func (c *Collector) Sum(endpoint string, from, to int) *Agg {
 	return out
 }
 
+// At calls fn with the stored aggregate of endpoint over one second, under
+// the collector's lock, if that second has any request. fn must not keep a.
+// Unlike Sum it copies nothing, so walking a run second by second does not
+// build a histogram per second.
+func (c *Collector) At(endpoint string, second int, fn func(a *Agg)) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if a := c.series[endpoint][second]; a != nil {
+		fn(a)
+	}
+}
+
 // LastSecond returns the last second any sample was seen in, or -1.
 func (c *Collector) LastSecond() int {
 	c.mu.Lock()

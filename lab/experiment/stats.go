@@ -21,6 +21,7 @@ type window struct {
 // with second 0 at the start of the measured load.
 type series interface {
 	Sum(endpoint string, from, to int) *load.Agg
+	At(endpoint string, second int, fn func(*load.Agg))
 	Endpoints() []string
 }
 
@@ -30,8 +31,9 @@ type offset struct {
 	shift int
 }
 
-func (o offset) Sum(e string, from, to int) *load.Agg { return o.c.Sum(e, from+o.shift, to+o.shift) }
-func (o offset) Endpoints() []string                  { return o.c.Endpoints() }
+func (o offset) Sum(e string, from, to int) *load.Agg     { return o.c.Sum(e, from+o.shift, to+o.shift) }
+func (o offset) At(e string, sec int, fn func(*load.Agg)) { o.c.At(e, sec+o.shift, fn) }
+func (o offset) Endpoints() []string                      { return o.c.Endpoints() }
 
 func statsOf(a *load.Agg, seconds int) EndpointStats {
 	st := EndpointStats{
@@ -118,7 +120,11 @@ func (bd band) holds(st EndpointStats) bool {
 // one-second figures were back in band for two seconds running; 0 when it
 // never left the band, scenarios.Never when it did not come back.
 func recoveryTime(s series, endpoint string, bd band, end, duration int) float64 {
-	inBand := func(sec int) bool { return bd.holds(statsOf(s.Sum(endpoint, sec, sec+1), 1)) }
+	inBand := func(sec int) bool {
+		ok := true // a second without requests is in band
+		s.At(endpoint, sec, func(a *load.Agg) { ok = bd.holds(statsOf(a, 1)) })
+		return ok
+	}
 	for sec := end; sec < duration; sec++ {
 		if inBand(sec) && (sec+1 >= duration || inBand(sec+1)) {
 			return float64(sec-end) * 1000
@@ -134,12 +140,10 @@ func seriesOf(s series, duration int) []Second {
 	sort.Strings(eps)
 	for sec := 0; sec < duration; sec++ {
 		for _, e := range eps {
-			a := s.Sum(e, sec, sec+1)
-			if a.Requests == 0 {
-				continue
-			}
-			out = append(out, Second{S: sec, Endpoint: e, Requests: a.Requests, Failed: a.Failed,
-				P50: a.Quantile(0.5), P95: a.Quantile(0.95), P99: a.Quantile(0.99)})
+			s.At(e, sec, func(a *load.Agg) {
+				out = append(out, Second{S: sec, Endpoint: e, Requests: a.Requests, Failed: a.Failed,
+					P50: a.Quantile(0.5), P95: a.Quantile(0.95), P99: a.Quantile(0.99)})
+			})
 		}
 	}
 	return out
