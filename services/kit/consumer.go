@@ -23,7 +23,7 @@ const ConsumerAckWait = 5 * time.Second
 // consume binds the durable consumer name (shared by every instance of a
 // service, so they split the work) to subjects and handles messages until
 // ctx ends.
-func consume(ctx context.Context, js jetstream.JetStream, m *Metrics, log *slog.Logger, cf consumeFaults,
+func consume(ctx context.Context, js jetstream.JetStream, m *Metrics, log *slog.Logger, cf *faultSet[ConsumeFault],
 	name string, subjects []string, h Handler) (func(), error) {
 	cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
@@ -40,7 +40,7 @@ func consume(ctx context.Context, js jetstream.JetStream, m *Metrics, log *slog.
 		return nil, fmt.Errorf("create consumer %s: %w", name, err)
 	}
 	cc, err := cons.Consume(func(msg jetstream.Msg) {
-		redeliver, stall := cf.inForce()
+		redeliver, stall := consumeFaultsInForce(cf)
 		if stall { // no acknowledgement: the broker delivers it again after ConsumerAckWait
 			m.consumed.WithLabelValues(name, "stalled").Inc()
 			return
@@ -104,19 +104,12 @@ type ConsumeFault struct {
 	Stall     bool    `json:"stall,omitempty"`
 }
 
-// consumeFaults reads the consumer faults in force on one instance.
-type consumeFaults struct {
-	cfg    *Config
-	prefix string
-}
-
-func (c consumeFaults) inForce() (redeliver float64, stall bool) {
-	for _, v := range c.cfg.Prefixed(c.prefix) {
-		var f ConsumeFault
-		if json.Unmarshal([]byte(v), &f) == nil {
-			redeliver = max(redeliver, f.Redeliver)
-			stall = stall || f.Stall
-		}
-	}
+// consumeFaultsInForce sums up the consumer faults in force: the largest
+// redelivery share, and whether any stalls.
+func consumeFaultsInForce(set *faultSet[ConsumeFault]) (redeliver float64, stall bool) {
+	set.each(func(f *ConsumeFault) {
+		redeliver = max(redeliver, f.Redeliver)
+		stall = stall || f.Stall
+	})
 	return redeliver, stall
 }

@@ -1,11 +1,8 @@
 package kit
 
 import (
-	"encoding/json"
 	"math/rand/v2"
 	"net/http"
-	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 )
@@ -29,55 +26,25 @@ type activeFault struct {
 }
 
 // httpFaults holds the HTTP faults in force on one instance.
-type httpFaults struct {
-	prefix string
-	mu     sync.RWMutex
-	active map[string]*activeFault
-}
+type httpFaults struct{ set *faultSet[activeFault] }
 
 func newHTTPFaults(instance string, cfg *Config) *httpFaults {
-	h := &httpFaults{prefix: "fault.http." + instance + ".", active: map[string]*activeFault{}}
-	for k, v := range cfg.Prefixed(h.prefix) {
-		h.set(k, v)
-	}
-	cfg.OnChange(func(k, v string) {
-		if strings.HasPrefix(k, h.prefix) {
-			h.set(k, v)
-		}
-	})
-	return h
-}
-
-func (h *httpFaults) set(key, value string) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	var f HTTPFault
-	if value == "" || json.Unmarshal([]byte(value), &f) != nil {
-		delete(h.active, key)
-		return
-	}
-	h.active[key] = &activeFault{HTTPFault: f}
+	return &httpFaults{set: newFaultSet[activeFault](cfg, "fault.http."+instance+".")}
 }
 
 // apply runs the faults in force on one request. It returns true when it
 // has answered the request itself.
 func (h *httpFaults) apply(w http.ResponseWriter, r *http.Request) bool {
-	h.mu.RLock()
-	if len(h.active) == 0 {
-		h.mu.RUnlock()
-		return false
-	}
 	var hit []*activeFault
-	for _, f := range h.active {
+	h.set.each(func(f *activeFault) {
 		if rand.Float64() >= f.Share {
-			continue
+			return
 		}
 		if f.Count > 0 && f.used.Add(1) > int64(f.Count) {
-			continue
+			return
 		}
 		hit = append(hit, f)
-	}
-	h.mu.RUnlock()
+	})
 	for _, f := range hit {
 		if f.DelayMS > 0 {
 			select {

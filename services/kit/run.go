@@ -57,10 +57,11 @@ type Instance struct {
 	Mux     *http.ServeMux
 	Outbox  *Outbox
 
-	ctx     context.Context
-	clients map[string]*Client
-	wg      sync.WaitGroup
-	stops   []func()
+	ctx           context.Context
+	clients       map[string]*Client
+	consumeFaults *faultSet[ConsumeFault]
+	wg            sync.WaitGroup
+	stops         []func()
 }
 
 // Client returns the client for callee, which must be one of the Service's Callees.
@@ -83,8 +84,7 @@ func (in *Instance) Go(f func(ctx context.Context)) {
 
 // Consume binds the durable consumer name to subjects, handling each event with h.
 func (in *Instance) Consume(name string, subjects []string, h Handler) error {
-	cf := consumeFaults{cfg: in.Config, prefix: "fault.consume." + in.Name + "."}
-	stop, err := consume(in.ctx, in.JS, in.Metrics, in.Log, cf, name, subjects, h)
+	stop, err := consume(in.ctx, in.JS, in.Metrics, in.Log, in.consumeFaults, name, subjects, h)
 	if err != nil {
 		return err
 	}
@@ -168,6 +168,7 @@ func Run(ctx context.Context, svc Service, p Params) (err error) {
 		Mux: http.NewServeMux(), ctx: ctx, clients: map[string]*Client{},
 	}
 	in.Outbox = &Outbox{db: db, js: js, m: m, log: log, kick: make(chan struct{}, 1)}
+	in.consumeFaults = newFaultSet[ConsumeFault](cfg, "fault.consume."+p.Instance+".")
 	trans := &transitions{}
 	for _, c := range svc.Callees {
 		in.clients[c] = newClient(svc.Name, c, dir, cfg, m, trans)

@@ -1,12 +1,21 @@
 package payments_test
 
 import (
+	"context"
+	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
+	"strings"
 	"sync"
 	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 
 	"lab/internal/shoptest"
+	"lab/services/kit"
 	"lab/services/payments"
 )
 
@@ -80,4 +89,65 @@ func TestDeclinesFollowTheSeed(t *testing.T) {
 	if same != declined {
 		t.Fatalf("same seed declined %d, then %d", declined, same)
 	}
+}
+
+// TestRedeliveredEventsChargeOnce delivers every OrderPlaced again and again
+// (a redeliver fault with share 1): payments must charge once, and with
+// idempotency off it must be seen to charge more than once.
+func TestRedeliveredEventsChargeOnce(t *testing.T) {
+	for _, tc := range []struct {
+		idempotency string
+		once        bool
+	}{{"on", true}, {"off", false}} {
+		t.Run("idempotency="+tc.idempotency, func(t *testing.T) {
+			url := shoptest.Broker(t, map[string]string{
+				"payments.latency": "0s", kit.IdempotencyKey: tc.idempotency,
+				kit.ConsumeFaultKey("payments-1", "again"): `{"redeliver":1}`,
+			})
+			base := shoptest.Serve(t, payments.Service(), url, 1)
+			publish(t, url, kit.SubjectOrderPlaced, kit.Event{ID: "evt_1", Type: "OrderPlaced", OrderID: "ord_r",
+				Data: json.RawMessage(`{"amount_cents":500,"mode":"async"}`)})
+			shoptest.Eventually(t, 10*time.Second, "three deliveries of the event", func() bool {
+				return charges(t, base)["ord_r"] >= 1 && redelivered(t, base) >= 3
+			})
+			got := charges(t, base)["ord_r"]
+			if tc.once && got != 1 {
+				t.Fatalf("ord_r charged %d times over %v deliveries, want once", got, redelivered(t, base))
+			}
+			if !tc.once && got < 2 {
+				t.Fatalf("with idempotency off ord_r was charged %d times over repeated deliveries, want more than once", got)
+			}
+		})
+	}
+}
+
+func publish(t *testing.T, url, subject string, ev kit.Event) {
+	t.Helper()
+	nc, err := nats.Connect(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	js, _ := jetstream.New(nc)
+	b, _ := json.Marshal(ev)
+	if _, err := js.Publish(context.Background(), subject, b); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func redelivered(t *testing.T, base string) float64 {
+	t.Helper()
+	resp, err := http.Get(base + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	page, _ := io.ReadAll(resp.Body)
+	n := 0.0
+	for _, line := range strings.Split(string(page), "\n") {
+		if strings.HasPrefix(line, "shop_events_consumed_total{") && strings.Contains(line, `outcome="redelivered"`) {
+			fmt.Sscan(line[strings.LastIndexByte(line, ' ')+1:], &n)
+		}
+	}
+	return n
 }
