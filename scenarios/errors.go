@@ -60,6 +60,16 @@ func decodeError(file string, data []byte, err error) *Error {
 
 var quoted = regexp.MustCompile(`got "([^"]*)"$`)
 
+// goType finds the Go type go-yaml wanted in a "cannot unmarshal" message.
+var goType = regexp.MustCompile(`(?:Go value of type|of type) (\S+?)\)?$`)
+
+// wantFor says what to write for a Go type, by the type's prefix.
+var wantFor = []struct{ gotype, want string }{
+	{"int", "a whole number"}, {"uint", "a whole number"}, {"float", "a number"}, {"string", "text"},
+	{"bool", "true or false"}, {"[]", "a list"}, {"map[", "a mapping"},
+	{"faults.Spec", "a mapping with name, at, for, target, kind"}, {"scenarios.", "a mapping"},
+}
+
 // explain rewrites go-yaml's messages into what the user should write.
 func explain(msg string) string {
 	switch {
@@ -70,13 +80,11 @@ func explain(msg string) string {
 	case strings.HasPrefix(msg, "unknown field"):
 		return msg + " (see `lab explain` or the README for the fields of a scenario)"
 	case strings.Contains(msg, "cannot unmarshal"):
-		for _, t := range []struct{ gotype, want string }{
-			{"int64", "a whole number"}, {"int", "a whole number"}, {"float64", "a number"},
-			{"string", "text"}, {"bool", "true or false"}, {"[]", "a list"}, {"map[", "a mapping"},
-			{"faults.Spec", "a mapping with name, at, for, target, kind"}, {"scenarios.", "a mapping"},
-		} {
-			if strings.Contains(msg, "Go value of type "+t.gotype) || strings.Contains(msg, "Go struct field") && strings.Contains(msg, "of type "+t.gotype) {
-				return "wrong type: want " + t.want + " (" + msg + ")"
+		if m := goType.FindStringSubmatch(msg); m != nil {
+			for _, t := range wantFor {
+				if strings.HasPrefix(m[1], t.gotype) {
+					return "wrong type: want " + t.want + " (" + msg + ")"
+				}
 			}
 		}
 		return "wrong type: " + msg

@@ -44,8 +44,14 @@ type Funcs struct {
 	BreakerOpened, BreakerClosed func(fault, edge string) (float64, error)
 }
 
-// edgeFuncs are the per-edge functions of expressions.
-var edgeFuncs = []string{"amplification", "retries", "timeouts", "rejections", "fallbacks", "failures", "calls"}
+// EdgeFuncs are the per-edge functions of expressions: amplification("a->b").
+var EdgeFuncs = []string{"amplification", "retries", "timeouts", "rejections", "fallbacks", "failures", "calls"}
+
+// TimeFuncs are the functions of expressions that answer a time in ms.
+var TimeFuncs = []string{"recovery_time", "breaker_opened_after", "breaker_closed_after"}
+
+// StatFields are the fields of an endpoint's Stats: browse.p95.
+var StatFields = []string{"requests", "success_rate", "error_rate", "p50", "p95", "p99", "rps"}
 
 // Env is the environment an expression runs in: one Stats per endpoint
 // (and "all" for every request together) and the functions.
@@ -55,7 +61,7 @@ func Env(stats map[string]Stats, f Funcs) map[string]any {
 		env[name] = s
 	}
 	env["recovery_time"] = f.Recovery
-	for _, name := range edgeFuncs {
+	for _, name := range EdgeFuncs {
 		env[name] = func(edge string) (float64, error) { return f.Edge(name, edge) }
 	}
 	env["breaker_opened_after"] = f.BreakerOpened

@@ -380,7 +380,7 @@ func (s *Scenario) checkHypotheses(l *locator) error {
 		}
 		if _, err := Compile(h.Expect, s.EndpointNames()); err != nil {
 			msg := strings.SplitN(err.Error(), "\n", 2)[0]
-			return l.at(p+".expect", "expect: bad expression %q: %s (want true or false over endpoints' requests, success_rate, error_rate, p50, p95, p99, rps)", h.Expect, msg)
+			return l.at(p+".expect", "expect: bad expression %q: %s (want true or false over endpoints' %s)", h.Expect, msg, strings.Join(StatFields, ", "))
 		}
 	}
 	return nil

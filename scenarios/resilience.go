@@ -125,8 +125,8 @@ func (s *Scenario) setResilience(key, value string) error {
 	cur, _ := json.Marshal(p)
 	var m map[string]any
 	_ = json.Unmarshal(cur, &m)
-	var v any = value
-	if json.Valid([]byte(value)) && !strings.HasSuffix(value, "s") {
+	var v any = value // "100ms" stays text; 3, true and {"failures":3} are JSON
+	if json.Valid([]byte(value)) {
 		_ = json.Unmarshal([]byte(value), &v)
 	}
 	m[field] = v

@@ -112,8 +112,7 @@ func Run(ctx context.Context, p Params) (*Result, error) {
 	tl.start()
 	defer tl.removeAll()
 
-	end := t0.Add(sc.Duration.D())
-	interrupted := waitLoad(ctx, run, tl, scr, shop, p, t0, end, duration)
+	interrupted := waitLoad(ctx, run, tl, shop, p, t0, duration)
 
 	// 4. Remove faults, drain.
 	if interrupted {
@@ -210,8 +209,8 @@ func describeLoad(sc *scenarios.Scenario) string {
 
 // waitLoad shows progress until the load ends; it reports whether ctx
 // ended the run first.
-func waitLoad(ctx context.Context, run *load.Run, tl *timeline, scr *scraper, shop lab.Shop,
-	p Params, t0, end time.Time, duration int) bool {
+func waitLoad(ctx context.Context, run *load.Run, tl *timeline, shop lab.Shop,
+	p Params, t0 time.Time, duration int) bool {
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
 	for {

@@ -128,8 +128,9 @@ func toStats(in map[string]EndpointStats, seconds int, names []string) map[strin
 }
 
 var (
-	fieldRef = regexp.MustCompile(`\b([a-z_][a-z0-9_-]*)\.(requests|success_rate|error_rate|p50|p95|p99|rps)\b`)
-	callRef  = regexp.MustCompile(`\b(recovery_time|breaker_opened_after|breaker_closed_after|amplification|retries|timeouts|rejections|fallbacks|failures|calls)\(\s*"([^"]+)"\s*(?:,\s*"([^"]+)"\s*)?\)`)
+	fieldRef = regexp.MustCompile(`\b([a-z_][a-z0-9_-]*)\.(` + strings.Join(scenarios.StatFields, "|") + `)\b`)
+	callRef  = regexp.MustCompile(`\b(` + strings.Join(append(append([]string{}, scenarios.TimeFuncs...), scenarios.EdgeFuncs...), "|") +
+		`)\(\s*"([^"]+)"\s*(?:,\s*"([^"]+)"\s*)?\)`)
 )
 
 // observed writes the values an expression looked at.
