@@ -201,8 +201,11 @@ func (s *Scenario) check(l *locator) error {
 	if s.Duration <= 0 || s.Duration > MaxDuration {
 		return l.at("$.duration", "duration: want the measured load's length, from 1s to 1h, such as 30s")
 	}
-	if w := s.WarmupOrDefault(); w > faults.Duration(time.Minute) {
-		return l.at("$.warmup", "warmup: want at most 1m")
+	if s.Duration.D()%time.Second != 0 {
+		return l.at("$.duration", "duration: want whole seconds, such as 30s: the lab measures the load second by second")
+	}
+	if w := s.WarmupOrDefault(); w > faults.Duration(time.Minute) || w.D()%time.Second != 0 {
+		return l.at("$.warmup", "warmup: want whole seconds, at most 1m: the measured seconds start where it ends")
 	}
 	if err := s.checkShop(l); err != nil {
 		return err
