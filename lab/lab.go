@@ -71,18 +71,6 @@ func (s Shape) ReplicasOf(service string) int {
 	return 1
 }
 
-// InstanceNames returns the names of every instance of the shape, service by
-// service in the order of Services.
-func (s Shape) InstanceNames() []string {
-	var out []string
-	for _, svc := range Services {
-		for i := 1; i <= s.ReplicasOf(svc); i++ {
-			out = append(out, InstanceName(svc, i))
-		}
-	}
-	return out
-}
-
 // Instance is one running instance of a service.
 type Instance struct {
 	Service string

@@ -208,16 +208,3 @@ func (c *Collector) At(endpoint string, second int, fn func(a *Agg)) {
 		fn(a)
 	}
 }
-
-// LastSecond returns the last second any sample was seen in, or -1.
-func (c *Collector) LastSecond() int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	last := -1
-	for _, secs := range c.series {
-		for s := range secs {
-			last = max(last, s)
-		}
-	}
-	return last
-}
