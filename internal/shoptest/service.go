@@ -22,7 +22,7 @@ func Broker(tb testing.TB, config map[string]string) string {
 	tb.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	b, err := broker.Start(ctx, tb.TempDir(), 0)
+	b, err := broker.Start(ctx, tb.TempDir(), "127.0.0.1", 0)
 	if err != nil {
 		tb.Fatal(err)
 	}

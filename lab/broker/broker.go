@@ -23,16 +23,17 @@ type Broker struct {
 	srv *server.Server
 }
 
-// Start runs a NATS server with JetStream on 127.0.0.1 (port 0 for any free
-// one), storing JetStream files under dir, and creates the shop's stream and
-// buckets. The file store survives a restart of the broker on the same dir.
-func Start(ctx context.Context, dir string, port int) (*Broker, error) {
+// Start runs a NATS server with JetStream on host (127.0.0.1 unless the
+// broker runs in a container) and port (0 for any free one), storing
+// JetStream files under dir, and creates the shop's stream and buckets. The
+// file store survives a restart of the broker on the same dir.
+func Start(ctx context.Context, dir, host string, port int) (*Broker, error) {
 	if port == 0 {
 		port = server.RANDOM_PORT
 	}
 	srv, err := server.NewServer(&server.Options{
 		ServerName: "lab-broker",
-		Host:       "127.0.0.1",
+		Host:       host,
 		Port:       port,
 		JetStream:  true,
 		StoreDir:   dir,
@@ -66,7 +67,7 @@ func Start(ctx context.Context, dir string, port int) (*Broker, error) {
 	return b, nil
 }
 
-// URL is the client URL of the broker, nats://127.0.0.1:PORT.
+// URL is the client URL of the broker, nats://HOST:PORT.
 func (b *Broker) URL() string { return b.srv.ClientURL() }
 
 // Close stops the broker and waits for it to be down.
@@ -75,16 +76,17 @@ func (b *Broker) Close() {
 	b.srv.WaitForShutdown()
 }
 
-// ServeMain runs `serve broker --store DIR --port N` until ctx ends: the
+// ServeMain runs `serve broker --store DIR --host H --port N` until ctx ends: the
 // broker as a process of its own, so faults can kill, pause and restart it.
 func ServeMain(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("serve broker", flag.ContinueOnError)
 	store := fs.String("store", "broker", "JetStream's store folder; it survives a restart")
-	port := fs.Int("port", 4222, "client port on 127.0.0.1")
+	host := fs.String("host", "127.0.0.1", "client address (0.0.0.0 in a container)")
+	port := fs.Int("port", 4222, "client port")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	b, err := Start(ctx, *store, *port)
+	b, err := Start(ctx, *store, *host, *port)
 	if err != nil {
 		return err
 	}

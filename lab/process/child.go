@@ -6,10 +6,11 @@ import (
 	"net"
 	"os"
 	"os/exec"
-	"strings"
 	"sync"
 	"syscall"
 	"time"
+
+	"lab/lab"
 )
 
 // child is one instance run as a child process `lab serve SERVICE`. Its
@@ -18,7 +19,7 @@ type child struct {
 	service, name string
 	addr          string
 	logPath       string
-	last          *tail
+	last          *lab.Tail
 
 	mu      sync.Mutex
 	cmd     *exec.Cmd
@@ -146,41 +147,4 @@ func (c *child) pid() int {
 		return 0
 	}
 	return c.cmd.Process.Pid
-}
-
-// tail keeps the last n lines written to it.
-type tail struct {
-	mu    sync.Mutex
-	n     int
-	lines []string
-	part  []byte
-}
-
-func (t *tail) Write(p []byte) (int, error) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	t.part = append(t.part, p...)
-	for {
-		i := bytes.IndexByte(t.part, '\n')
-		if i < 0 {
-			break
-		}
-		t.lines = append(t.lines, string(t.part[:i]))
-		t.part = t.part[i+1:]
-		if len(t.lines) > t.n {
-			t.lines = t.lines[len(t.lines)-t.n:]
-		}
-	}
-	return len(p), nil
-}
-
-// Lines returns the kept lines, oldest first.
-func (t *tail) Lines() []string {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	out := append([]string{}, t.lines...)
-	if s := strings.TrimSpace(string(t.part)); s != "" {
-		out = append(out, s)
-	}
-	return out
 }

@@ -22,15 +22,10 @@ package process
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
 	"net"
-	"net/http"
-	"net/http/httputil"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -41,10 +36,8 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/jetstream"
-
 	"lab/lab"
+	"lab/lab/broker"
 	"lab/lab/mesh"
 	"lab/services/kit"
 )
@@ -95,7 +88,7 @@ type shop struct {
 	broker        *child // the broker, `lab serve broker`, on a port fixed for its life
 	brokerURL     string
 	mesh          *mesh.Mesh
-	front         *http.Server
+	front         io.Closer
 	gatewayURL    string
 	brokerProxies map[string]string // service -> proxy address of its broker link
 	proxies       []lab.Proxy
@@ -131,15 +124,15 @@ func (s *shop) start(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	s.broker = &child{service: "broker", name: "broker", addr: brokerAddr, last: &tail{n: 20},
+	s.broker = &child{service: lab.Broker, name: lab.Broker, addr: brokerAddr, last: &lab.Tail{},
 		logPath: filepath.Join(s.p.Dir, "logs", "broker.log")}
-	s.children["broker"] = s.broker
+	s.children[lab.Broker] = s.broker
 	s.brokerURL = "nats://" + brokerAddr
 	if err := s.spawn(s.broker); err != nil {
 		return err
 	}
-	if err := waitBroker(ctx, s.brokerURL); err != nil {
-		return fmt.Errorf("%w; broker log:\n  %s", err, joinLines(s.broker.last.Lines()))
+	if err := broker.WaitReady(ctx, s.brokerURL); err != nil {
+		return fmt.Errorf("%w; broker log:\n  %s", err, lab.JoinLines(s.broker.last.Lines()))
 	}
 	s.progress("broker     %s (%s)", s.brokerURL, time.Since(began).Round(time.Millisecond))
 
@@ -154,7 +147,7 @@ func (s *shop) start(ctx context.Context) error {
 	for _, svc := range lab.Services {
 		for i := 1; i <= s.p.Shape.ReplicasOf(svc); i++ {
 			name := lab.InstanceName(svc, i)
-			c := &child{service: svc, name: name, last: &tail{n: 20},
+			c := &child{service: svc, name: name, last: &lab.Tail{},
 				logPath: filepath.Join(s.p.Dir, "logs", name+".log")}
 			f, err := c.listen()
 			if err != nil {
@@ -171,51 +164,31 @@ func (s *shop) start(ctx context.Context) error {
 	for k, v := range s.p.Shape.Config {
 		config[k] = v
 	}
-	if _, ok := config[kit.AuthSecretKey]; !ok {
-		secret := make([]byte, 32)
-		_, _ = rand.Read(secret)
-		config[kit.AuthSecretKey] = hex.EncodeToString(secret)
-	}
-	add := func(name, upstream string) (string, error) {
-		listen, err := m.Add(name, "127.0.0.1:0", upstream)
-		if err == nil {
-			s.proxies = append(s.proxies, lab.Proxy{Name: name, Listen: listen, Upstream: upstream})
-		}
-		return listen, err
-	}
-	for caller, callees := range lab.Calls {
-		for _, callee := range callees {
-			for i := 1; i <= s.p.Shape.ReplicasOf(callee); i++ {
-				inst := s.children[lab.InstanceName(callee, i)]
-				listen, err := add(lab.EdgeProxy(caller, inst.name), inst.addr)
-				if err != nil {
-					return err
-				}
-				config[kit.RouteKey(caller, inst.name)] = listen
-			}
-		}
-	}
-	for _, svc := range lab.Services {
-		listen, err := add(lab.BrokerProxy(svc), brokerAddr)
-		if err != nil {
-			return err
-		}
-		s.brokerProxies[svc] = listen
-	}
 	var fronts []string
-	for i := 1; i <= s.p.Shape.ReplicasOf("gateway"); i++ {
-		inst := s.children[lab.InstanceName("gateway", i)]
-		listen, err := add(lab.EdgeProxy(lab.LoadCaller, inst.name), inst.addr)
+	for _, l := range lab.Links(s.p.Shape) {
+		upstream := brokerAddr
+		if l.Target != lab.Broker {
+			upstream = s.children[l.Target].addr
+		}
+		listen, err := m.Add(l.Name, "127.0.0.1:0", upstream)
 		if err != nil {
 			return err
 		}
-		fronts = append(fronts, listen)
+		s.proxies = append(s.proxies, lab.Proxy{Name: l.Name, Listen: listen, Upstream: upstream})
+		switch {
+		case l.Routed():
+			config[kit.RouteKey(l.Caller, l.Target)] = listen
+		case l.Front():
+			fronts = append(fronts, listen)
+		default:
+			s.brokerProxies[l.Caller] = listen
+		}
 	}
-	if err := s.startFront(fronts); err != nil {
+	if s.gatewayURL, s.front, err = lab.ServeFront(fronts); err != nil {
 		return err
 	}
 	sort.Slice(s.proxies, func(i, j int) bool { return s.proxies[i].Name < s.proxies[j].Name })
-	if err := writeConfig(ctx, s.brokerURL, config); err != nil {
+	if err := broker.WriteConfig(ctx, s.brokerURL, config); err != nil {
 		return err
 	}
 	s.progress("proxies    %d, api %s", len(s.proxies), m.URL())
@@ -232,29 +205,6 @@ func (s *shop) start(ctx context.Context) error {
 	return s.waitReady(ctx)
 }
 
-// startFront serves the gateway's public address: its proxy itself for one
-// gateway, or a round-robin HTTP proxy over the gateways' proxies.
-func (s *shop) startFront(fronts []string) error {
-	if len(fronts) == 1 {
-		s.gatewayURL = "http://" + fronts[0]
-		return nil
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return fmt.Errorf("listen for the gateway front: %w", err)
-	}
-	var next atomic.Uint64
-	rp := &httputil.ReverseProxy{Rewrite: func(r *httputil.ProxyRequest) {
-		target := &url.URL{Scheme: "http", Host: fronts[next.Add(1)%uint64(len(fronts))]}
-		r.SetURL(target)
-		r.Out.Host = r.In.Host
-	}}
-	s.front = &http.Server{Handler: rp, ReadHeaderTimeout: 5 * time.Second}
-	go func() { _ = s.front.Serve(ln) }()
-	s.gatewayURL = "http://" + ln.Addr().String()
-	return nil
-}
-
 // freePort returns a loopback address whose port was free a moment ago.
 func freePort() (string, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -263,51 +213,6 @@ func freePort() (string, error) {
 	}
 	defer ln.Close()
 	return ln.Addr().String(), nil
-}
-
-// waitBroker waits until the broker accepts clients and JetStream answers.
-func waitBroker(ctx context.Context, url string) error {
-	for {
-		nc, err := nats.Connect(url, nats.Timeout(200*time.Millisecond))
-		if err == nil {
-			js, _ := jetstream.New(nc)
-			_, err = js.AccountInfo(ctx)
-			nc.Close()
-			if err == nil {
-				return nil
-			}
-		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("broker not ready: %v: %w", err, ctx.Err())
-		case <-time.After(10 * time.Millisecond):
-		}
-	}
-}
-
-func writeConfig(ctx context.Context, url string, values map[string]string) error {
-	nc, err := nats.Connect(url)
-	if err != nil {
-		return fmt.Errorf("connect to broker: %w", err)
-	}
-	defer nc.Close()
-	js, err := jetstream.New(nc)
-	if err != nil {
-		return fmt.Errorf("open jetstream: %w", err)
-	}
-	if err := kit.SetupBroker(ctx, js); err != nil { // the child may still be creating them
-		return err
-	}
-	kv, err := js.KeyValue(ctx, kit.ConfigBucket)
-	if err != nil {
-		return fmt.Errorf("bind config bucket: %w", err)
-	}
-	for k, v := range values {
-		if _, err := kv.PutString(ctx, k, v); err != nil {
-			return fmt.Errorf("write config %s: %w", k, err)
-		}
-	}
-	return nil
 }
 
 // spawn starts c's process and a goroutine that reports its end.
@@ -321,9 +226,9 @@ func (s *shop) spawn(c *child) error {
 	}
 	args := append([]string{}, s.rt.Command[1:]...)
 	var extra []*os.File
-	if c.service == "broker" {
+	if c.service == lab.Broker {
 		_, port, _ := net.SplitHostPort(c.addr)
-		args = append(args, "serve", "broker", "--store", filepath.Join(s.p.Dir, "broker"), "--port", port)
+		args = append(args, "serve", "broker", "--store", filepath.Join(s.p.Dir, "broker"), "--host", "127.0.0.1", "--port", port)
 	} else {
 		f, err := c.listen()
 		if err != nil {
@@ -379,61 +284,31 @@ func (s *shop) spawn(c *child) error {
 
 // waitReady polls every instance's /readyz until all answer 200.
 func (s *shop) waitReady(ctx context.Context) error {
-	hc := &http.Client{Timeout: 500 * time.Millisecond}
 	var wg sync.WaitGroup
 	errs := make([]error, len(s.order))
 	for i, c := range s.order {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			errs[i] = s.readyOne(ctx, hc, c)
+			errs[i] = s.readyOne(ctx, c)
 		}()
 	}
 	wg.Wait()
 	return errors.Join(errs...)
 }
 
-func (s *shop) readyOne(ctx context.Context, hc *http.Client, c *child) error {
-	tick := time.NewTicker(10 * time.Millisecond)
-	defer tick.Stop()
-	last := "no answer"
-	for {
-		c.mu.Lock()
-		done, waitErr := c.done, c.waitErr
-		c.mu.Unlock()
-		select {
-		case <-done:
-			return fmt.Errorf("%s exited while starting (%v); last log lines:\n  %s",
-				c.name, waitErr, joinLines(c.last.Lines()))
-		case <-ctx.Done():
-			return fmt.Errorf("%s not ready: %s: %w", c.name, last, ctx.Err())
-		case <-tick.C:
-		}
-		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+c.addr+"/readyz", nil)
-		resp, err := hc.Do(req)
-		if err != nil {
-			last = err.Error()
-			continue
-		}
-		body, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
-		resp.Body.Close()
-		if resp.StatusCode == http.StatusOK {
+func (s *shop) readyOne(ctx context.Context, c *child) error {
+	err := lab.PollReady(ctx, "http://"+c.addr+"/readyz", func() error {
+		if c.running() {
 			return nil
 		}
-		last = fmt.Sprintf("%d %s", resp.StatusCode, body)
+		c.mu.Lock()
+		waitErr := c.waitErr
+		c.mu.Unlock()
+		return fmt.Errorf("exited while starting (%v); last log lines:\n  %s", waitErr, lab.JoinLines(c.last.Lines()))
+	})
+	if err != nil {
+		return fmt.Errorf("%s: %w", c.name, err)
 	}
-}
-
-func joinLines(lines []string) string {
-	if len(lines) == 0 {
-		return "(none)"
-	}
-	out := ""
-	for i, l := range lines {
-		if i > 0 {
-			out += "\n  "
-		}
-		out += l
-	}
-	return out
+	return nil
 }
