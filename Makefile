@@ -29,9 +29,10 @@ race:
 demo: build
 	./bin/lab run baseline
 
-## bench: shop start (five times ten starts) and the proxy hop against a direct call
+## bench: shop start (process: 5 x 10 starts; docker: cold image build and warm start, 5 x 3), the proxy hop against a direct call
 bench:
 	$(GO) test -run XXX -bench . -benchtime 10x -count 5 ./lab/process/
+	$(GO) test -run XXX -bench . -benchtime 3x -count 5 ./lab/docker/
 	$(GO) test -run XXX -bench Hop -benchtime 3000x -count 5 ./lab/mesh/
 
 ## lint: gofmt and go vet

@@ -77,6 +77,8 @@ type Instance struct {
 	Name    string
 	Addr    string // its own address, not through a proxy
 	PID     int    // its process, or 0
+	// Container is its container's short id, or "" outside containers.
+	Container string
 }
 
 // Proxy is one Toxiproxy proxy of the shop.

@@ -12,9 +12,13 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"lab/internal/shoptest"
+	"lab/lab/docker"
 )
 
 // TestMain lets the test binary act as lab itself: the runtimes start
@@ -23,7 +27,9 @@ func TestMain(m *testing.M) {
 	if os.Getenv("LAB_TEST_MAIN") == "1" || (len(os.Args) > 1 && (os.Args[1] == "serve" || os.Args[1] == "k6")) {
 		os.Exit(Main(context.Background(), os.Args[1:], os.Stdout, os.Stderr))
 	}
-	os.Exit(m.Run())
+	code := m.Run()
+	shoptest.RemoveTestImage()
+	os.Exit(code)
 }
 
 func TestBadInputExitsTwo(t *testing.T) {
@@ -131,68 +137,181 @@ func TestRunInterruptedBySIGINT(t *testing.T) {
 }
 
 // TestUpServesUntilSIGINT runs `lab up` as its own process, as a user does,
-// uses the shop, sends SIGINT and checks that nothing is left behind.
+// on each runtime: it uses the shop, sends SIGINT and checks that nothing is
+// left behind: no process, no port, no temporary file, no container.
 func TestUpServesUntilSIGINT(t *testing.T) {
-	tmp := t.TempDir()
-	cmd := exec.Command(os.Args[0], "up", "--replicas", "catalog=2")
-	cmd.Env = append(os.Environ(), "LAB_TEST_MAIN=1", "TMPDIR="+tmp)
-	stdout, _ := cmd.StdoutPipe()
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
+	for _, rt := range []string{"process", "docker"} {
+		t.Run(rt, func(t *testing.T) {
+			var e *docker.Engine
+			if rt == "docker" {
+				e = shoptest.Docker(t)
+			}
+			up := startUp(t, rt, "--replicas", "catalog=2")
+			if len(up.addrs) < 8 {
+				t.Fatalf("no instance table; stderr:\n%s", up.stderr.String())
+			}
+			resp, err := http.Get(up.gateway + "/api/products")
+			if err != nil || resp.StatusCode != http.StatusOK {
+				t.Fatalf("browse %s: %v %v", up.gateway, err, resp)
+			}
+			resp.Body.Close()
+
+			if err := up.cmd.Process.Signal(syscall.SIGINT); err != nil {
+				t.Fatal(err)
+			}
+			if err := up.cmd.Wait(); err != nil {
+				t.Fatalf("lab up after SIGINT: %v, want exit 0; stderr:\n%s", err, up.stderr.String())
+			}
+			for _, a := range append(up.addrs, strings.TrimPrefix(up.gateway, "http://")) {
+				if c, err := net.DialTimeout("tcp", a, time.Second); err == nil {
+					c.Close()
+					t.Errorf("%s still accepts connections after lab up ended", a)
+				}
+			}
+			out, _ := exec.Command("pgrep", "-f", os.Args[0]+" serve").Output()
+			if pids := strings.Fields(string(out)); len(pids) > 0 {
+				t.Errorf("service processes left after lab up ended: %v", pids)
+			}
+			if left, _ := os.ReadDir(up.tmp); len(left) > 0 {
+				t.Errorf("temporary files left after lab up ended: %v", left[0].Name())
+			}
+			if e != nil {
+				if c, n, err := e.Labelled(context.Background(), up.run); err != nil || c+n > 0 {
+					t.Errorf("run %s left %d containers and %d networks (%v)", up.run, c, n, err)
+				}
+			}
+		})
+	}
+}
+
+// TestCleanAfterSIGKILL kills `lab up --runtime docker` with SIGKILL, which
+// it cannot catch: its containers stay, and `lab clean` removes every one.
+func TestCleanAfterSIGKILL(t *testing.T) {
+	e := shoptest.Docker(t)
+	ctx := context.Background()
+	up := startUp(t, "docker")
+	if up.run == "" {
+		t.Fatalf("lab up did not say its run id; stderr:\n%s", up.stderr.String())
+	}
+	if err := up.cmd.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
-	defer cmd.Process.Kill()
-	lines := bufio.NewScanner(stdout)
-	var gateway string
-	var addrs []string
-	deadline := time.AfterFunc(30*time.Second, func() { cmd.Process.Kill() })
+	_ = up.cmd.Wait()
+	if c, n, err := e.Labelled(ctx, up.run); err != nil || c != 9 || n != 1 {
+		t.Fatalf("after SIGKILL, run %s has %d containers and %d networks (%v), want 9 and 1 left", up.run, c, n, err)
+	}
+	var stdout, stderr bytes.Buffer
+	if code := Main(ctx, []string{"clean"}, &stdout, &stderr); code != ExitOK {
+		t.Fatalf("lab clean: exit %d; %s", code, stderr.String())
+	}
+	if c, n, err := e.Labelled(ctx, up.run); err != nil || c+n > 0 {
+		t.Fatalf("after lab clean, run %s has %d containers and %d networks (%v), want none; clean said %q",
+			up.run, c, n, err, stdout.String())
+	}
+}
+
+// runningUp is a `lab up` started by startUp, healthy.
+type runningUp struct {
+	cmd     *exec.Cmd
+	gateway string
+	addrs   []string // every 127.0.0.1 address in the instance table
+	run     string   // the docker run's id
+	tmp     string   // its TMPDIR
+	stderr  *syncBuffer
+}
+
+// startUp starts `lab up --runtime rt args...` as its own process and returns
+// once it says it is up. The process is killed when the test ends.
+func startUp(t *testing.T, rt string, args ...string) *runningUp {
+	t.Helper()
+	u := &runningUp{tmp: t.TempDir(), stderr: &syncBuffer{}}
+	u.cmd = exec.Command(os.Args[0], append([]string{"up", "--runtime", rt}, args...)...)
+	u.cmd.Env = append(os.Environ(), "LAB_TEST_MAIN=1", "TMPDIR="+u.tmp)
+	stdout, _ := u.cmd.StdoutPipe()
+	u.cmd.Stderr = u.stderr
+	if err := u.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { u.cmd.Process.Kill() })
+	deadline := time.AfterFunc(2*time.Minute, func() { u.cmd.Process.Kill() })
 	defer deadline.Stop()
+	lines := bufio.NewScanner(stdout)
 	for lines.Scan() {
 		l := lines.Text()
 		if g, ok := strings.CutPrefix(l, "gateway: "); ok {
-			gateway = g
+			u.gateway = g
 		}
 		for _, f := range strings.Fields(l) {
 			if strings.HasPrefix(f, "127.0.0.1:") {
-				addrs = append(addrs, f)
+				u.addrs = append(u.addrs, f)
 			}
 		}
 		if strings.HasPrefix(l, "up;") {
 			break
 		}
 	}
-	if gateway == "" || len(addrs) < 8 {
-		t.Fatalf("no gateway line or instance table; stderr:\n%s", stderr.String())
-	}
-	resp, err := http.Get(gateway + "/api/products")
-	if err != nil || resp.StatusCode != http.StatusOK {
-		t.Fatalf("browse %s: %v %v", gateway, err, resp)
-	}
-	resp.Body.Close()
-
-	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
-		t.Fatal(err)
-	}
 	go func() {
 		for lines.Scan() {
 		}
 	}()
-	if err := cmd.Wait(); err != nil {
-		t.Fatalf("lab up after SIGINT: %v, want exit 0; stderr:\n%s", err, stderr.String())
+	if u.gateway == "" {
+		t.Fatalf("lab up --runtime %s: no gateway line; stderr:\n%s", rt, u.stderr.String())
 	}
-	for _, a := range append(addrs, strings.TrimPrefix(gateway, "http://")) {
-		if c, err := net.DialTimeout("tcp", a, time.Second); err == nil {
-			c.Close()
-			t.Errorf("%s still accepts connections after lab up ended", a)
+	for _, l := range strings.Split(u.stderr.String(), "\n") {
+		if f := strings.Fields(l); len(f) > 1 && f[0] == "run" {
+			u.run = f[1]
 		}
 	}
-	out, _ := exec.Command("pgrep", "-f", os.Args[0]+" serve").Output()
-	if pids := strings.Fields(string(out)); len(pids) > 0 {
-		t.Errorf("service processes left after lab up ended: %v", pids)
+	return u
+}
+
+// syncBuffer is a bytes.Buffer a process writes while the test reads it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// TestPaymentOutageOnDocker runs the scenario a new user tries first on the
+// docker runtime: the same verdict as on the process runtime (pass, exit 0),
+// the runtime in the report, and no container or network left afterwards.
+func TestPaymentOutageOnDocker(t *testing.T) {
+	e := shoptest.Docker(t)
+	out := filepath.Join(t.TempDir(), "run")
+	var stdout, stderr bytes.Buffer
+	code := Main(context.Background(), []string{"run", "payment-outage", "--runtime", "docker", "--out", out}, &stdout, &stderr)
+	if code != ExitOK {
+		t.Fatalf("lab run payment-outage --runtime docker: exit %d, want 0\n%s\n%s", code, stdout.String(), stderr.String())
 	}
-	left, _ := os.ReadDir(tmp)
-	if len(left) > 0 {
-		t.Errorf("temporary files left after lab up ended: %v", left[0].Name())
+	b, err := os.ReadFile(filepath.Join(out, "report.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rep struct {
+		Runtime, Verdict string
+		Hypotheses       []struct{ Pass bool }
+	}
+	if err := json.Unmarshal(b, &rep); err != nil {
+		t.Fatal(err)
+	}
+	if rep.Runtime != "docker" || rep.Verdict != "pass" || len(rep.Hypotheses) < 3 {
+		t.Fatalf("report: runtime %q, verdict %q, %d hypotheses; want docker, pass", rep.Runtime, rep.Verdict, len(rep.Hypotheses))
+	}
+	if logs, _ := os.ReadDir(filepath.Join(out, "logs")); len(logs) < 9 {
+		t.Errorf("%d logs in the run folder, want one per container (9)", len(logs))
+	}
+	if c, n, err := e.Labelled(context.Background(), ""); err != nil || c+n > 0 {
+		t.Fatalf("after the run, %d containers and %d networks are labelled lab.run (%v), want none", c, n, err)
 	}
 }

@@ -44,7 +44,7 @@ could not run; 4 inconclusive (a fault had no observable effect); 130 interrupte
 			if err != nil {
 				return badInput(err)
 			}
-			rt, err := pickRuntime(runtime, cmd.ErrOrStderr())
+			rt, err := pickRuntime(cmd.Context(), runtime, cmd.ErrOrStderr())
 			if err != nil {
 				return err
 			}

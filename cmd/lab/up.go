@@ -95,7 +95,7 @@ func newUp() *cobra.Command {
 			if err != nil {
 				return badInput(err)
 			}
-			rt, err := pickRuntime(sf.runtime, cmd.ErrOrStderr())
+			rt, err := pickRuntime(cmd.Context(), sf.runtime, cmd.ErrOrStderr())
 			if err != nil {
 				return err
 			}
@@ -162,11 +162,15 @@ func printInstances(w io.Writer, shop lab.Shop) {
 		}
 	}
 	t := table.New(w)
-	t.Header("instance", "pid", "address", "proxies in front")
+	t.Header("instance", "pid/container", "address", "proxies in front")
 	for _, in := range shop.Instances() {
 		via := into[in.Name]
 		sort.Strings(via)
-		t.Append(in.Name, strconv.Itoa(in.PID), in.Addr, strings.Join(via, "\n"))
+		id := in.Container
+		if id == "" {
+			id = strconv.Itoa(in.PID)
+		}
+		t.Append(in.Name, id, in.Addr, strings.Join(via, "\n"))
 	}
 	t.Render()
 }

@@ -18,21 +18,37 @@ import (
 
 	"lab/lab"
 	"lab/lab/broker"
+	"lab/lab/mesh"
 	"lab/lab/process"
 	"lab/services/shop"
 )
 
 const serveEnv = "LAB_TEST_SERVE"
 
-// Main runs m, unless this process was started by Start as a service: then
-// it serves and exits. Call it from TestMain.
+// ServeEnv is the environment a runtime must give the test binary for it to
+// act as `lab serve`.
+var ServeEnv = []string{serveEnv + "=1"}
+
+// Main runs m, unless this process was started by a runtime as a service:
+// then it serves and exits. Call it from TestMain.
 func Main(m *testing.M) {
+	ServeIfChild()
+	os.Exit(m.Run())
+}
+
+// ServeIfChild serves and exits if this process was started by a runtime as a
+// service (`serve SERVICE|broker|toxiproxy ...` with ServeEnv), and returns
+// otherwise.
+func ServeIfChild() {
 	if os.Getenv(serveEnv) == "1" && len(os.Args) > 2 && os.Args[1] == "serve" {
 		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 		var err error
-		if os.Args[2] == "broker" {
+		switch os.Args[2] {
+		case "broker":
 			err = broker.ServeMain(ctx, os.Args[3:])
-		} else {
+		case "toxiproxy":
+			err = mesh.ServeMain(ctx, os.Args[3:])
+		default:
 			err = shop.ServeMain(ctx, os.Args[2:])
 		}
 		stop()
@@ -42,12 +58,11 @@ func Main(m *testing.M) {
 		}
 		os.Exit(0)
 	}
-	os.Exit(m.Run())
 }
 
 // Runtime returns the process runtime running services from the test binary.
 func Runtime() *process.Runtime {
-	return &process.Runtime{Command: []string{os.Args[0]}, Env: []string{serveEnv + "=1"}}
+	return &process.Runtime{Command: []string{os.Args[0]}, Env: ServeEnv}
 }
 
 // Start brings up a shop of shape in a temporary folder and closes it when

@@ -4,7 +4,9 @@
 package mesh
 
 import (
+	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"net"
 	"net/http"
@@ -76,4 +78,20 @@ func (m *Mesh) Names() []string {
 func (m *Mesh) Close() error {
 	err := m.srv.Collection.Clear()
 	return errors.Join(err, m.http.Close())
+}
+
+// ServeMain runs `serve toxiproxy --api ADDR` until ctx ends: Toxiproxy as a
+// process of its own, in the docker runtime's Toxiproxy container.
+func ServeMain(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("serve toxiproxy", flag.ContinueOnError)
+	api := fs.String("api", "0.0.0.0:8474", "address of the Toxiproxy HTTP API")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	m, err := Start(*api)
+	if err != nil {
+		return err
+	}
+	<-ctx.Done()
+	return m.Close()
 }

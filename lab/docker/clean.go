@@ -1,0 +1,120 @@
+package docker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"syscall"
+
+	"github.com/moby/moby/client"
+)
+
+// CleanOptions say what Clean removes.
+type CleanOptions struct {
+	// Run, if set, limits Clean to that run, whoever made it.
+	Run string
+	// All removes the things of every run, even those of a lab still
+	// running. Without it (and without Run) Clean removes only what labs
+	// that are no longer running on this host left behind.
+	All bool
+	// Images also removes the images the runtime built.
+	Images bool
+}
+
+// Clean removes the containers and networks of lab runs, chosen by opts, and
+// returns how many things it removed.
+func Clean(ctx context.Context, e *Engine, opts CleanOptions) (int, error) {
+	f := make(client.Filters).Add("label", LabelRun)
+	if opts.Run != "" {
+		f = make(client.Filters).Add("label", LabelRun+"="+opts.Run)
+	}
+	host, _ := os.Hostname()
+	wanted := func(labels map[string]string) bool {
+		return opts.All || opts.Run != "" || !alive(host, labels[LabelOwner])
+	}
+	n := 0
+	var errs []error
+	cs, err := e.cli.ContainerList(ctx, client.ContainerListOptions{All: true, Filters: f})
+	if err != nil {
+		return 0, fmt.Errorf("list containers: %w", err)
+	}
+	for _, c := range cs.Items {
+		if !wanted(c.Labels) {
+			continue
+		}
+		if _, err := e.cli.ContainerRemove(ctx, c.ID, client.ContainerRemoveOptions{Force: true}); err != nil {
+			errs = append(errs, fmt.Errorf("remove container %s: %w", c.ID[:12], err))
+			continue
+		}
+		n++
+	}
+	ns, err := e.cli.NetworkList(ctx, client.NetworkListOptions{Filters: f})
+	if err != nil {
+		return n, errors.Join(append(errs, fmt.Errorf("list networks: %w", err))...)
+	}
+	for _, nw := range ns.Items {
+		if !wanted(nw.Labels) {
+			continue
+		}
+		if _, err := e.cli.NetworkRemove(ctx, nw.ID, client.NetworkRemoveOptions{}); err != nil {
+			errs = append(errs, fmt.Errorf("remove network %s: %w", nw.Name, err))
+			continue
+		}
+		n++
+	}
+	if opts.Images {
+		is, err := e.cli.ImageList(ctx, client.ImageListOptions{Filters: make(client.Filters).Add("label", LabelImage)})
+		if err != nil {
+			return n, errors.Join(append(errs, fmt.Errorf("list images: %w", err))...)
+		}
+		for _, im := range is.Items {
+			if _, err := e.cli.ImageRemove(ctx, im.ID, client.ImageRemoveOptions{Force: true, PruneChildren: true}); err != nil {
+				errs = append(errs, fmt.Errorf("remove image %s: %w", im.ID, err))
+				continue
+			}
+			n++
+		}
+	}
+	return n, errors.Join(errs...)
+}
+
+// removeRun removes every container and the network of run.
+func removeRun(ctx context.Context, e *Engine, run string) (int, error) {
+	return Clean(ctx, e, CleanOptions{Run: run})
+}
+
+// alive reports whether owner (HOST/PID) names a process still running on
+// this host; the things of other hosts' labs are theirs to clean.
+func alive(host, owner string) bool {
+	h, pid, ok := strings.Cut(owner, "/")
+	if !ok || h != host {
+		return h != host // unlabelled: leave it; another host's: not ours
+	}
+	n, err := strconv.Atoi(pid)
+	if err != nil || n <= 0 {
+		return false
+	}
+	err = syscall.Kill(n, 0)
+	return err == nil || errors.Is(err, syscall.EPERM)
+}
+
+// Labelled counts the containers and networks of run, or of every run when
+// run is "".
+func (e *Engine) Labelled(ctx context.Context, run string) (containers, networks int, err error) {
+	f := make(client.Filters).Add("label", LabelRun)
+	if run != "" {
+		f = make(client.Filters).Add("label", LabelRun+"="+run)
+	}
+	cs, err := e.cli.ContainerList(ctx, client.ContainerListOptions{All: true, Filters: f})
+	if err != nil {
+		return 0, 0, fmt.Errorf("list containers: %w", err)
+	}
+	ns, err := e.cli.NetworkList(ctx, client.NetworkListOptions{Filters: f})
+	if err != nil {
+		return 0, 0, fmt.Errorf("list networks: %w", err)
+	}
+	return len(cs.Items), len(ns.Items), nil
+}

@@ -1,0 +1,144 @@
+package docker
+
+import (
+	"archive/tar"
+	"context"
+	"crypto/sha256"
+	"debug/elf"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	cerrdefs "github.com/containerd/errdefs"
+	"github.com/moby/moby/client"
+)
+
+// ImageRepo is the repository of the images the runtime builds.
+const ImageRepo = "lab"
+
+// dockerfile puts the lab binary alone in an image: no shell, no libc.
+const dockerfile = "FROM scratch\nCOPY lab /lab\nENTRYPOINT [\"/lab\"]\n"
+
+// Static returns an error unless exe is a statically linked ELF binary, the
+// only kind that runs FROM scratch.
+func Static(exe string) error {
+	f, err := elf.Open(exe)
+	if err != nil {
+		return fmt.Errorf("read %s: %w", exe, err)
+	}
+	defer f.Close()
+	for _, p := range f.Progs {
+		if p.Type == elf.PT_INTERP {
+			return fmt.Errorf("%s is dynamically linked (built with cgo); the docker runtime needs a static binary: build it with CGO_ENABLED=0 (make build)", exe)
+		}
+	}
+	return nil
+}
+
+// ImageTag returns the tag of the image holding exe: lab:<first 16 hex
+// digits of its SHA-256>, so a rebuilt binary gets an image of its own.
+func ImageTag(exe string) (string, error) {
+	f, err := os.Open(exe)
+	if err != nil {
+		return "", fmt.Errorf("hash %s: %w", exe, err)
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", fmt.Errorf("hash %s: %w", exe, err)
+	}
+	return ImageRepo + ":" + hex.EncodeToString(h.Sum(nil))[:16], nil
+}
+
+// EnsureImage returns the tag of the image holding exe, building it from exe
+// when the engine lacks it (built reports that it did). It never pulls: the
+// image is FROM scratch.
+func (e *Engine) EnsureImage(ctx context.Context, exe string) (tag string, built bool, err error) {
+	if err := Static(exe); err != nil {
+		return "", false, err
+	}
+	tag, err = ImageTag(exe)
+	if err != nil {
+		return "", false, err
+	}
+	if _, err := e.cli.ImageInspect(ctx, tag); err == nil {
+		return tag, false, nil
+	}
+	if err := e.build(ctx, exe, tag); err != nil {
+		return "", false, fmt.Errorf("build image %s: %w", tag, err)
+	}
+	return tag, true, nil
+}
+
+// build sends the engine a build context of two files, the Dockerfile and
+// the binary, streamed as a tar archive, and reads the build's messages
+// until the end or an error.
+func (e *Engine) build(ctx context.Context, exe, tag string) error {
+	f, err := os.Open(exe)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	pr, pw := io.Pipe()
+	go func() {
+		tw := tar.NewWriter(pw)
+		err := tw.WriteHeader(&tar.Header{Name: "Dockerfile", Mode: 0o644, Size: int64(len(dockerfile)), ModTime: st.ModTime()})
+		if err == nil {
+			_, err = io.WriteString(tw, dockerfile)
+		}
+		if err == nil {
+			err = tw.WriteHeader(&tar.Header{Name: "lab", Mode: 0o755, Size: st.Size(), ModTime: st.ModTime()})
+		}
+		if err == nil {
+			_, err = io.Copy(tw, f)
+		}
+		if err == nil {
+			err = tw.Close()
+		}
+		pw.CloseWithError(err)
+	}()
+	res, err := e.cli.ImageBuild(ctx, pr, client.ImageBuildOptions{
+		Tags: []string{tag}, Dockerfile: "Dockerfile", Remove: true, ForceRemove: true,
+		Labels: map[string]string{LabelImage: "true"},
+	})
+	if err != nil {
+		pr.CloseWithError(err)
+		return err
+	}
+	defer res.Body.Close()
+	dec := json.NewDecoder(res.Body)
+	for {
+		var msg struct {
+			Error string `json:"error"`
+		}
+		if err := dec.Decode(&msg); err == io.EOF {
+			return nil
+		} else if err != nil {
+			return fmt.Errorf("read the build's messages: %w", err)
+		}
+		if msg.Error != "" {
+			return errors.New(msg.Error)
+		}
+	}
+}
+
+// RemoveImage removes the image tag (tests do, for the images of their own
+// test binaries).
+func (e *Engine) RemoveImage(ctx context.Context, tag string) error {
+	_, err := e.cli.ImageRemove(ctx, tag, client.ImageRemoveOptions{Force: true, PruneChildren: true})
+	return err
+}
+
+// since formats t for the engine's log API.
+func since(t time.Time) string { return fmt.Sprintf("%d.%09d", t.Unix(), t.Nanosecond()) }
+
+// IsNotFound reports whether err says that the engine has no such thing.
+func IsNotFound(err error) bool { return cerrdefs.IsNotFound(err) }
