@@ -112,13 +112,7 @@ func (s *shop) start(ctx context.Context, b *box) error {
 		if asked || s.closing.Load() {
 			return
 		}
-		if err == nil {
-			err = errors.New("exited with status 0")
-		}
-		select {
-		case s.exits <- lab.Exit{Instance: b.name, Err: err, Last: b.last.Lines(), At: time.Now()}:
-		default:
-		}
+		lab.ReportExit(s.exits, b.name, err, b.last.Lines())
 	}()
 	return nil
 }

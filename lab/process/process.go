@@ -271,13 +271,7 @@ func (s *shop) spawn(c *child) error {
 		if asked || s.closing.Load() {
 			return
 		}
-		if err == nil {
-			err = errors.New("exited with status 0")
-		}
-		select {
-		case s.exits <- lab.Exit{Instance: c.name, Err: err, Last: c.last.Lines(), At: time.Now()}:
-		default:
-		}
+		lab.ReportExit(s.exits, c.name, err, c.last.Lines())
 	}()
 	return nil
 }
