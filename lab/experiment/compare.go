@@ -10,7 +10,9 @@ import (
 // endpoint and phase and a sentence saying which configuration held.
 func AttachControl(res, ctl *Result, key, value string) {
 	c := &Compare{Key: key, Value: value, Control: ControlResult{Verdict: ctl.Verdict, Reason: ctl.Reason,
-		Phases: ctl.Phases, Hypotheses: ctl.Hypotheses, Invariants: ctl.Invariants, Faults: ctl.Faults}}
+		Phases: ctl.Phases, Hypotheses: ctl.Hypotheses, Invariants: ctl.Invariants, Faults: ctl.Faults,
+		Replicas: ctl.Replicas, Scaling: ctl.Scaling}}
+	scalingEfficiency(res.Scaling, ctl.Scaling)
 	byPhase := map[string]Phase{}
 	for _, p := range ctl.Phases {
 		byPhase[p.Name] = p

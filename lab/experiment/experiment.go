@@ -144,11 +144,16 @@ func Run(ctx context.Context, p Params) (*Result, error) {
 	res.Faults = tl.records()
 	s := offset{c: run.Collector, shift: shift}
 	res.Edges, res.Breakers = scr.Edges(), scr.Transitions()
-	judge(res, sc, s, t0, measured, scr.Signals())
 	res.Series = seriesOf(s, measured)
+	res.DurationS = float64(measured)
+	judge(res, sc, s, t0, measured, scr.Signals())
+	res.Replicas = map[string]int{}
+	for _, svc := range lab.Services {
+		res.Replicas[svc] = shape.ReplicasOf(svc)
+	}
+	res.Scaling = scalingOf(res, res.Replicas)
 	res.Signals = scr.Signals()
 	res.K6 = crossCheck(run, s)
-	res.DurationS = float64(measured)
 	if interrupted {
 		res.Verdict = Inconclusive
 		res.Reason = fmt.Sprintf("interrupted after %ds of %ds; the figures cover what ran", measured, duration)

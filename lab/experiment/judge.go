@@ -46,7 +46,7 @@ func judge(res *Result, sc *scenarios.Scenario, s series, t0 time.Time, duration
 			if !ok {
 				return 0, fmt.Errorf("recovery_time: endpoint %q had no requests in the baseline", e)
 			}
-			worst = math.Max(worst, recoveryTime(s, e, bandOf(b), w.to, duration))
+			worst = math.Max(worst, recoveryTime(res.Series, e, bandOf(b), w.to, duration))
 		}
 		return worst, nil
 	}
@@ -84,6 +84,7 @@ func judge(res *Result, sc *scenarios.Scenario, s series, t0 time.Time, duration
 		}
 		res.Hypotheses = append(res.Hypotheses, hr)
 	}
+	res.BlastRadius = BlastRadius(res)
 	invisible := []string{}
 	for i := range res.Faults {
 		f := &res.Faults[i]

@@ -28,6 +28,14 @@ type Result struct {
 	// InvariantCheckS is how long the invariant check took.
 	InvariantCheckS float64       `json:"invariant_check_s"`
 	Faults          []FaultRecord `json:"faults"`
+	// BlastRadius says, per fault, how each endpoint and service fared
+	// against the baseline, and how soon each endpoint recovered.
+	BlastRadius []Impact `json:"blast_radius,omitempty"`
+	// Replicas is how many instances of each service ran.
+	Replicas map[string]int `json:"replicas,omitempty"`
+	// Scaling says, when the load varied or services ran replicas, how much
+	// each endpoint served per replica and where its latency bent upward.
+	Scaling []Scaling `json:"scaling,omitempty"`
 	// Series holds every measured second, per endpoint, for charts.
 	Series []Second `json:"series"`
 	// Signals are what the harness scraped from the services each second.
@@ -207,6 +215,8 @@ type ControlResult struct {
 	Hypotheses []HypothesisResult `json:"hypotheses"`
 	Invariants []InvariantResult  `json:"invariants"`
 	Faults     []FaultRecord      `json:"faults"`
+	Replicas   map[string]int     `json:"replicas,omitempty"`
+	Scaling    []Scaling          `json:"scaling,omitempty"`
 }
 
 // CompareDelta is one endpoint in one phase, experiment against control.

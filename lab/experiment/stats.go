@@ -117,13 +117,21 @@ func (bd band) holds(st EndpointStats) bool {
 }
 
 // recoveryTime returns, in ms, how long after end (a second) the endpoint's
-// one-second figures were back in band for two seconds running; 0 when it
-// never left the band, scenarios.Never when it did not come back.
-func recoveryTime(s series, endpoint string, bd band, end, duration int) float64 {
+// one-second figures in series were back in band for two seconds running;
+// 0 when it never left the band, scenarios.Never when it did not come back.
+func recoveryTime(series []Second, endpoint string, bd band, end, duration int) float64 {
+	at := map[int]Second{}
+	for _, s := range series {
+		if s.Endpoint == endpoint {
+			at[s.S] = s
+		}
+	}
 	inBand := func(sec int) bool {
-		ok := true // a second without requests is in band
-		s.At(endpoint, sec, func(a *load.Agg) { ok = bd.holds(statsOf(a, 1)) })
-		return ok
+		s, ok := at[sec]
+		if !ok || s.Requests == 0 {
+			return true // a second without requests is in band
+		}
+		return bd.holds(EndpointStats{Requests: s.Requests, SuccessRate: 1 - float64(s.Failed)/float64(s.Requests), P95: s.P95})
 	}
 	for sec := end; sec < duration; sec++ {
 		if inBand(sec) && (sec+1 >= duration || inBand(sec+1)) {

@@ -1,0 +1,129 @@
+package experiment
+
+import (
+	"maps"
+	"math"
+	"slices"
+	"strings"
+
+	"lab/scenarios"
+)
+
+// Classes of the blast radius.
+const (
+	Isolated = "isolated" // within the baseline band
+	Degraded = "degraded" // out of band: slower, or up to 10 points less successful
+	Failed   = "failed"   // 10 points or more less successful
+)
+
+// FailedDrop is the drop in success rate, against the baseline, from which
+// an endpoint or service counts as failed during a fault.
+const FailedDrop = 0.10
+
+// Impact is one cell of the blast radius: how one endpoint, or one service
+// as its callers saw it, fared during one fault's window against the
+// baseline.
+type Impact struct {
+	Fault       string  `json:"fault"`
+	Subject     string  `json:"subject"` // an endpoint, or a service called over the network
+	Kind        string  `json:"kind"`    // "endpoint" or "service"
+	SuccessRate float64 `json:"success_rate"`
+	// SuccessDrop is the baseline's success rate minus the window's (0.05:
+	// five points less).
+	SuccessDrop float64 `json:"success_drop"`
+	// P95Ratio is the window's p95 over the baseline's (endpoints only).
+	P95Ratio float64 `json:"p95_ratio,omitempty"`
+	Class    string  `json:"class"`
+	// RecoveryS is, for endpoints, the time from the fault's end until the
+	// endpoint was back in its baseline band for two seconds running (0:
+	// it never left); nil when it did not come back before the run ended.
+	RecoveryS *float64 `json:"recovery_s,omitempty"`
+}
+
+// classify places a window's figures against the baseline band (the same
+// band that decides whether a fault was visible).
+func classify(drop float64, p95, baseP95 float64) string {
+	switch {
+	case drop >= FailedDrop:
+		return Failed
+	case drop > 0.02 || p95 > math.Max(2*baseP95, baseP95+20):
+		return Degraded
+	}
+	return Isolated
+}
+
+// BlastRadius computes, from a Result's phases and series, for every
+// fault's window each endpoint's and each called service's change against
+// the baseline, and each endpoint's recovery after the fault.
+func BlastRadius(res *Result) []Impact {
+	var basePhase *Phase
+	for i := range res.Phases {
+		if res.Phases[i].Name == "baseline" {
+			basePhase = &res.Phases[i]
+		}
+	}
+	if basePhase == nil {
+		return nil
+	}
+	base := basePhase.Endpoints
+	baseSvc := serviceSuccess(basePhase.Edges)
+	var out []Impact
+	for _, f := range res.Faults {
+		var ph *Phase
+		for i := range res.Phases {
+			if res.Phases[i].Name == f.Name {
+				ph = &res.Phases[i]
+			}
+		}
+		if ph == nil {
+			continue
+		}
+		for _, e := range slices.Sorted(maps.Keys(base)) {
+			b, st := base[e], ph.Endpoints[e]
+			if e == "all" || st.Requests == 0 {
+				continue
+			}
+			im := Impact{Fault: f.Name, Subject: e, Kind: "endpoint", SuccessRate: st.SuccessRate,
+				SuccessDrop: b.SuccessRate - st.SuccessRate}
+			if b.P95 > 0 {
+				im.P95Ratio = st.P95 / b.P95
+			}
+			im.Class = classify(im.SuccessDrop, st.P95, b.P95)
+			if rt := recoveryTime(res.Series, e, bandOf(b), ph.EndS, int(res.DurationS)); rt != scenarios.Never {
+				v := rt / 1000
+				im.RecoveryS = &v
+			}
+			out = append(out, im)
+		}
+		during := serviceSuccess(ph.Edges)
+		for _, svc := range slices.Sorted(maps.Keys(during)) {
+			rate, baseRate := during[svc], 1.0
+			if r, ok := baseSvc[svc]; ok {
+				baseRate = r
+			}
+			drop := baseRate - rate
+			out = append(out, Impact{Fault: f.Name, Subject: svc, Kind: "service", SuccessRate: rate,
+				SuccessDrop: drop, Class: classify(drop, 0, 0)})
+		}
+	}
+	return out
+}
+
+// serviceSuccess returns, per callee service, the share of its callers'
+// calls that succeeded (after retries and fallbacks).
+func serviceSuccess(edges map[string]EdgeStats) map[string]float64 {
+	calls, failed := map[string]float64{}, map[string]float64{}
+	for name, e := range edges {
+		_, callee, ok := strings.Cut(name, "->")
+		if !ok || e.Calls == 0 {
+			continue
+		}
+		calls[callee] += e.Calls
+		failed[callee] += e.Failed
+	}
+	out := map[string]float64{}
+	for svc, n := range calls {
+		out[svc] = 1 - failed[svc]/n
+	}
+	return out
+}

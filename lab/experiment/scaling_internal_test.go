@@ -1,0 +1,43 @@
+package experiment
+
+import (
+	"math"
+	"testing"
+)
+
+// ramp is a run whose browse rate climbs by 10 req/s a second from 20; p95
+// stays at 10 ms up to knee req/s and jumps to 120 ms beyond.
+func ramp(knee int64) *Result {
+	r := &Result{Phases: []Phase{{Name: "baseline", StartS: 0, EndS: 30}}}
+	for s := 0; s < 30; s++ {
+		rps := int64(20 + 10*s)
+		p95 := 10.0
+		if rps >= knee {
+			p95 = 120
+		}
+		if s == 5 {
+			p95 = 200 // one slow second below the knee is not the knee
+		}
+		r.Series = append(r.Series, Second{S: s, Endpoint: "browse", Requests: rps, P95: p95})
+	}
+	return r
+}
+
+func TestScalingFindsTheKneeAndTheEfficiency(t *testing.T) {
+	one := scalingOf(ramp(150), map[string]int{"catalog": 1})
+	if len(one) != 1 {
+		t.Fatalf("scaling %+v, want browse only", one)
+	}
+	if got := one[0]; got.KneeRPS != 150 || got.LowP95 != 10 || got.PeakRPS != 310 || got.Service != "catalog" {
+		t.Fatalf("one replica: %+v, want the knee at 150 req/s from a low-load p95 of 10 ms, peak 310", got)
+	}
+	three := scalingOf(ramp(300), map[string]int{"catalog": 3})
+	scalingEfficiency(three, one)
+	// Capacity 150 -> 300 with replicas 1 -> 3: (2-1)/(3-1) = 0.5.
+	if e := three[0].Efficiency; e == nil || math.Abs(*e-0.5) > 1e-9 || three[0].AtLeast {
+		t.Fatalf("efficiency %v (at least %v), want exactly 0.5", e, three[0].AtLeast)
+	}
+	if steady := scalingOf(&Result{Series: []Second{{S: 1, Endpoint: "browse", Requests: 30}, {S: 2, Endpoint: "browse", Requests: 31}}}, nil); len(steady) != 0 {
+		t.Fatalf("a steady load on one replica: %+v, want nothing to say", steady)
+	}
+}
