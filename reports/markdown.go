@@ -3,6 +3,7 @@ package reports
 import (
 	"fmt"
 	"io"
+	"sort"
 	"strings"
 
 	"lab/lab/experiment"
@@ -14,6 +15,7 @@ type markdown struct{}
 func (markdown) Write(w io.Writer, r *experiment.Result) error {
 	icon := map[string]string{experiment.Pass: "PASS", experiment.Fail: "FAIL", experiment.Inconclusive: "INCONCLUSIVE"}[r.Verdict]
 	fmt.Fprintf(w, "## lab: %s: **%s**\n\n%s\n\n%s\n\n", r.Scenario, icon, r.Summary, r.Reason)
+	worstChanges(w, r)
 	if c := r.Compare; c != nil {
 		fmt.Fprintf(w, "**Compared with `%s=%s`** (control: %s). %s\n\n", c.Key, c.Value, c.Control.Verdict, c.Summary)
 	}
@@ -31,6 +33,13 @@ func (markdown) Write(w io.Writer, r *experiment.Result) error {
 			fmt.Fprintf(w, "| %s | %s | %d | %.2f%% | %.1f | %.1f |\n", p.Name, e, st.Requests, 100*st.SuccessRate, st.P95, st.P99)
 		}
 	}
+	if len(r.BlastRadius) > 0 {
+		fmt.Fprint(w, "\n**Blast radius** (each fault's window against the baseline):\n\n")
+		blastMatrix(r, blastCell, false).markdown(w, "")
+		fmt.Fprint(w, "\n**Recovery** (from each fault's end until back in the baseline band):\n\n")
+		blastMatrix(r, recoveryCell, true).markdown(w, "")
+	}
+	scalingMarkdown(w, r)
 	if len(r.Faults) > 0 {
 		fmt.Fprintln(w, "\n| fault | kind | target | late | evidence |\n|---|---|---|---:|---|")
 		for _, f := range r.Faults {
@@ -45,4 +54,33 @@ func orWhole(s string) string {
 		return "whole run"
 	}
 	return s
+}
+
+// worstChanges names the three endpoints that fared worst in a fault's
+// window against the baseline: a pull request's reader sees them first.
+func worstChanges(w io.Writer, r *experiment.Result) {
+	var bad []experiment.Impact
+	for _, im := range r.BlastRadius {
+		if im.Kind == "endpoint" && im.Class != experiment.Isolated {
+			bad = append(bad, im)
+		}
+	}
+	sort.SliceStable(bad, func(i, j int) bool {
+		if bad[i].SuccessDrop != bad[j].SuccessDrop {
+			return bad[i].SuccessDrop > bad[j].SuccessDrop
+		}
+		return bad[i].P95Ratio > bad[j].P95Ratio
+	})
+	if len(bad) == 0 {
+		if len(r.BlastRadius) > 0 {
+			fmt.Fprint(w, "Every endpoint stayed within its baseline band during every fault.\n\n")
+		}
+		return
+	}
+	fmt.Fprint(w, "**Worst changes against the baseline:**\n")
+	for _, im := range bad[:min(3, len(bad))] {
+		fmt.Fprintf(w, "- `%s` during %s: %s, %.1f%% ok (%.1f points less), p95 x%.1f\n",
+			im.Subject, im.Fault, im.Class, 100*im.SuccessRate, 100*im.SuccessDrop, im.P95Ratio)
+	}
+	fmt.Fprintln(w)
 }

@@ -1,5 +1,6 @@
 // Package reports renders a run's Result: the terminal tables, report.json,
-// report.md (for a pull request) and junit.xml (for CI viewers). Each format
+// report.md (for a pull request), report.html (charts, for people) and
+// junit.xml (for CI viewers). Each format
 // is a Writer listed in one table; WriteAll writes every file format.
 package reports
 
@@ -26,6 +27,7 @@ var files = []struct {
 }{
 	{"report.json", jsonWriter{}},
 	{"report.md", markdown{}},
+	{"report.html", htmlReport{}},
 	{"junit.xml", junit{}},
 }
 

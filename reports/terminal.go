@@ -96,6 +96,13 @@ func Terminal(w io.Writer, r *experiment.Result) {
 		}
 		t.Render()
 	}
+	if len(r.BlastRadius) > 0 {
+		fmt.Fprintln(w, "\nblast radius: each fault's window against the baseline")
+		blastMatrix(r, blastCell, false).terminal(w, "")
+		fmt.Fprintln(w, "\nrecovery: from each fault's end until back in the baseline band")
+		blastMatrix(r, recoveryCell, true).terminal(w, "")
+	}
+	scalingTerminal(w, r)
 	edgesTable(w, r)
 	breakerLines(w, r)
 	compareTable(w, r)

@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net"
 	"net/http"
 	"os"
@@ -313,5 +314,42 @@ func TestPaymentOutageOnDocker(t *testing.T) {
 	}
 	if c, n, err := e.Labelled(context.Background(), ""); err != nil || c+n > 0 {
 		t.Fatalf("after the run, %d containers and %d networks are labelled lab.run (%v), want none", c, n, err)
+	}
+}
+
+// TestDiffFailsOnARegression: lab diff of a run whose checkout failed in the
+// outage against one where it held exits 1 with --fail-on, 0 without, and 2
+// for a folder with no report.
+func TestDiffFailsOnARegression(t *testing.T) {
+	run := func(verdict string, checkout float64) string {
+		dir := t.TempDir()
+		rep := fmt.Sprintf(`{"scenario":"payment-outage","verdict":%q,"runtime":"process","seed":1,"phases":[
+			{"name":"baseline","start_s":0,"end_s":8,"endpoints":{"checkout":{"requests":120,"success_rate":1,"p95_ms":40}}},
+			{"name":"payments-down","start_s":8,"end_s":16,"endpoints":{"checkout":{"requests":120,"success_rate":%g,"p95_ms":40}}}]}`,
+			verdict, checkout)
+		if err := os.WriteFile(filepath.Join(dir, "report.json"), []byte(rep), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return dir
+	}
+	main, branch := run("pass", 1), run("fail", 0.0089)
+	for _, tt := range []struct {
+		args []string
+		want int
+	}{
+		{[]string{"diff", main, branch, "--fail-on"}, ExitFail},
+		{[]string{"diff", main, branch}, ExitOK},
+		{[]string{"diff", main, main, "--fail-on"}, ExitOK},
+		{[]string{"diff", main, t.TempDir()}, ExitBadInput},
+	} {
+		var stdout, stderr bytes.Buffer
+		if code := Main(context.Background(), tt.args, &stdout, &stderr); code != tt.want {
+			t.Errorf("lab %s: exit %d, want %d\n%s%s", strings.Join(tt.args, " "), code, tt.want, stdout.String(), stderr.String())
+		}
+	}
+	var stdout, stderr bytes.Buffer
+	Main(context.Background(), []string{"diff", main, branch}, &stdout, &stderr)
+	if !strings.Contains(stdout.String(), "success -99.11 points") {
+		t.Errorf("lab diff does not flag checkout's drop:\n%s", stdout.String())
 	}
 }

@@ -1,0 +1,135 @@
+package reports
+
+import (
+	"fmt"
+	"io"
+	"sort"
+
+	"lab/internal/table"
+	"lab/lab/experiment"
+)
+
+// matrix is the blast radius or the recovery laid out as a table: a row per
+// endpoint, then per service, a column per fault.
+type matrix struct {
+	faults []string
+	rows   []matrixRow
+}
+
+type matrixRow struct {
+	subject, kind string
+	cells         []string
+	impacts       []*experiment.Impact // nil where the subject had nothing in that window
+}
+
+// blastMatrix lays r's blast radius out; cell says what a cell shows.
+func blastMatrix(r *experiment.Result, cell func(*experiment.Impact) string, endpointsOnly bool) matrix {
+	var m matrix
+	col := map[string]int{}
+	for _, f := range r.Faults {
+		if _, ok := col[f.Name]; !ok {
+			col[f.Name] = len(m.faults)
+			m.faults = append(m.faults, f.Name)
+		}
+	}
+	row := map[string]int{}
+	impacts := append([]experiment.Impact{}, r.BlastRadius...)
+	sort.SliceStable(impacts, func(i, j int) bool {
+		if impacts[i].Kind != impacts[j].Kind {
+			return impacts[i].Kind == "endpoint"
+		}
+		return rankEndpoint(impacts[i].Subject) < rankEndpoint(impacts[j].Subject)
+	})
+	for i := range impacts {
+		im := &impacts[i]
+		if endpointsOnly && im.Kind != "endpoint" {
+			continue
+		}
+		key := im.Kind + " " + im.Subject
+		ri, ok := row[key]
+		if !ok {
+			ri = len(m.rows)
+			row[key] = ri
+			m.rows = append(m.rows, matrixRow{subject: im.Subject, kind: im.Kind,
+				cells: make([]string, len(m.faults)), impacts: make([]*experiment.Impact, len(m.faults))})
+			for c := range m.rows[ri].cells {
+				m.rows[ri].cells[c] = "-"
+			}
+		}
+		m.rows[ri].cells[col[im.Fault]] = cell(im)
+		m.rows[ri].impacts[col[im.Fault]] = im
+	}
+	return m
+}
+
+// blastCell says a subject's class, with the figures that put it there.
+func blastCell(im *experiment.Impact) string {
+	switch {
+	case im.Class == experiment.Isolated:
+		return im.Class
+	case im.Kind == "service":
+		return fmt.Sprintf("%s: %.1f%% ok", im.Class, 100*im.SuccessRate)
+	}
+	return fmt.Sprintf("%s: %.1f%% ok, p95 x%.1f", im.Class, 100*im.SuccessRate, im.P95Ratio)
+}
+
+// recoveryCell says how long after the fault the endpoint was back in band.
+func recoveryCell(im *experiment.Impact) string {
+	if im.RecoveryS == nil {
+		return "not back"
+	}
+	return fmt.Sprintf("%.0f s", *im.RecoveryS)
+}
+
+func rankEndpoint(e string) int {
+	if r, ok := endpointOrder[e]; ok {
+		return r
+	}
+	return 50
+}
+
+func (m matrix) terminal(w io.Writer, corner string) {
+	if len(m.rows) == 0 {
+		return
+	}
+	t := table.New(w)
+	head := []any{corner}
+	for _, f := range m.faults {
+		head = append(head, f)
+	}
+	t.Header(head...)
+	for _, r := range m.rows {
+		name := r.subject
+		if r.kind == "service" {
+			name += " (service)"
+		}
+		t.Append(append([]string{name}, r.cells...))
+	}
+	t.Render()
+}
+
+func (m matrix) markdown(w io.Writer, corner string) {
+	if len(m.rows) == 0 {
+		return
+	}
+	fmt.Fprintf(w, "| %s |", corner)
+	for _, f := range m.faults {
+		fmt.Fprintf(w, " %s |", f)
+	}
+	fmt.Fprint(w, "\n|---|")
+	for range m.faults {
+		fmt.Fprint(w, "---|")
+	}
+	fmt.Fprintln(w)
+	for _, r := range m.rows {
+		name := r.subject
+		if r.kind == "service" {
+			name += " (service)"
+		}
+		fmt.Fprintf(w, "| %s |", name)
+		for _, c := range r.cells {
+			fmt.Fprintf(w, " %s |", c)
+		}
+		fmt.Fprintln(w)
+	}
+}

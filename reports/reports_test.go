@@ -1,0 +1,150 @@
+package reports_test
+
+import (
+	"bytes"
+	"image"
+	"image/color"
+	"image/png"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"lab/lab/experiment"
+	"lab/reports"
+)
+
+// TestJUnitValidatesAgainstTheSchema writes junit.xml for a passing and a
+// failing run and validates both with xmllint against the JUnit schema CI
+// viewers read.
+func TestJUnitValidatesAgainstTheSchema(t *testing.T) {
+	xmllint := requireTool(t, "xmllint")
+	for name, r := range map[string]*experiment.Result{"pass": outage(1), "fail": outage(0.5)} {
+		t.Run(name, func(t *testing.T) {
+			dir := t.TempDir()
+			if err := reports.WriteAll(dir, r); err != nil {
+				t.Fatal(err)
+			}
+			out, err := exec.Command(xmllint, "--noout", "--schema", "testdata/junit.xsd", filepath.Join(dir, "junit.xml")).CombinedOutput()
+			if err != nil {
+				t.Fatalf("junit.xml does not validate: %v\n%s", err, out)
+			}
+			b, _ := os.ReadFile(filepath.Join(dir, "junit.xml"))
+			if name == "fail" && !bytes.Contains(b, []byte(`failures="1"`)) {
+				t.Errorf("the failing run's junit.xml does not count its failure:\n%s", b)
+			}
+			if !bytes.Contains(b, []byte("payments (service)")) {
+				t.Errorf("junit.xml does not carry the blast radius in system-out")
+			}
+		})
+	}
+}
+
+func TestBlastRadiusIsReadOffOneTable(t *testing.T) {
+	var md bytes.Buffer
+	dir := t.TempDir()
+	if err := reports.WriteAll(dir, outage(0.5)); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := os.ReadFile(filepath.Join(dir, "report.md"))
+	md.Write(b)
+	for _, want := range []string{"- `checkout` during payments-down: failed, 50.0% ok (50.0 points less)", "| browse | isolated |", "| checkout | failed: 50.0% ok", "| payments (service) | failed", "| checkout | 0 s |"} {
+		if !strings.Contains(md.String(), want) {
+			t.Errorf("report.md has no %q:\n%s", want, md.String())
+		}
+	}
+}
+
+func TestDiffFlagsARegressionOnly(t *testing.T) {
+	good, bad := outage(1), outage(0.5)
+	rows := reports.Diff(good, good, reports.DefaultDiff)
+	if n := reports.Regressions(good, good, rows); n != 0 {
+		t.Fatalf("a run against itself: %d regressions, want 0", n)
+	}
+	rows = reports.Diff(good, bad, reports.DefaultDiff)
+	var flagged []string
+	for _, r := range rows {
+		if r.Regression != "" {
+			flagged = append(flagged, r.Phase+"/"+r.Endpoint+": "+r.Regression)
+		}
+	}
+	if len(flagged) != 1 || !strings.HasPrefix(flagged[0], "payments-down/checkout: success -50.00 points") {
+		t.Fatalf("flagged %q, want only payments-down/checkout's success drop", flagged)
+	}
+	if n := reports.Regressions(good, bad, rows); n != 2 {
+		t.Fatalf("%d regressions, want 2 (checkout, and the verdict gone from pass to fail)", n)
+	}
+}
+
+// TestHTMLIsSelfContained: nothing in report.html fetches from a network.
+func TestHTMLIsSelfContained(t *testing.T) {
+	dir := t.TempDir()
+	if err := reports.WriteAll(dir, outage(1)); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := os.ReadFile(filepath.Join(dir, "report.html"))
+	if m := regexp.MustCompile(`(?i)(src|href)\s*=\s*["']?(https?:)?//|url\(\s*["']?(https?:)?//|<script|<link`).Find(b); m != nil {
+		t.Fatalf("report.html fetches something: %s", m)
+	}
+	if got := bytes.Count(b, []byte("<svg")); got < 5 {
+		t.Fatalf("report.html has %d charts, want rate, errors, a latency chart per endpoint, breakers, instances", got)
+	}
+}
+
+// TestHTMLRendersInChromium opens report.html in headless Chromium, takes a
+// screenshot and checks that the charts were drawn: the fault's window
+// shaded across the charts, and the breaker lane red where it was open.
+func TestHTMLRendersInChromium(t *testing.T) {
+	chromium := requireTool(t, "chromium")
+	dir := t.TempDir()
+	if err := reports.WriteAll(dir, outage(1)); err != nil {
+		t.Fatal(err)
+	}
+	shot := filepath.Join(dir, "shot.png")
+	cmd := exec.Command(chromium, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+		"--disable-background-networking", "--hide-scrollbars", "--window-size=1280,3200",
+		"--user-data-dir="+filepath.Join(dir, "profile"), "--screenshot="+shot, "file://"+filepath.Join(dir, "report.html"))
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("chromium: %v\n%s", err, out)
+	}
+	f, err := os.Open(shot)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	img, err := png.Decode(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	shade := count(img, reports.ShadeColor)
+	open := count(img, reports.OpenColor)
+	// The legend's swatches are 14x14 pixels; charts are far larger.
+	if shade < 20000 {
+		t.Errorf("%d pixels of the fault's shade, want the window shaded on every chart", shade)
+	}
+	if open < 2000 {
+		t.Errorf("%d pixels of open-breaker red, want the breaker lane open during the fault", open)
+	}
+}
+
+func count(img image.Image, c color.Color) int {
+	cr, cg, cb, _ := c.RGBA()
+	n := 0
+	b := img.Bounds()
+	for y := b.Min.Y; y < b.Max.Y; y++ {
+		for x := b.Min.X; x < b.Max.X; x++ {
+			r, g, bl, _ := img.At(x, y).RGBA()
+			if near(r, cr) && near(g, cg) && near(bl, cb) {
+				n++
+			}
+		}
+	}
+	return n
+}
+
+func near(a, b uint32) bool {
+	d := int(a>>8) - int(b>>8)
+	return d >= -3 && d <= 3
+}

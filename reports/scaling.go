@@ -1,0 +1,73 @@
+package reports
+
+import (
+	"fmt"
+	"io"
+
+	"lab/internal/table"
+	"lab/lab/experiment"
+)
+
+// scalingRows are the scaling table's rows, shared by every format.
+func scalingRows(r *experiment.Result) [][]string {
+	var rows [][]string
+	for _, s := range r.Scaling {
+		knee := "did not bend"
+		if s.KneeRPS > 0 {
+			knee = fmt.Sprintf("%.0f req/s (p95 %.1f ms)", s.KneeRPS, s.KneeP95)
+		}
+		eff := "-"
+		if s.Efficiency != nil {
+			eff = fmt.Sprintf("%.2f", *s.Efficiency)
+			if s.AtLeast {
+				eff = "at least " + eff
+			}
+		}
+		rows = append(rows, []string{s.Endpoint, fmt.Sprintf("%s x%d", s.Service, s.Replicas), fmt.Sprintf("%.0f", s.PeakRPS),
+			fmt.Sprintf("%.0f", s.PerReplica), fmt.Sprintf("%.1f", s.LowP95), knee, eff})
+	}
+	return rows
+}
+
+var scalingHeader = []string{"endpoint", "served by", "peak req/s", "per replica", "low-load p95 ms", "latency bends at", "scaling efficiency"}
+
+func scalingTerminal(w io.Writer, r *experiment.Result) {
+	rows := scalingRows(r)
+	if len(rows) == 0 {
+		return
+	}
+	fmt.Fprintln(w, "\nscaling: throughput per replica and where latency bends upward (fault windows left out)")
+	t := table.New(w)
+	head := make([]any, len(scalingHeader))
+	for i, h := range scalingHeader {
+		head[i] = h
+	}
+	t.Header(head...)
+	for _, row := range rows {
+		t.Append(row)
+	}
+	t.Render()
+}
+
+func scalingMarkdown(w io.Writer, r *experiment.Result) {
+	rows := scalingRows(r)
+	if len(rows) == 0 {
+		return
+	}
+	fmt.Fprint(w, "\n**Scaling** (fault windows left out):\n\n|")
+	for _, h := range scalingHeader {
+		fmt.Fprintf(w, " %s |", h)
+	}
+	fmt.Fprint(w, "\n|")
+	for range scalingHeader {
+		fmt.Fprint(w, "---|")
+	}
+	fmt.Fprintln(w)
+	for _, row := range rows {
+		fmt.Fprint(w, "|")
+		for _, c := range row {
+			fmt.Fprintf(w, " %s |", c)
+		}
+		fmt.Fprintln(w)
+	}
+}
