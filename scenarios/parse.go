@@ -313,39 +313,11 @@ func (s *Scenario) checkFaults(l *locator) error {
 	seen := map[string]bool{}
 	shape := s.Shape()
 	for i, f := range s.Faults {
+		if err := checkFault(l, i, f, shape, seen); err != nil {
+			return err
+		}
 		at := func(field, format string, args ...any) error {
-			p := fmt.Sprintf("$.faults[%d]", i)
-			if field != "" {
-				p += "." + field
-			}
-			return l.at(p, format, args...)
-		}
-		if f.Name == "" {
-			return at("", "faults[%d]: want a name (it names the fault's phase in the results)", i)
-		}
-		if reserved[f.Name] || strings.ContainsAny(f.Name, " \t\"") {
-			return at("name", "fault name %q: want a name other than baseline, recovery, all or warmup, without spaces", f.Name)
-		}
-		if seen[f.Name] {
-			return at("name", "fault name %q: used twice; want a unique name", f.Name)
-		}
-		seen[f.Name] = true
-		kind, err := faults.Lookup(f.Kind)
-		if err != nil {
-			return at("kind", "kind: unknown fault kind %q (want one of %s)", f.Kind, strings.Join(faults.Kinds(), ", "))
-		}
-		if f.Target == "" {
-			return at("target", "target: want a service, an instance (payments-2), an edge (orders->payments) or a broker link (orders.broker)")
-		}
-		if _, err := faults.Resolve(f.Target, kind.Layer(), shape); err != nil {
-			return at("target", "%v", err)
-		}
-		if err := kind.Check(f); err != nil {
-			field, _, _ := strings.Cut(err.Error(), ":")
-			if strings.ContainsAny(field, " ,") {
-				field = ""
-			}
-			return at(field, "%s fault %q: %v", f.Kind, f.Name, err)
+			return l.at(fmt.Sprintf("$.faults[%d].%s", i, field), format, args...)
 		}
 		if f.At >= s.Duration {
 			return at("at", "at: %s is past the end of the load (duration %s); want a time within it", f.At.D(), s.Duration.D())
@@ -356,6 +328,46 @@ func (s *Scenario) checkFaults(l *locator) error {
 		if f.At+f.For > s.Duration {
 			return at("for", "for: the fault would end at %s, past the end of the load (duration %s)", (f.At + f.For).D(), s.Duration.D())
 		}
+	}
+	return nil
+}
+
+// checkFault validates the i-th fault entry (what it is and where it acts,
+// not when) for a shop of shape; seen collects the names so far.
+func checkFault(l *locator, i int, f faults.Spec, shape lab.Shape, seen map[string]bool) error {
+	at := func(field, format string, args ...any) error {
+		p := fmt.Sprintf("$.faults[%d]", i)
+		if field != "" {
+			p += "." + field
+		}
+		return l.at(p, format, args...)
+	}
+	if f.Name == "" {
+		return at("", "faults[%d]: want a name (it names the fault's phase in the results)", i)
+	}
+	if reserved[f.Name] || strings.ContainsAny(f.Name, " \t\"") {
+		return at("name", "fault name %q: want a name other than baseline, recovery, all or warmup, without spaces", f.Name)
+	}
+	if seen[f.Name] {
+		return at("name", "fault name %q: used twice; want a unique name", f.Name)
+	}
+	seen[f.Name] = true
+	kind, err := faults.Lookup(f.Kind)
+	if err != nil {
+		return at("kind", "kind: unknown fault kind %q (want one of %s)", f.Kind, strings.Join(faults.Kinds(), ", "))
+	}
+	if f.Target == "" {
+		return at("target", "target: want a service, an instance (payments-2), an edge (orders->payments) or a broker link (orders.broker)")
+	}
+	if _, err := faults.Resolve(f.Target, kind.Layer(), shape); err != nil {
+		return at("target", "%v", err)
+	}
+	if err := kind.Check(f); err != nil {
+		field, _, _ := strings.Cut(err.Error(), ":")
+		if strings.ContainsAny(field, " ,") {
+			field = ""
+		}
+		return at(field, "%s fault %q: %v", f.Kind, f.Name, err)
 	}
 	return nil
 }

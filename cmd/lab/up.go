@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -14,6 +15,7 @@ import (
 	"lab/internal/table"
 
 	"lab/lab"
+	"lab/scenarios"
 )
 
 type shapeFlags struct {
@@ -83,7 +85,7 @@ func parseReplicas(spec string) (map[string]int, error) {
 
 func newUp() *cobra.Command {
 	var sf shapeFlags
-	var dir string
+	var dir, faultsFile string
 	cmd := &cobra.Command{
 		Use:   "up",
 		Short: "Bring the shop up and keep it up until Ctrl-C",
@@ -95,19 +97,23 @@ func newUp() *cobra.Command {
 			if err != nil {
 				return badInput(err)
 			}
+			if err := checkLiveFile(faultsFile, shape); err != nil {
+				return badInput(err)
+			}
 			rt, err := pickRuntime(cmd.Context(), sf.runtime, cmd.ErrOrStderr())
 			if err != nil {
 				return err
 			}
-			return up(cmd.Context(), rt, shape, dir, cmd.OutOrStdout(), cmd.ErrOrStderr())
+			return up(cmd.Context(), rt, shape, dir, faultsFile, cmd.OutOrStdout(), cmd.ErrOrStderr())
 		},
 	}
 	sf.add(cmd)
+	cmd.Flags().StringVar(&faultsFile, "faults", "", "a live fault file: the faults in force now, applied again on every save")
 	cmd.Flags().StringVar(&dir, "dir", "", "keep data and logs in this folder (default: a temporary folder, removed at exit)")
 	return cmd
 }
 
-func up(ctx context.Context, rt lab.Runtime, shape lab.Shape, dir string, stdout, stderr io.Writer) error {
+func up(ctx context.Context, rt lab.Runtime, shape lab.Shape, dir, faultsFile string, stdout, stderr io.Writer) error {
 	began := time.Now()
 	if dir == "" {
 		tmp, err := os.MkdirTemp("", "lab-up-*")
@@ -134,6 +140,15 @@ func up(ctx context.Context, rt lab.Runtime, shape lab.Shape, dir string, stdout
 	fmt.Fprintf(stdout, "broker: %s\n", shop.BrokerURL())
 	fmt.Fprintf(stdout, "ready in %s\n", time.Since(began).Round(time.Millisecond))
 	printInstances(stdout, shop)
+	stopLive, err := startLive(ctx, shop, shape, faultsFile, stdout)
+	if err != nil {
+		var se *scenarios.Error
+		if errors.As(err, &se) {
+			return badInput(err)
+		}
+		return cannotRun(err)
+	}
+	defer stopLive()
 	fmt.Fprintln(stdout, "up; Ctrl-C stops everything")
 	for {
 		select {

@@ -8,9 +8,28 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"lab/faults"
 	"lab/lab"
 	"lab/services/kit"
 )
+
+// FaultEnv returns what faults act through on shop: its Toxiproxy API, its
+// runtime for processes, and its config bucket. Call closeEnv when done.
+func FaultEnv(ctx context.Context, shop lab.Shop) (env faults.Env, closeEnv func(), err error) {
+	cfg, err := openConfig(ctx, shop.BrokerURL())
+	if err != nil {
+		return faults.Env{}, nil, err
+	}
+	return faultEnv(shop, cfg), cfg.Close, nil
+}
+
+func faultEnv(shop lab.Shop, cfg *config) faults.Env {
+	return faults.Env{
+		Proxies:   faults.ToxiproxyAPI(shop.ToxiproxyURL()),
+		Processes: processes{shop: shop},
+		Config:    cfg,
+	}
+}
 
 // processes acts on instances through the runtime.
 type processes struct{ shop lab.Shop }

@@ -27,7 +27,6 @@ import (
 	"strings"
 	"time"
 
-	"lab/faults"
 	"lab/lab"
 	"lab/lab/invariants"
 	"lab/load"
@@ -81,11 +80,7 @@ func Run(ctx context.Context, p Params) (*Result, error) {
 		return nil, fmt.Errorf("%w: %w", ErrCannotRun, err)
 	}
 	defer cfg.Close()
-	env := faults.Env{
-		Proxies:   faults.ToxiproxyAPI(shop.ToxiproxyURL()),
-		Processes: processes{shop: shop},
-		Config:    cfg,
-	}
+	env := faultEnv(shop, cfg)
 
 	// 2. The load.
 	plan := load.Plan{Command: p.Command, Journey: sc.Load.Journey, Script: sc.ScriptPath(),

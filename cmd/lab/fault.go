@@ -1,0 +1,184 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"lab/faults"
+	"lab/internal/table"
+	"lab/lab"
+	"lab/lab/experiment"
+	"lab/lab/live"
+	"lab/scenarios"
+)
+
+// controlFile is where a running `lab up` leaves its control API's URL for
+// `lab fault`; LAB_CONTROL or --control name another.
+func controlFile() string {
+	return filepath.Join(os.TempDir(), fmt.Sprintf("lab-control-%d", os.Getuid()))
+}
+
+// checkLiveFile validates a live fault file before anything starts.
+func checkLiveFile(path string, shape lab.Shape) error {
+	if path == "" {
+		return nil
+	}
+	data, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil // created later, watched from the start
+	}
+	if err != nil {
+		return err
+	}
+	_, err = scenarios.ParseLive(path, data, shape)
+	return err
+}
+
+// startLive serves the control API of shop and, with a file, applies it
+// and watches it. stop removes every live fault and stops both.
+func startLive(ctx context.Context, shop lab.Shop, shape lab.Shape, file string, out io.Writer) (stop func(), err error) {
+	env, closeEnv, err := experiment.FaultEnv(ctx, shop)
+	if err != nil {
+		return nil, err
+	}
+	set := faults.NewLive(env, shape)
+	api := &live.API{Live: set, Shape: shape, Log: out}
+	if err := api.Start(); err != nil {
+		closeEnv()
+		return nil, err
+	}
+	_ = os.WriteFile(controlFile(), []byte(api.URL()), 0o600)
+	fmt.Fprintf(out, "control: %s (lab fault add|rm|ls)\n", api.URL())
+	wctx, cancel := context.WithCancel(ctx)
+	var done <-chan struct{}
+	stop = func() {
+		cancel()
+		if done != nil {
+			<-done
+		}
+		api.Close()
+		cctx, ccancel := context.WithTimeout(context.Background(), 15*time.Second)
+		defer ccancel()
+		_ = set.Clear(cctx)
+		closeEnv()
+		if b, err := os.ReadFile(controlFile()); err == nil && string(b) == api.URL() {
+			os.Remove(controlFile())
+		}
+	}
+	if file == "" {
+		return stop, nil
+	}
+	// Watch first, then load: a save between the two is not missed.
+	w := &live.Watcher{Path: file, Shape: shape, Live: set, Log: out}
+	if done, err = w.Start(wctx); err != nil {
+		stop()
+		return nil, err
+	}
+	if err := w.Load(ctx); err != nil {
+		stop()
+		return nil, err
+	}
+	fmt.Fprintf(out, "faults: watching %s; save it to change the faults in force\n", file)
+	return stop, nil
+}
+
+func newFault() *cobra.Command {
+	var control string
+	cmd := &cobra.Command{
+		Use:   "fault add SPEC | rm NAME | ls",
+		Short: "Change the faults of a running lab up: add, remove, list",
+		Long: "Talk to the control API of a running `lab up` (found through --control, LAB_CONTROL, or\n" +
+			"the file lab up leaves in the temporary folder). SPEC is one fault entry as in a live\n" +
+			"fault file, in YAML flow style:\n\n" +
+			"  lab fault add '{name: slow-catalog, target: catalog, kind: latency, latency: 300ms}'\n" +
+			"  lab fault ls\n  lab fault rm slow-catalog",
+	}
+	cmd.PersistentFlags().StringVar(&control, "control", "", "the control API's URL (default: LAB_CONTROL, then the running lab up's)")
+	base := func() (string, error) {
+		if control != "" {
+			return control, nil
+		}
+		if v := os.Getenv("LAB_CONTROL"); v != "" {
+			return v, nil
+		}
+		b, err := os.ReadFile(controlFile())
+		if err != nil {
+			return "", cannotRun(fmt.Errorf("no running lab up found (%s): start one, or pass --control URL", controlFile()))
+		}
+		return strings.TrimSpace(string(b)), nil
+	}
+	call := func(method, path string, body []byte, into any) error {
+		u, err := base()
+		if err != nil {
+			return err
+		}
+		req, _ := http.NewRequest(method, u+path, bytes.NewReader(body))
+		resp, err := (&http.Client{Timeout: 20 * time.Second}).Do(req)
+		if err != nil {
+			return cannotRun(fmt.Errorf("control api %s: %w", u, err))
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		switch {
+		case resp.StatusCode == http.StatusBadRequest:
+			return badInput(errors.New(strings.TrimSpace(string(b))))
+		case resp.StatusCode/100 != 2:
+			return cannotRun(errors.New(strings.TrimSpace(string(b))))
+		}
+		if into != nil {
+			return json.Unmarshal(b, into)
+		}
+		return nil
+	}
+	add := &cobra.Command{
+		Use: "add SPEC", Short: "Put a fault in force now", Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			var c faults.Change
+			if err := call(http.MethodPost, "/faults", []byte(args[0]), &c); err != nil {
+				return err
+			}
+			fmt.Fprintln(cmd.OutOrStdout(), c)
+			return nil
+		},
+	}
+	rm := &cobra.Command{
+		Use: "rm NAME", Short: "Remove a fault in force", Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			var c faults.Change
+			if err := call(http.MethodDelete, "/faults/"+args[0], nil, &c); err != nil {
+				return err
+			}
+			fmt.Fprintln(cmd.OutOrStdout(), c)
+			return nil
+		},
+	}
+	ls := &cobra.Command{
+		Use: "ls", Short: "List the faults in force", Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			var list []faults.Active
+			if err := call(http.MethodGet, "/faults", nil, &list); err != nil {
+				return err
+			}
+			t := table.New(cmd.OutOrStdout())
+			t.Header("fault", "kind", "target", "from the", "in force for")
+			for _, a := range list {
+				t.Append(a.Spec.Name, a.Spec.Kind, a.Spec.Target, a.Origin, time.Since(a.Since).Round(time.Second).String())
+			}
+			t.Render()
+			return nil
+		},
+	}
+	cmd.AddCommand(add, rm, ls)
+	return cmd
+}

@@ -1,0 +1,163 @@
+package live_test
+
+import (
+	"bytes"
+	"context"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"lab/faults"
+	"lab/internal/shoptest"
+	"lab/lab"
+	"lab/lab/experiment"
+	"lab/lab/live"
+)
+
+func TestMain(m *testing.M) { shoptest.Main(m) }
+
+// saveByRename writes the file as editors that save atomically do: a new
+// file beside it, renamed over it.
+func saveByRename(t testing.TB, path, content string) {
+	t.Helper()
+	tmp := path + ".swp"
+	if err := os.WriteFile(tmp, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		t.Fatal(err)
+	}
+}
+
+type syncBuf struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuf) Write(p []byte) (int, error) { s.mu.Lock(); defer s.mu.Unlock(); return s.b.Write(p) }
+func (s *syncBuf) String() string              { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
+
+// TestEditsOfTheFileApplyLive: adding a 300 ms latency fault on catalog to
+// the file makes browsing take 300 ms within a second of the save; an
+// invalid edit is refused with its position and changes nothing; removing
+// the fault brings the fast answers back. Every save is by rename.
+func TestEditsOfTheFileApplyLive(t *testing.T) {
+	shape := lab.Shape{Seed: 1}
+	s := shoptest.Start(t, shape)
+	ctx := context.Background()
+	env, closeEnv, err := experiment.FaultEnv(ctx, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer closeEnv()
+	set := faults.NewLive(env, shape)
+	defer set.Clear(ctx)
+	path := filepath.Join(t.TempDir(), "faults.yaml")
+	saveByRename(t, path, "faults: []\n")
+	var log syncBuf
+	w := &live.Watcher{Path: path, Shape: shape, Live: set, Log: &log}
+	if err := w.Load(ctx); err != nil {
+		t.Fatal(err)
+	}
+	wctx, cancel := context.WithCancel(ctx)
+	done, err := w.Start(wctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { cancel(); <-done }()
+
+	hc := &http.Client{Timeout: 5 * time.Second}
+	browse := func() time.Duration {
+		start := time.Now()
+		resp, err := hc.Get(s.GatewayURL() + "/api/products?size=3")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("browse: %s", resp.Status)
+		}
+		return time.Since(start)
+	}
+	if d := browse(); d > 150*time.Millisecond {
+		t.Fatalf("browsing took %s before any fault", d)
+	}
+
+	saved := time.Now()
+	saveByRename(t, path, "faults:\n  - name: slow-catalog\n    target: catalog\n    kind: latency\n    latency: 300ms\n")
+	shoptest.Eventually(t, time.Second, "browsing slowed to 300ms after the save", func() bool { return browse() >= 300*time.Millisecond })
+	t.Logf("slow within %s of the save", time.Since(saved).Round(time.Millisecond))
+
+	// An invalid edit: refused with the file's line and column; the fault stays.
+	saveByRename(t, path, "faults:\n  - name: slow-catalog\n    target: catalog\n    kind: latency\n    latency: fast\n")
+	shoptest.Eventually(t, 2*time.Second, "the bad edit refused in the log", func() bool { return strings.Contains(log.String(), "refused") })
+	if l := log.String(); !strings.Contains(l, "faults.yaml:5:") {
+		t.Errorf("the refusal does not name the file, line 5 and the column:\n%s", l)
+	}
+	if d := browse(); d < 300*time.Millisecond {
+		t.Fatalf("after a refused edit browsing took %s: the fault in force was dropped", d)
+	}
+
+	saveByRename(t, path, "faults: []\n")
+	shoptest.Eventually(t, time.Second, "browsing fast again after the fault left the file", func() bool { return browse() < 150*time.Millisecond })
+	if got := set.List(); len(got) != 0 {
+		t.Fatalf("faults still in force: %+v", got)
+	}
+	for _, want := range []string{"on      slow-catalog: latency on catalog (from the file)", "off     slow-catalog"} {
+		if !strings.Contains(log.String(), want) {
+			t.Errorf("the log does not say %q:\n%s", want, log.String())
+		}
+	}
+}
+
+// TestAPIAddsListsAndRemoves drives the control API as lab fault does.
+func TestAPIAddsListsAndRemoves(t *testing.T) {
+	shape := lab.Shape{Seed: 1}
+	s := shoptest.Start(t, shape)
+	ctx := context.Background()
+	env, closeEnv, err := experiment.FaultEnv(ctx, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer closeEnv()
+	set := faults.NewLive(env, shape)
+	defer set.Clear(ctx)
+	api := &live.API{Live: set, Shape: shape, Log: &syncBuf{}}
+	if err := api.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer api.Close()
+	post := func(body string) int {
+		resp, err := http.Post(api.URL()+"/faults", "application/yaml", strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if code := post("{name: boom, target: payments, kind: http_error, status: 503}"); code != http.StatusCreated {
+		t.Fatalf("add: %d", code)
+	}
+	if code := post("{name: boom, target: payments, kind: http_error, status: 503}"); code != http.StatusConflict {
+		t.Fatalf("add twice: %d, want 409", code)
+	}
+	if code := post("{name: bad, target: basket, kind: latency, latency: 1s}"); code != http.StatusBadRequest {
+		t.Fatalf("add for an unknown service: %d, want 400", code)
+	}
+	if l := set.List(); len(l) != 1 || l[0].Spec.Name != "boom" || l[0].Origin != faults.FromAPI {
+		t.Fatalf("in force: %+v", l)
+	}
+	req, _ := http.NewRequest(http.MethodDelete, api.URL()+"/faults/boom", nil)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("remove: %v %v", err, resp)
+	}
+	resp.Body.Close()
+	if l := set.List(); len(l) != 0 {
+		t.Fatalf("still in force after rm: %+v", l)
+	}
+}
