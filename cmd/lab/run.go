@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -20,7 +21,7 @@ func newRun() *cobra.Command {
 	var runtime, duration, out string
 	var seed int64
 	var sets []string
-	var compare string
+	var compare, liveFile string
 	cmd := &cobra.Command{
 		Use:   "run NAME|PATH",
 		Short: "Run a scenario: load, faults on a timeline, a verdict",
@@ -44,6 +45,9 @@ could not run; 4 inconclusive (a fault had no observable effect); 130 interrupte
 			if err != nil {
 				return badInput(err)
 			}
+			if err := checkLiveFile(liveFile, sc.Shape()); err != nil {
+				return badInput(err)
+			}
 			rt, err := pickRuntime(cmd.Context(), runtime, cmd.ErrOrStderr())
 			if err != nil {
 				return err
@@ -62,13 +66,13 @@ could not run; 4 inconclusive (a fault had no observable effect); 130 interrupte
 					return badInput(fmt.Errorf("--compare: %w", err))
 				}
 				fmt.Fprintf(stderr, "control run: %s with %s\n", sc.Name, compare)
-				ctl, err = runOnce(cmd, csc, rt, filepath.Join(out, "control"))
+				ctl, err = runOnce(cmd.Context(), cmd, csc, rt, filepath.Join(out, "control"), "")
 				if err != nil || ctl.Interrupted {
 					return runErr(cmd, ctl, err)
 				}
 				fmt.Fprintf(stderr, "experiment run: %s as written\n", sc.Name)
 			}
-			res, err := runOnce(cmd, sc, rt, out)
+			res, err := runOnce(cmd.Context(), cmd, sc, rt, out, liveFile)
 			if err != nil {
 				return runErr(cmd, res, err)
 			}
@@ -99,11 +103,13 @@ could not run; 4 inconclusive (a fault had no observable effect); 130 interrupte
 	f.StringVar(&out, "out", "", "the run folder (default runs/<UTC time>-<scenario>)")
 	f.StringVar(&compare, "compare", "", "also run a control with KEY=VALUE (such as resilience=none), same seed, and compare")
 	f.StringArrayVar(&sets, "set", nil, "override a field, as key=value: load.rate=50, shop.replicas.catalog=3, shop.config.KEY=V ...")
+	f.StringVar(&liveFile, "live", "", "a live fault file, applied on every save while the load runs; each fault is a window of the report")
 	return cmd
 }
 
 // runOnce runs sc into the folder out and writes its reports there.
-func runOnce(cmd *cobra.Command, sc *scenarios.Scenario, rt lab.Runtime, out string) (*experiment.Result, error) {
+// live, if set, is a live fault file applied while the load runs.
+func runOnce(ctx context.Context, cmd *cobra.Command, sc *scenarios.Scenario, rt lab.Runtime, out, live string) (*experiment.Result, error) {
 	if err := os.MkdirAll(out, 0o755); err != nil {
 		return nil, cannotRun(err)
 	}
@@ -118,9 +124,9 @@ func runOnce(cmd *cobra.Command, sc *scenarios.Scenario, rt lab.Runtime, out str
 		return nil, cannotRun(err)
 	}
 	exe, _ := os.Executable()
-	res, err := experiment.Run(cmd.Context(), experiment.Params{
+	res, err := experiment.Run(ctx, experiment.Params{
 		Scenario: sc, Runtime: rt, Command: []string{exe}, Dir: out,
-		Progress: cmd.ErrOrStderr(), Live: isTerminal(os.Stderr),
+		Progress: cmd.ErrOrStderr(), Live: isTerminal(os.Stderr), LiveFile: live,
 	})
 	os.RemoveAll(filepath.Join(out, "broker")) // the broker's store: large, and of no use after
 	if err != nil {
@@ -135,7 +141,7 @@ func runOnce(cmd *cobra.Command, sc *scenarios.Scenario, rt lab.Runtime, out str
 
 // runFolderEntries is what the lab writes into a run folder.
 var runFolderEntries = []string{"data", "logs", "broker", "load", "control", "report.json", "report.md",
-	"junit.xml", "scenario.yaml", "k6.log", "k6-summary.json"}
+	"report.html", "junit.xml", "scenario.yaml", "k6.log", "k6-summary.json"}
 
 // runErr turns a run that did not finish into its exit code.
 func runErr(cmd *cobra.Command, res *experiment.Result, err error) error {

@@ -45,6 +45,10 @@ type Params struct {
 	Progress io.Writer
 	// Live rewrites the progress line in place (a terminal).
 	Live bool
+	// LiveFile, if set, is a live fault file applied while the load runs
+	// (as `lab up --faults` does); each fault it puts in force is a fault
+	// window of the report.
+	LiveFile string
 }
 
 // ErrCannotRun wraps every error that kept the lab from running the scenario.
@@ -106,14 +110,24 @@ func Run(ctx context.Context, p Params) (*Result, error) {
 	tl := newTimeline(env, shape, sc.Faults, t0)
 	tl.start()
 	defer tl.removeAll()
+	var lf *liveFaults
+	if p.LiveFile != "" {
+		if lf, err = startLiveFaults(ctx, p.LiveFile, env, shape, p.Progress); err != nil {
+			return nil, fmt.Errorf("%w: live faults: %w", ErrCannotRun, err)
+		}
+		defer lf.close()
+	}
 
-	interrupted := waitLoad(ctx, run, tl, shop, p, t0, duration)
+	interrupted := waitLoad(ctx, run, tl, lf, shop, scr, p, t0, duration)
 
 	// 4. Remove faults, drain.
 	if interrupted {
 		run.Stop(5 * time.Second)
 	}
 	tl.removeAll()
+	if lf != nil {
+		lf.close()
+	}
 	<-run.Done()
 	measured := duration
 	if interrupted {
@@ -137,6 +151,9 @@ func Run(ctx context.Context, p Params) (*Result, error) {
 
 	// 5. Judge.
 	res.Faults = tl.records()
+	if lf != nil {
+		res.Faults = append(res.Faults, lf.records()...)
+	}
 	s := offset{c: run.Collector, shift: shift}
 	res.Edges, res.Breakers = scr.Edges(), scr.Transitions()
 	res.Series = seriesOf(s, measured)
@@ -209,8 +226,9 @@ func describeLoad(sc *scenarios.Scenario) string {
 
 // waitLoad shows progress until the load ends; it reports whether ctx
 // ended the run first.
-func waitLoad(ctx context.Context, run *load.Run, tl *timeline, shop lab.Shop,
+func waitLoad(ctx context.Context, run *load.Run, tl *timeline, lf *liveFaults, shop lab.Shop, scr *scraper,
 	p Params, t0 time.Time, duration int) bool {
+	dash := &dashboard{w: p.Progress}
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
 	for {
@@ -241,15 +259,21 @@ func waitLoad(ctx context.Context, run *load.Run, tl *timeline, shop lab.Shop,
 			last := int(now.Sub(run.Collector.Start())/time.Second) - 1 // the last full second
 			a := run.Collector.Sum("", last, last+1)
 			active := tl.active()
+			if lf != nil {
+				active = append(active, lf.active()...)
+			}
 			phase := "baseline"
 			if len(active) > 0 {
 				phase = strings.Join(active, "+")
 			} else if tl.anyRemoved() {
 				phase = "recovery"
 			}
-			fmt.Fprintf(p.Progress, "[%3d/%ds] %-18s %5d req/s  %5.1f%% errors  p95 %6.1fms  faults: %s%s",
-				min(el, duration), duration, phase, a.Requests, 100*(1-a.SuccessRate()), a.Quantile(0.95),
-				orNone(active), eol(p.Live))
+			if p.Live {
+				dash.draw(fmt.Sprintf("[%3d/%ds] %s", min(el, duration), duration, phase), run.Collector, last, scr.Edges(), active)
+				continue
+			}
+			fmt.Fprintf(p.Progress, "[%3d/%ds] %-18s %5d req/s  %5.1f%% errors  p95 %6.1fms  faults: %s\n",
+				min(el, duration), duration, phase, a.Requests, 100*(1-a.SuccessRate()), a.Quantile(0.95), orNone(active))
 		}
 	}
 }
