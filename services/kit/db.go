@@ -4,6 +4,9 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"math/rand/v2"
+	"strings"
+	"time"
 
 	_ "modernc.org/sqlite" // the pure-Go SQLite driver
 )
@@ -14,7 +17,26 @@ import (
 // The pool holds one connection: SQLite has one writer at a time, and one
 // connection makes every transaction serial without SQLITE_BUSY. Callers must
 // therefore never hold a transaction across a network call.
+//
+// Replicas starting together race to create the file, switch it to WAL and
+// apply the schema; in those first moments SQLite can answer SQLITE_BUSY
+// without waiting out the busy timeout, so a busy open is tried again, for
+// up to openRetry.
 func OpenDB(path string, schema string) (*sql.DB, error) {
+	deadline := time.Now().Add(openRetry)
+	for wait := 5 * time.Millisecond; ; wait = min(2*wait, 100*time.Millisecond) {
+		db, err := openDB(path, schema)
+		if err == nil || !strings.Contains(err.Error(), "SQLITE_BUSY") || time.Now().After(deadline) {
+			return db, err
+		}
+		time.Sleep(wait + time.Duration(rand.Int64N(int64(wait))))
+	}
+}
+
+// openRetry bounds how long OpenDB tries again a file that is busy.
+const openRetry = 5 * time.Second
+
+func openDB(path string, schema string) (*sql.DB, error) {
 	dsn := "file:" + path + "?_txlock=immediate" +
 		"&_pragma=journal_mode(WAL)&_pragma=busy_timeout(5000)" +
 		"&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(ON)"
@@ -23,11 +45,26 @@ func OpenDB(path string, schema string) (*sql.DB, error) {
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
 	db.SetMaxOpenConns(1)
-	if _, err := db.Exec(schema); err != nil {
+	if err := applySchema(db, schema); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("apply schema to %s: %w", path, err)
 	}
 	return db, nil
+}
+
+// applySchema runs schema in one write transaction, begun IMMEDIATE (the
+// DSN's _txlock), so that a replica applies it whole or not at all and
+// replicas starting together take turns.
+func applySchema(db *sql.DB, schema string) error {
+	tx, err := db.Begin()
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if _, err := tx.Exec(schema); err != nil {
+		return err
+	}
+	return tx.Commit()
 }
 
 // SeedOnce fills table by calling insert inside one write transaction, but
