@@ -46,17 +46,18 @@ func checkLiveFile(path string, shape lab.Shape) error {
 }
 
 // startLive serves the control API of shop and, with a file, applies it
-// and watches it. stop removes every live fault and stops both.
-func startLive(ctx context.Context, shop lab.Shop, shape lab.Shape, file string, out io.Writer) (stop func(), err error) {
+// and watches it; it says so on out, and logs every change on log. stop
+// removes every live fault and stops both.
+func startLive(ctx context.Context, shop lab.Shop, shape lab.Shape, file string, out, log io.Writer) (set *faults.Live, stop func(), err error) {
 	env, closeEnv, err := experiment.FaultEnv(ctx, shop)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	set := faults.NewLive(env, shape)
-	api := &live.API{Live: set, Shape: shape, Log: out}
+	set = faults.NewLive(env, shape)
+	api := &live.API{Live: set, Shape: shape, Log: log}
 	if err := api.Start(); err != nil {
 		closeEnv()
-		return nil, err
+		return nil, nil, err
 	}
 	_ = os.WriteFile(controlFile(), []byte(api.URL()), 0o600)
 	fmt.Fprintf(out, "control: %s (lab fault add|rm|ls)\n", api.URL())
@@ -77,20 +78,20 @@ func startLive(ctx context.Context, shop lab.Shop, shape lab.Shape, file string,
 		}
 	}
 	if file == "" {
-		return stop, nil
+		return set, stop, nil
 	}
 	// Watch first, then load: a save between the two is not missed.
-	w := &live.Watcher{Path: file, Shape: shape, Live: set, Log: out}
+	w := &live.Watcher{Path: file, Shape: shape, Live: set, Log: log}
 	if done, err = w.Start(wctx); err != nil {
 		stop()
-		return nil, err
+		return nil, nil, err
 	}
 	if err := w.Load(ctx); err != nil {
 		stop()
-		return nil, err
+		return nil, nil, err
 	}
 	fmt.Fprintf(out, "faults: watching %s; save it to change the faults in force\n", file)
-	return stop, nil
+	return set, stop, nil
 }
 
 func newFault() *cobra.Command {

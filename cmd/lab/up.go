@@ -15,6 +15,7 @@ import (
 	"lab/internal/table"
 
 	"lab/lab"
+	"lab/lab/live"
 	"lab/scenarios"
 )
 
@@ -140,7 +141,15 @@ func up(ctx context.Context, rt lab.Runtime, shape lab.Shape, dir, faultsFile st
 	fmt.Fprintf(stdout, "broker: %s\n", shop.BrokerURL())
 	fmt.Fprintf(stdout, "ready in %s\n", time.Since(began).Round(time.Millisecond))
 	printInstances(stdout, shop)
-	stopLive, err := startLive(ctx, shop, shape, faultsFile, stdout)
+	// On a terminal, a live view of the shop redraws under the table, and
+	// the fault changes are shown in it rather than scrolling it away.
+	var view *live.View
+	var log io.Writer = stdout
+	if f, ok := stdout.(*os.File); ok && isTerminal(f) {
+		view = &live.View{Shop: shop, W: stdout}
+		log = view
+	}
+	set, stopLive, err := startLive(ctx, shop, shape, faultsFile, stdout, log)
 	if err != nil {
 		var se *scenarios.Error
 		if errors.As(err, &se) {
@@ -150,6 +159,12 @@ func up(ctx context.Context, rt lab.Runtime, shape lab.Shape, dir, faultsFile st
 	}
 	defer stopLive()
 	fmt.Fprintln(stdout, "up; Ctrl-C stops everything")
+	if view != nil {
+		view.Live = set
+		vctx, stopView := context.WithCancel(ctx)
+		defer stopView()
+		go view.Run(vctx)
+	}
 	for {
 		select {
 		case <-ctx.Done():
