@@ -8,9 +8,7 @@ import (
 	"time"
 
 	"lab/faults"
-	"lab/internal/shoptest"
 	"lab/lab"
-	"lab/lab/experiment"
 	"lab/lab/live"
 )
 
@@ -18,15 +16,8 @@ import (
 // the fault is in force on the proxy: debounce, read, check, apply.
 func BenchmarkSaveToApplied(b *testing.B) {
 	shape := lab.Shape{Seed: 1}
-	s := shoptest.Start(b, shape)
+	_, set := startLive(b, shape)
 	ctx := context.Background()
-	env, closeEnv, err := experiment.FaultEnv(ctx, s)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer closeEnv()
-	set := faults.NewLive(env, shape)
-	defer set.Clear(ctx)
 	path := filepath.Join(b.TempDir(), "faults.yaml")
 	applied := make(chan time.Time, 16)
 	w := &live.Watcher{Path: path, Shape: shape, Live: set, Log: &syncBuf{},

@@ -33,6 +33,23 @@ func saveByRename(t testing.TB, path, content string) {
 	}
 }
 
+// startLive starts a shop of shape and an empty live fault set on it,
+// cleared and closed when the test ends.
+func startLive(tb testing.TB, shape lab.Shape) (lab.Shop, *faults.Live) {
+	tb.Helper()
+	s := shoptest.Start(tb, shape)
+	env, closeEnv, err := experiment.FaultEnv(context.Background(), s)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	set := faults.NewLive(env, shape)
+	tb.Cleanup(func() {
+		set.Clear(context.Background())
+		closeEnv()
+	})
+	return s, set
+}
+
 type syncBuf struct {
 	mu sync.Mutex
 	b  bytes.Buffer
@@ -44,18 +61,12 @@ func (s *syncBuf) String() string              { s.mu.Lock(); defer s.mu.Unlock(
 // TestEditsOfTheFileApplyLive: adding a 300 ms latency fault on catalog to
 // the file makes browsing take 300 ms within a second of the save; an
 // invalid edit is refused with its position and changes nothing; removing
-// the fault brings the fast answers back. Every save is by rename.
+// the fault brings the fast answers (under 250 ms) back within a second.
+// Every save is by rename.
 func TestEditsOfTheFileApplyLive(t *testing.T) {
 	shape := lab.Shape{Seed: 1}
-	s := shoptest.Start(t, shape)
+	s, set := startLive(t, shape)
 	ctx := context.Background()
-	env, closeEnv, err := experiment.FaultEnv(ctx, s)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer closeEnv()
-	set := faults.NewLive(env, shape)
-	defer set.Clear(ctx)
 	path := filepath.Join(t.TempDir(), "faults.yaml")
 	saveByRename(t, path, "faults: []\n")
 	var log syncBuf
@@ -83,7 +94,9 @@ func TestEditsOfTheFileApplyLive(t *testing.T) {
 		}
 		return time.Since(start)
 	}
-	if d := browse(); d > 150*time.Millisecond {
+	// Fast means under 250 ms: well apart from the 300 ms fault, with room
+	// for a machine busy with other tests.
+	if d := browse(); d > 250*time.Millisecond {
 		t.Fatalf("browsing took %s before any fault", d)
 	}
 
@@ -103,7 +116,7 @@ func TestEditsOfTheFileApplyLive(t *testing.T) {
 	}
 
 	saveByRename(t, path, "faults: []\n")
-	shoptest.Eventually(t, time.Second, "browsing fast again after the fault left the file", func() bool { return browse() < 150*time.Millisecond })
+	shoptest.Eventually(t, time.Second, "browsing fast again after the fault left the file", func() bool { return browse() < 250*time.Millisecond })
 	if got := set.List(); len(got) != 0 {
 		t.Fatalf("faults still in force: %+v", got)
 	}
@@ -117,15 +130,7 @@ func TestEditsOfTheFileApplyLive(t *testing.T) {
 // TestAPIAddsListsAndRemoves drives the control API as lab fault does.
 func TestAPIAddsListsAndRemoves(t *testing.T) {
 	shape := lab.Shape{Seed: 1}
-	s := shoptest.Start(t, shape)
-	ctx := context.Background()
-	env, closeEnv, err := experiment.FaultEnv(ctx, s)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer closeEnv()
-	set := faults.NewLive(env, shape)
-	defer set.Clear(ctx)
+	_, set := startLive(t, shape)
 	api := &live.API{Live: set, Shape: shape, Log: &syncBuf{}}
 	if err := api.Start(); err != nil {
 		t.Fatal(err)
