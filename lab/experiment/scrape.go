@@ -1,18 +1,16 @@
 package experiment
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"net/http"
-	"regexp"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
 
+	"lab/internal/promtext"
 	"lab/lab"
 	"lab/services/kit"
 )
@@ -89,8 +87,6 @@ type sample struct {
 	lag      float64
 	breaker  map[string]float64 // callee -> state
 }
-
-var labelRe = regexp.MustCompile(`(\w+)="([^"]*)"`)
 
 func (s *scraper) once(ctx context.Context, now time.Time) Signal {
 	ins := s.shop.Instances()
@@ -201,25 +197,7 @@ var counterNames = map[string]string{
 
 func (s *scraper) scrapeOne(ctx context.Context, in lab.Instance) sample {
 	out := sample{instance: in.Name, service: in.Service, counters: map[string]float64{}, breaker: map[string]float64{}}
-	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+in.Addr+"/metrics", nil)
-	resp, err := s.hc.Do(req)
-	if err != nil {
-		return out
-	}
-	defer resp.Body.Close()
-	sc := bufio.NewScanner(resp.Body)
-	sc.Buffer(make([]byte, 64<<10), 4<<20)
-	for sc.Scan() {
-		line := sc.Text()
-		if !strings.HasPrefix(line, "shop_") {
-			continue
-		}
-		name, rest, _ := strings.Cut(line, "{")
-		v, _ := strconv.ParseFloat(line[strings.LastIndexByte(line, ' ')+1:], 64)
-		labels := map[string]string{}
-		for _, m := range labelRe.FindAllStringSubmatch(rest, -1) {
-			labels[m[1]] = m[2]
-		}
+	err := promtext.Get(ctx, s.hc, "http://"+in.Addr+"/metrics", "shop_", func(name string, labels map[string]string, v float64) {
 		switch {
 		case counterNames[name] != "":
 			callee := labels["callee"]
@@ -235,6 +213,9 @@ func (s *scraper) scrapeOne(ctx context.Context, in lab.Instance) sample {
 		case name == "shop_edge_breaker_state":
 			out.breaker[labels["callee"]] = v
 		}
+	})
+	if err != nil {
+		return out
 	}
 	out.ok = true
 	if len(lab.Calls[in.Service]) > 0 {

@@ -1,13 +1,11 @@
 package live
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"io"
 	"math"
 	"net/http"
-	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -15,6 +13,7 @@ import (
 	"time"
 
 	"lab/faults"
+	"lab/internal/promtext"
 	"lab/lab"
 )
 
@@ -50,10 +49,8 @@ func (v *View) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-var (
-	labelRe  = regexp.MustCompile(`(\w+)="([^"]*)"`)
-	hideFrom = map[string]bool{"GET /healthz": true, "GET /readyz": true, "GET /metrics": true, "unmatched": true}
-)
+// hideFrom are the gateway's routes that are not the shop's API.
+var hideFrom = map[string]bool{"GET /healthz": true, "GET /readyz": true, "GET /metrics": true, "unmatched": true}
 
 // Run redraws every second until ctx ends.
 func (v *View) Run(ctx context.Context) {
@@ -79,27 +76,7 @@ func (v *View) Run(ctx context.Context) {
 func (v *View) scrape(ctx context.Context) map[string]float64 {
 	out := map[string]float64{}
 	for _, in := range v.Shop.Instances() {
-		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+in.Addr+"/metrics", nil)
-		resp, err := v.hc.Do(req)
-		if err != nil {
-			continue
-		}
-		sc := bufio.NewScanner(resp.Body)
-		sc.Buffer(make([]byte, 64<<10), 4<<20)
-		for sc.Scan() {
-			line := sc.Text()
-			name, rest, ok := strings.Cut(line, "{")
-			if !ok {
-				continue
-			}
-			val, err := strconv.ParseFloat(line[strings.LastIndexByte(line, ' ')+1:], 64)
-			if err != nil {
-				continue
-			}
-			l := map[string]string{}
-			for _, m := range labelRe.FindAllStringSubmatch(rest, -1) {
-				l[m[1]] = m[2]
-			}
+		_ = promtext.Get(ctx, v.hc, "http://"+in.Addr+"/metrics", "shop_", func(name string, l map[string]string, val float64) {
 			switch {
 			case in.Service == "gateway" && name == "shop_http_requests_total" && !hideFrom[l["route"]]:
 				class := "ok"
@@ -113,8 +90,7 @@ func (v *View) scrape(ctx context.Context) map[string]float64 {
 				edge := in.Service + "->" + l["callee"]
 				out["breaker|"+edge] = math.Max(out["breaker|"+edge], val)
 			}
-		}
-		resp.Body.Close()
+		})
 	}
 	return out
 }
