@@ -38,7 +38,7 @@ func blastMatrix(r *experiment.Result, cell func(*experiment.Impact) string, end
 		if impacts[i].Kind != impacts[j].Kind {
 			return impacts[i].Kind == "endpoint"
 		}
-		return rankEndpoint(impacts[i].Subject) < rankEndpoint(impacts[j].Subject)
+		return experiment.EndpointRank(impacts[i].Subject) < experiment.EndpointRank(impacts[j].Subject)
 	})
 	for i := range impacts {
 		im := &impacts[i]
@@ -79,13 +79,6 @@ func recoveryCell(im *experiment.Impact) string {
 		return "not back"
 	}
 	return fmt.Sprintf("%.0f s", *im.RecoveryS)
-}
-
-func rankEndpoint(e string) int {
-	if r, ok := endpointOrder[e]; ok {
-		return r
-	}
-	return 50
 }
 
 func (m matrix) terminal(w io.Writer, corner string) {

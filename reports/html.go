@@ -91,7 +91,7 @@ func htmlCharts(r *experiment.Result) ([]htmlChart, error) {
 				return
 			}
 		}
-	}, func(a, b string) int { return rankEndpoint(a) - rankEndpoint(b) })
+	}, func(a, b string) int { return experiment.EndpointRank(a) - experiment.EndpointRank(b) })
 	per := func(f func(experiment.Second) (float64, bool)) []line {
 		var out []line
 		for _, e := range names {

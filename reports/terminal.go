@@ -11,23 +11,13 @@ import (
 	"lab/lab/experiment"
 )
 
-// endpointOrder puts the built-in journeys' endpoints first, in journey order.
-var endpointOrder = map[string]int{"browse": 0, "product": 1, "register": 2, "login": 3, "checkout": 4, "order": 5, "all": 99}
-
 func sortedEndpoints(m map[string]experiment.EndpointStats) []string {
 	var out []string
 	for e := range m {
 		out = append(out, e)
 	}
 	sort.Slice(out, func(i, j int) bool {
-		a, aok := endpointOrder[out[i]]
-		b, bok := endpointOrder[out[j]]
-		if !aok {
-			a = 50
-		}
-		if !bok {
-			b = 50
-		}
+		a, b := experiment.EndpointRank(out[i]), experiment.EndpointRank(out[j])
 		if a != b {
 			return a < b
 		}

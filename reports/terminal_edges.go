@@ -67,7 +67,7 @@ func compareTable(w io.Writer, r *experiment.Result) {
 		if deltas[i].Phase != deltas[j].Phase {
 			return phaseIndex(r, deltas[i].Phase) < phaseIndex(r, deltas[j].Phase)
 		}
-		return endpointRank(deltas[i].Endpoint) < endpointRank(deltas[j].Endpoint)
+		return experiment.EndpointRank(deltas[i].Endpoint) < experiment.EndpointRank(deltas[j].Endpoint)
 	})
 	for _, d := range deltas {
 		t.Append(d.Phase, d.Endpoint, fmt.Sprintf("%.2f%%", 100*d.SuccessRate), fmt.Sprintf("%.2f%%", 100*d.ControlSuccess),
@@ -87,11 +87,4 @@ func phaseIndex(r *experiment.Result, name string) int {
 		}
 	}
 	return len(r.Phases)
-}
-
-func endpointRank(e string) int {
-	if n, ok := endpointOrder[e]; ok {
-		return n
-	}
-	return 50
 }

@@ -23,7 +23,7 @@ func (d *dashboard) draw(header string, c *load.Collector, last int, edges []Edg
 	fmt.Fprintf(&b, "%s\n", header)
 	fmt.Fprintf(&b, "  %-10s %8s %9s %10s\n", "endpoint", "req/s", "errors", "p95 ms")
 	eps := c.Endpoints()
-	sort.Slice(eps, func(i, j int) bool { return endpointRank(eps[i]) < endpointRank(eps[j]) })
+	sort.Slice(eps, func(i, j int) bool { return EndpointRank(eps[i]) < EndpointRank(eps[j]) })
 	for _, e := range eps {
 		var line string
 		c.At(e, last, func(a *load.Agg) {
@@ -57,12 +57,13 @@ func (d *dashboard) draw(header string, c *load.Collector, last int, edges []Edg
 	d.lines = strings.Count(b.String(), "\n")
 }
 
-// endpointRank puts the built-in journeys' endpoints in journey order.
-func endpointRank(e string) int {
-	for i, n := range []string{"browse", "product", "register", "login", "checkout", "order"} {
-		if e == n {
-			return i
-		}
+// EndpointRank orders endpoints for people: the built-in journeys' in
+// journey order, then any others, then "all".
+func EndpointRank(e string) int {
+	if n, ok := endpointOrder[e]; ok {
+		return n
 	}
 	return 50
 }
+
+var endpointOrder = map[string]int{"browse": 0, "product": 1, "register": 2, "login": 3, "checkout": 4, "order": 5, "all": 99}
