@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"sort"
+	"strings"
 
 	"lab/internal/table"
 	"lab/lab/experiment"
@@ -81,48 +82,56 @@ func recoveryCell(im *experiment.Impact) string {
 	return fmt.Sprintf("%.0f s", *im.RecoveryS)
 }
 
-func (m matrix) terminal(w io.Writer, corner string) {
-	if len(m.rows) == 0 {
-		return
-	}
-	t := table.New(w)
-	head := []any{corner}
-	for _, f := range m.faults {
-		head = append(head, f)
-	}
-	t.Header(head...)
+// grid is the matrix as a header and rows of text.
+func (m matrix) grid(corner string) ([]string, [][]string) {
+	head := append([]string{corner}, m.faults...)
+	var rows [][]string
 	for _, r := range m.rows {
 		name := r.subject
 		if r.kind == "service" {
 			name += " (service)"
 		}
-		t.Append(append([]string{name}, r.cells...))
+		rows = append(rows, append([]string{name}, r.cells...))
+	}
+	return head, rows
+}
+
+func (m matrix) terminal(w io.Writer, corner string) {
+	head, rows := m.grid(corner)
+	termGrid(w, head, rows)
+}
+
+func (m matrix) markdown(w io.Writer, corner string) {
+	head, rows := m.grid(corner)
+	mdGrid(w, head, rows)
+}
+
+// termGrid draws a header and rows as a terminal table; nothing without rows.
+func termGrid(w io.Writer, head []string, rows [][]string) {
+	if len(rows) == 0 {
+		return
+	}
+	t := table.New(w)
+	h := make([]any, len(head))
+	for i, c := range head {
+		h[i] = c
+	}
+	t.Header(h...)
+	for _, r := range rows {
+		t.Append(r)
 	}
 	t.Render()
 }
 
-func (m matrix) markdown(w io.Writer, corner string) {
-	if len(m.rows) == 0 {
+// mdGrid writes a header and rows as a Markdown table; nothing without rows.
+func mdGrid(w io.Writer, head []string, rows [][]string) {
+	if len(rows) == 0 {
 		return
 	}
-	fmt.Fprintf(w, "| %s |", corner)
-	for _, f := range m.faults {
-		fmt.Fprintf(w, " %s |", f)
-	}
-	fmt.Fprint(w, "\n|---|")
-	for range m.faults {
-		fmt.Fprint(w, "---|")
-	}
-	fmt.Fprintln(w)
-	for _, r := range m.rows {
-		name := r.subject
-		if r.kind == "service" {
-			name += " (service)"
-		}
-		fmt.Fprintf(w, "| %s |", name)
-		for _, c := range r.cells {
-			fmt.Fprintf(w, " %s |", c)
-		}
-		fmt.Fprintln(w)
+	line := func(cells []string) { fmt.Fprintf(w, "| %s |\n", strings.Join(cells, " | ")) }
+	line(head)
+	fmt.Fprintln(w, "|"+strings.Repeat("---|", len(head)))
+	for _, r := range rows {
+		line(r)
 	}
 }

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"io"
 
-	"lab/internal/table"
 	"lab/lab/experiment"
 )
 
@@ -37,16 +36,7 @@ func scalingTerminal(w io.Writer, r *experiment.Result) {
 		return
 	}
 	fmt.Fprintln(w, "\nscaling: throughput per replica and where latency bends upward (fault windows left out)")
-	t := table.New(w)
-	head := make([]any, len(scalingHeader))
-	for i, h := range scalingHeader {
-		head[i] = h
-	}
-	t.Header(head...)
-	for _, row := range rows {
-		t.Append(row)
-	}
-	t.Render()
+	termGrid(w, scalingHeader, rows)
 }
 
 func scalingMarkdown(w io.Writer, r *experiment.Result) {
@@ -54,20 +44,6 @@ func scalingMarkdown(w io.Writer, r *experiment.Result) {
 	if len(rows) == 0 {
 		return
 	}
-	fmt.Fprint(w, "\n**Scaling** (fault windows left out):\n\n|")
-	for _, h := range scalingHeader {
-		fmt.Fprintf(w, " %s |", h)
-	}
-	fmt.Fprint(w, "\n|")
-	for range scalingHeader {
-		fmt.Fprint(w, "---|")
-	}
-	fmt.Fprintln(w)
-	for _, row := range rows {
-		fmt.Fprint(w, "|")
-		for _, c := range row {
-			fmt.Fprintf(w, " %s |", c)
-		}
-		fmt.Fprintln(w)
-	}
+	fmt.Fprint(w, "\n**Scaling** (fault windows left out):\n\n")
+	mdGrid(w, scalingHeader, rows)
 }
