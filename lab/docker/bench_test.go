@@ -7,6 +7,7 @@ import (
 
 	"lab/internal/shoptest"
 	"lab/lab"
+	"lab/lab/docker"
 )
 
 // BenchmarkImageBuild measures a cold build of the image (the test binary,
@@ -46,5 +47,15 @@ func BenchmarkStart(b *testing.B) {
 			b.Fatal(err)
 		}
 		b.StartTimer()
+	}
+}
+
+// BenchmarkImageTag measures naming the image, done at every docker start.
+func BenchmarkImageTag(b *testing.B) {
+	exe, _ := os.Executable()
+	for b.Loop() {
+		if _, err := docker.ImageTag(exe); err != nil {
+			b.Fatal(err)
+		}
 	}
 }

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -202,4 +204,31 @@ func ctxFor(t *testing.T, d time.Duration) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), d)
 	t.Cleanup(cancel)
 	return ctx
+}
+
+// TestImageTagFollowsTheBinary: the same binary, wherever it lies, has one
+// tag; another binary another.
+func TestImageTagFollowsTheBinary(t *testing.T) {
+	exe, _ := os.Executable()
+	copyOf := filepath.Join(t.TempDir(), "lab")
+	data, err := os.ReadFile(exe)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(copyOf, data, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	goTool := filepath.Join(runtime.GOROOT(), "bin", "go")
+	if id, err := docker.GoBuildID(exe); err != nil || !strings.Contains(id, "/") {
+		t.Fatalf("build ID of the test binary: %q, %v; want actionID/contentID", id, err)
+	}
+	a, errA := docker.ImageTag(exe)
+	b, errB := docker.ImageTag(copyOf)
+	c, errC := docker.ImageTag(goTool)
+	if errA != nil || errB != nil || errC != nil {
+		t.Fatal(errA, errB, errC)
+	}
+	if a != b || a == c || !strings.HasPrefix(a, "lab:") || len(a) != len("lab:")+16 {
+		t.Fatalf("tags: test binary %s, its copy %s, the go tool %s; want the first two equal, the third apart", a, b, c)
+	}
 }

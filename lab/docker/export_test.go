@@ -41,3 +41,5 @@ func (e *Engine) ContainerNamed(ctx context.Context, name string) (string, error
 	}
 	return r.Container.ID, nil
 }
+
+var GoBuildID = goBuildID

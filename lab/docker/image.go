@@ -40,18 +40,53 @@ func Static(exe string) error {
 }
 
 // ImageTag returns the tag of the image holding exe: lab:<first 16 hex
-// digits of its SHA-256>, so a rebuilt binary gets an image of its own.
+// digits of the SHA-256 of its Go build ID>, so a rebuilt binary gets an
+// image of its own. The build ID already hashes the binary's content, and
+// reading it costs microseconds where hashing 100 MB took 140 ms of every
+// docker start; a binary without one (not built by Go) is hashed whole.
 func ImageTag(exe string) (string, error) {
-	f, err := os.Open(exe)
-	if err != nil {
-		return "", fmt.Errorf("hash %s: %w", exe, err)
-	}
-	defer f.Close()
 	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return "", fmt.Errorf("hash %s: %w", exe, err)
+	if id, err := goBuildID(exe); err == nil && id != "" {
+		h.Write([]byte(id))
+	} else {
+		f, err := os.Open(exe)
+		if err != nil {
+			return "", fmt.Errorf("hash %s: %w", exe, err)
+		}
+		defer f.Close()
+		if _, err := io.Copy(h, f); err != nil {
+			return "", fmt.Errorf("hash %s: %w", exe, err)
+		}
 	}
 	return ImageRepo + ":" + hex.EncodeToString(h.Sum(nil))[:16], nil
+}
+
+// goBuildID reads the build ID the Go linker writes into an ELF note.
+func goBuildID(exe string) (string, error) {
+	f, err := elf.Open(exe)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	sec := f.Section(".note.go.buildid")
+	if sec == nil {
+		return "", errors.New("no Go build ID")
+	}
+	data, err := sec.Data()
+	if err != nil {
+		return "", err
+	}
+	// An ELF note: name size, descriptor size, type, then the name ("Go"
+	// padded to 4 bytes) and the descriptor, the build ID.
+	if len(data) < 16 {
+		return "", errors.New("short Go build ID note")
+	}
+	nameSize, descSize := f.ByteOrder.Uint32(data[0:]), f.ByteOrder.Uint32(data[4:])
+	start := 12 + (int(nameSize)+3)&^3
+	if start+int(descSize) > len(data) {
+		return "", errors.New("bad Go build ID note")
+	}
+	return string(data[start : start+int(descSize)]), nil
 }
 
 // EnsureImage returns the tag of the image holding exe, building it from exe
