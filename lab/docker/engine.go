@@ -5,7 +5,7 @@
 //
 // Start, step by step:
 //
-//  1. make sure the image exists: tag lab:<hash of the binary>, built from
+//  1. make sure the image exists: tag lab:<hash of the binary's Go build ID>, built from
 //     the binary when missing, kept for the next run;
 //  2. remove what runs of dead lab processes left behind (see Clean);
 //  3. create the run's network, lab-<run>;
