@@ -71,3 +71,14 @@ func PollReady(ctx context.Context, url string, ended func() error) error {
 		}
 	}
 }
+
+// FreeAddr returns a 127.0.0.1 address whose port was free a moment ago,
+// for a server that must be told its address before it starts.
+func FreeAddr() (string, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", fmt.Errorf("find a free port: %w", err)
+	}
+	defer ln.Close()
+	return ln.Addr().String(), nil
+}

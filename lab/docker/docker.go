@@ -9,7 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -54,15 +53,19 @@ func (r *Runtime) Name() string { return "docker" }
 
 // Start brings the shop up; see the package doc.
 func (r *Runtime) Start(ctx context.Context, p lab.Params) (lab.Shop, error) {
-	e := r.Engine
+	e, own := r.Engine, false
 	if e == nil {
 		var err error
 		if e, err = Connect(ctx, 5*time.Second); err != nil {
 			return nil, err
 		}
+		own = true
 	}
 	image, err := r.image(ctx, e, p.Progress)
 	if err != nil {
+		if own {
+			e.Close()
+		}
 		return nil, err
 	}
 	timeout := p.StartTimeout
@@ -73,7 +76,7 @@ func (r *Runtime) Start(ctx context.Context, p lab.Params) (lab.Shop, error) {
 	defer cancel()
 	id := make([]byte, 4)
 	_, _ = rand.Read(id)
-	s := &shop{rt: r, e: e, p: p, image: image, run: hex.EncodeToString(id), boxes: map[string]*box{},
+	s := &shop{rt: r, e: e, ownEngine: own, p: p, image: image, run: hex.EncodeToString(id), boxes: map[string]*box{},
 		exits: make(chan lab.Exit, 64), bg: context.Background()}
 	s.netName = "lab-" + s.run
 	if err := s.startAll(ctx); err != nil {
@@ -113,14 +116,15 @@ func RunID(s lab.Shop) string {
 }
 
 type shop struct {
-	rt      *Runtime
-	e       *Engine
-	p       lab.Params
-	image   string
-	run     string
-	netName string
-	netID   string
-	bg      context.Context // for log followers and waiters, which outlive Start
+	rt        *Runtime
+	e         *Engine
+	ownEngine bool // Start connected it: Close closes it
+	p         lab.Params
+	image     string
+	run       string
+	netName   string
+	netID     string
+	bg        context.Context // for log followers and waiters, which outlive Start
 
 	broker, toxiproxy *box
 	brokerURL, apiURL string
@@ -154,7 +158,7 @@ func (s *shop) newBox(service, name string, ports ...int) (*box, error) {
 	b := &box{service: service, name: name, alias: name, ports: map[string]string{}, last: &lab.Tail{},
 		logPath: filepath.Join(s.p.Dir, "logs", name+".log")}
 	for _, p := range ports {
-		addr, err := freePort()
+		addr, err := lab.FreeAddr()
 		if err != nil {
 			return nil, err
 		}
@@ -366,14 +370,4 @@ func postJSON(ctx context.Context, url string, v any) error {
 		return fmt.Errorf("%s: %s %s", url, resp.Status, bytes.TrimSpace(msg))
 	}
 	return nil
-}
-
-// freePort returns a 127.0.0.1 address whose port was free a moment ago.
-func freePort() (string, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", fmt.Errorf("find a port: %w", err)
-	}
-	defer ln.Close()
-	return ln.Addr().String(), nil
 }

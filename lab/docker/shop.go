@@ -103,6 +103,9 @@ func (s *shop) Close() error {
 			errs = append(errs, err)
 		}
 		s.waiters.Wait()
+		if s.ownEngine {
+			errs = append(errs, s.e.Close())
+		}
 		close(s.exits)
 		s.closeErr = errors.Join(errs...)
 	})

@@ -120,7 +120,7 @@ func (s *shop) start(ctx context.Context) error {
 	}
 	// 1. Broker, as a child of its own so that faults can kill, pause and
 	// restart it; its JetStream store survives a restart.
-	brokerAddr, err := freePort()
+	brokerAddr, err := lab.FreeAddr()
 	if err != nil {
 		return err
 	}
@@ -203,16 +203,6 @@ func (s *shop) start(ctx context.Context) error {
 
 	// 7. Ready.
 	return s.waitReady(ctx)
-}
-
-// freePort returns a loopback address whose port was free a moment ago.
-func freePort() (string, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", fmt.Errorf("find a port for the broker: %w", err)
-	}
-	defer ln.Close()
-	return ln.Addr().String(), nil
 }
 
 // spawn starts c's process and a goroutine that reports its end.
