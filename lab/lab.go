@@ -61,6 +61,10 @@ type Shape struct {
 	Config map[string]string
 	// Seed seeds the catalog, the stock and the payment declines.
 	Seed int64
+	// NoProxies wires every caller straight to its callee, with no Toxiproxy
+	// proxy on any edge: the shop as it would run without the lab, to measure
+	// what the proxies cost. Network faults have nothing to act on.
+	NoProxies bool
 }
 
 // ReplicasOf returns how many instances of service the shape runs.
@@ -153,6 +157,13 @@ type Shop interface {
 	// Close stops everything the shop started, releasing every process,
 	// port and container; it is safe to call more than once.
 	Close() error
+}
+
+// Processes is implemented by shops that can name every process they run
+// on this machine (instances, broker, Toxiproxy when it runs apart), by
+// name, with its host PID; `lab bench` reads their memory from /proc.
+type Processes interface {
+	PIDs(ctx context.Context) (map[string]int, error)
 }
 
 // SortInstances sorts instances by service order, then by name.

@@ -263,20 +263,29 @@ func (s *shop) startAll(ctx context.Context) error {
 			upstream = fmt.Sprintf("%s:%d", l.Target, servicePort)
 		}
 		port := proxyPort[l.Name]
-		populate = append(populate, apiProxy{l.Name, fmt.Sprintf("0.0.0.0:%d", port), upstream, true})
-		dial := fmt.Sprintf("toxiproxy:%d", port)
-		s.proxies = append(s.proxies, lab.Proxy{Name: l.Name, Listen: dial, Upstream: upstream})
+		dial, front := upstream, "" // no proxies: callers dial their callee
+		if s.p.Shape.NoProxies {
+			if l.Front() {
+				front = s.boxes[l.Target].host(servicePort)
+			}
+		} else {
+			populate = append(populate, apiProxy{l.Name, fmt.Sprintf("0.0.0.0:%d", port), upstream, true})
+			dial, front = fmt.Sprintf("toxiproxy:%d", port), s.toxiproxy.host(port)
+			s.proxies = append(s.proxies, lab.Proxy{Name: l.Name, Listen: dial, Upstream: upstream})
+		}
 		switch {
 		case l.Routed():
 			config[kit.RouteKey(l.Caller, l.Target)] = dial
 		case l.Front():
-			fronts = append(fronts, s.toxiproxy.host(port))
+			fronts = append(fronts, front)
 		default:
 			brokerLinks[l.Caller] = dial
 		}
 	}
-	if err := postJSON(ctx, s.apiURL+"/populate", populate); err != nil {
-		return fmt.Errorf("create proxies: %w", err)
+	if len(populate) > 0 {
+		if err := postJSON(ctx, s.apiURL+"/populate", populate); err != nil {
+			return fmt.Errorf("create proxies: %w", err)
+		}
 	}
 	sort.Slice(s.proxies, func(i, j int) bool { return s.proxies[i].Name < s.proxies[j].Name })
 	if s.gatewayURL, s.front, err = lab.ServeFront(fronts); err != nil {

@@ -30,6 +30,25 @@ func (s *shop) Instances() []lab.Instance {
 	return out
 }
 
+// PIDs names the host process of every running container of the run: the
+// broker's, Toxiproxy's and every instance's.
+func (s *shop) PIDs(ctx context.Context) (map[string]int, error) {
+	out := map[string]int{}
+	for _, b := range append([]*box{s.broker, s.toxiproxy}, s.order...) {
+		if b == nil || b.id == "" || !b.running() {
+			continue
+		}
+		r, err := s.e.cli.ContainerInspect(ctx, b.id, client.ContainerInspectOptions{})
+		if err != nil {
+			return nil, fmt.Errorf("inspect %s: %w", b.name, err)
+		}
+		if st := r.Container.State; st != nil && st.Pid > 0 {
+			out[b.name] = st.Pid
+		}
+	}
+	return out, nil
+}
+
 func short(id string) string {
 	if len(id) > 12 {
 		return id[:12]

@@ -170,11 +170,13 @@ func (s *shop) start(ctx context.Context) error {
 		if l.Target != lab.Broker {
 			upstream = s.children[l.Target].addr
 		}
-		listen, err := m.Add(l.Name, "127.0.0.1:0", upstream)
-		if err != nil {
-			return err
+		listen := upstream // no proxies: callers dial their callee
+		if !s.p.Shape.NoProxies {
+			if listen, err = m.Add(l.Name, "127.0.0.1:0", upstream); err != nil {
+				return err
+			}
+			s.proxies = append(s.proxies, lab.Proxy{Name: l.Name, Listen: listen, Upstream: upstream})
 		}
-		s.proxies = append(s.proxies, lab.Proxy{Name: l.Name, Listen: listen, Upstream: upstream})
 		switch {
 		case l.Routed():
 			config[kit.RouteKey(l.Caller, l.Target)] = listen

@@ -31,6 +31,18 @@ func (s *shop) Instances() []lab.Instance {
 	return out
 }
 
+// PIDs names the broker's and every instance's process; Toxiproxy runs in
+// the lab's own.
+func (s *shop) PIDs(context.Context) (map[string]int, error) {
+	out := map[string]int{}
+	for name, c := range s.children {
+		if pid := c.pid(); pid > 0 {
+			out[name] = pid
+		}
+	}
+	return out, nil
+}
+
 func (s *shop) Proxies() []lab.Proxy { return append([]lab.Proxy{}, s.proxies...) }
 
 func (s *shop) Exits() <-chan lab.Exit { return s.exits }
