@@ -103,16 +103,33 @@ func (e *Engine) EnsureImage(ctx context.Context, exe string) (tag string, built
 	if _, err := e.cli.ImageInspect(ctx, tag); err == nil {
 		return tag, false, nil
 	}
-	if err := e.build(ctx, exe, tag); err != nil {
+	if err := e.build(ctx, exe, tag, false); err != nil {
 		return "", false, fmt.Errorf("build image %s: %w", tag, err)
 	}
 	return tag, true, nil
 }
 
+// BuildCold builds the image of exe from nothing, no build cache, under a
+// tag of its own, times it, and removes it: what a first run on a machine
+// pays, without touching the image the runtime uses.
+func (e *Engine) BuildCold(ctx context.Context, exe string) (time.Duration, error) {
+	if err := Static(exe); err != nil {
+		return 0, err
+	}
+	tag := fmt.Sprintf("%s:cold-%d-%d", ImageRepo, os.Getpid(), time.Now().UnixNano())
+	began := time.Now()
+	err := e.build(ctx, exe, tag, true)
+	took := time.Since(began)
+	if rmErr := e.RemoveImage(context.WithoutCancel(ctx), tag); err == nil && rmErr != nil && !IsNotFound(rmErr) {
+		err = rmErr
+	}
+	return took, err
+}
+
 // build sends the engine a build context of two files, the Dockerfile and
 // the binary, streamed as a tar archive, and reads the build's messages
 // until the end or an error.
-func (e *Engine) build(ctx context.Context, exe, tag string) error {
+func (e *Engine) build(ctx context.Context, exe, tag string, noCache bool) error {
 	f, err := os.Open(exe)
 	if err != nil {
 		return err
@@ -141,7 +158,7 @@ func (e *Engine) build(ctx context.Context, exe, tag string) error {
 		pw.CloseWithError(err)
 	}()
 	res, err := e.cli.ImageBuild(ctx, pr, client.ImageBuildOptions{
-		Tags: []string{tag}, Dockerfile: "Dockerfile", Remove: true, ForceRemove: true,
+		Tags: []string{tag}, Dockerfile: "Dockerfile", Remove: true, ForceRemove: true, NoCache: noCache,
 		Labels: map[string]string{LabelImage: "true"},
 	})
 	if err != nil {

@@ -158,3 +158,31 @@ func (tl *timeline) records() []FaultRecord {
 	defer tl.mu.Unlock()
 	return append([]FaultRecord{}, tl.recs...)
 }
+
+// PlayFaults plays specs on a timeline that begins lead from now, exactly as
+// a run does, and returns once every fault has been applied and removed (or
+// ctx ends): `lab bench` measures from the records how late faults land.
+func PlayFaults(ctx context.Context, env faults.Env, shape lab.Shape, specs []faults.Spec, lead time.Duration) []FaultRecord {
+	tl := newTimeline(env, shape, specs, time.Now().Add(lead))
+	tl.start()
+	defer tl.removeAll()
+	tick := time.NewTicker(5 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		done := true
+		for _, r := range tl.records() {
+			if r.Error == "" && r.RemovedAt.IsZero() {
+				done = false
+			}
+		}
+		if done {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			return tl.records()
+		case <-tick.C:
+		}
+	}
+	return tl.records()
+}

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"sort"
 	"sync"
 	"time"
@@ -40,10 +41,20 @@ func Start(apiAddr string) (*Mesh, error) {
 	m := &Mesh{
 		srv:  srv,
 		url:  "http://" + ln.Addr().String(),
-		http: &http.Server{Handler: srv.Routes(), ReadHeaderTimeout: 5 * time.Second},
+		http: &http.Server{Handler: withPprof(srv.Routes()), ReadHeaderTimeout: 5 * time.Second},
 	}
 	go func() { _ = m.http.Serve(ln) }()
 	return m, nil
+}
+
+// withPprof serves the process's profiles under /debug/pprof/ beside the
+// Toxiproxy API: the proxies are the lab's hottest path under load.
+func withPprof(api http.Handler) http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.Handle("/", api)
+	return mux
 }
 
 // URL is the base URL of the Toxiproxy API.

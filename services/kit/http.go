@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -70,7 +71,8 @@ func serve(mux *http.ServeMux, m *Metrics, capa *capacity, faults *httpFaults, l
 		w.Header().Set(RequestIDHeader, id)
 		r = r.WithContext(WithRequestID(r.Context(), id))
 		sw := &statusWriter{ResponseWriter: w}
-		probe := r.URL.Path == "/healthz" || r.URL.Path == "/readyz" || r.URL.Path == "/metrics"
+		probe := r.URL.Path == "/healthz" || r.URL.Path == "/readyz" || r.URL.Path == "/metrics" ||
+			strings.HasPrefix(r.URL.Path, "/debug/pprof/")
 		if !probe {
 			m.inFlight.Inc()
 			defer m.inFlight.Dec()

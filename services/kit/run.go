@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"path/filepath"
 	"sync"
@@ -190,6 +191,8 @@ func Run(ctx context.Context, svc Service, p Params) (err error) {
 	in.Mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		WriteJSON(w, http.StatusOK, map[string]string{"status": "ok", "instance": p.Instance})
 	})
+	in.Mux.HandleFunc("/debug/pprof/", pprof.Index) // profiles of the instance, for `go tool pprof`
+	in.Mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
 	in.Mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
 		if !ready.Load() {
 			for _, c := range svc.Callees {

@@ -1,0 +1,118 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"lab/internal/shoptest"
+	"lab/lab/bench"
+)
+
+// benchJSON runs lab bench with args and returns its figures by key; every
+// measurement must have been taken (exit 0 or 1, never 3).
+func benchJSON(t *testing.T, args ...string) map[string]any {
+	t.Helper()
+	t.Setenv("LAB_TEST_MAIN", "1") // `lab run` is this test binary too
+	path := filepath.Join(t.TempDir(), "bench.json")
+	var stdout, stderr bytes.Buffer
+	code := Main(context.Background(), append([]string{"bench", "--runs", "1", "--json", path}, args...), &stdout, &stderr)
+	if code != ExitOK && code != ExitFail {
+		t.Fatalf("lab bench %s: exit %d\n%s\n%s", strings.Join(args, " "), code, stdout.String(), stderr.String())
+	}
+	t.Logf("lab bench %s:\n%s", strings.Join(args, " "), stdout.String())
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// within checks that m[key] was measured and lies in (lo, hi): the bounds
+// are the ones no working lab can be outside of, whatever the machine.
+func within(t *testing.T, m map[string]any, key string, lo, hi float64) {
+	t.Helper()
+	v, ok := m[key].(float64)
+	if !ok {
+		t.Errorf("%s: %v, want a figure", key, m[key])
+		return
+	}
+	if v <= lo || v >= hi {
+		t.Errorf("%s = %g, want within (%g, %g)", key, v, lo, hi)
+	}
+}
+
+// TestBenchMeasuresEveryMetric runs the whole bench once on the process
+// runtime. Each bound is what a broken measurement would cross: a latency
+// fault that never landed measures 100% error, a proxy that is not in the
+// path measures no hop, a no-proxies shop that still has them measures a
+// ratio near 100% only by chance, a verdict faster than its 10 s load was
+// no run.
+func TestBenchMeasuresEveryMetric(t *testing.T) {
+	args := []string{"--runtime", "process"}
+	if _, err := exec.LookPath("wrk"); err != nil {
+		if os.Getenv("LAB_REQUIRE_TOOLS") == "1" {
+			t.Fatalf("LAB_REQUIRE_TOOLS=1 and no wrk: %v", err)
+		}
+		var keys []string
+		for _, k := range bench.Keys {
+			if k != "k6_share_of_wrk" {
+				keys = append(keys, k)
+			}
+		}
+		args = append(args, "--only", strings.Join(keys, ","))
+	}
+	m := benchJSON(t, args...)
+	if m["runtime"] != "process" {
+		t.Errorf("runtime %v", m["runtime"])
+	}
+	within(t, m, "startup_s", 0, 30)
+	within(t, m, "instances50_startup_s", 0, 90)
+	within(t, m, "rss_mb", 20, 4000)
+	within(t, m, "hop_overhead_us", 0, 20000)
+	within(t, m, "latency_fault_error_pct", -1, 50)
+	within(t, m, "fault_apply_p99_ms", -1, 1000)
+	within(t, m, "browse_rps", 50, 1e6)
+	within(t, m, "checkout_per_s", 5, 1e6)
+	within(t, m, "proxied_throughput_ratio", 0, 200)
+	within(t, m, "verdict_wall_s", 10, 120)
+	if _, err := exec.LookPath("wrk"); err == nil {
+		within(t, m, "k6_share_of_wrk", 0, 500)
+	}
+	if _, ok := m["image_build_s"]; ok {
+		t.Error("image_build_s measured on the process runtime")
+	}
+}
+
+// TestBenchOnDocker measures what the docker runtime adds: a cold image
+// build, a warm start, the memory of the containers' processes, the hop
+// through the Toxiproxy container.
+func TestBenchOnDocker(t *testing.T) {
+	shoptest.Docker(t)
+	m := benchJSON(t, "--runtime", "docker", "--only", "image_build_s,startup_s,rss_mb,hop_overhead_us")
+	if m["runtime"] != "docker" {
+		t.Errorf("runtime %v", m["runtime"])
+	}
+	within(t, m, "image_build_s", 0, 120)
+	within(t, m, "startup_s", 0, 60)
+	within(t, m, "rss_mb", 20, 4000)
+	within(t, m, "hop_overhead_us", 0, 50000)
+}
+
+func TestBenchBadInputExitsTwo(t *testing.T) {
+	for _, args := range [][]string{{"bench", "--only", "speed"}, {"bench", "--runs", "0"}} {
+		var out, errb bytes.Buffer
+		if code := Main(context.Background(), args, &out, &errb); code != ExitBadInput {
+			t.Errorf("%v: exit %d, want 2; %s", args, code, errb.String())
+		}
+	}
+}
