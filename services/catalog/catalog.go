@@ -10,11 +10,13 @@ package catalog
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math/rand/v2"
 	"net/http"
 	"strconv"
+	"sync"
 
 	"lab/services/kit"
 )
@@ -65,8 +67,12 @@ func setup(ctx context.Context, in *kit.Instance) error {
 	if err := seed(ctx, in.DB, Seeded(in.Seed, in.Config.Int("products", DefaultProducts))); err != nil {
 		return err
 	}
-	in.Mux.HandleFunc("GET /products", func(w http.ResponseWriter, r *http.Request) { list(w, r, in.DB) })
-	in.Mux.HandleFunc("GET /products/{id}", func(w http.ResponseWriter, r *http.Request) { show(w, r, in.DB) })
+	c, err := open(ctx, in.DB)
+	if err != nil {
+		return err
+	}
+	in.Mux.HandleFunc("GET /products", c.list)
+	in.Mux.HandleFunc("GET /products/{id}", c.show)
 	return nil
 }
 
@@ -85,42 +91,94 @@ func seed(ctx context.Context, db *sql.DB, products []Product) error {
 	})
 }
 
-func list(w http.ResponseWriter, r *http.Request, db *sql.DB) {
+// catalog answers from SQLite through statements prepared once. The
+// catalog never changes after its seed (it has no route that writes), so
+// its size is read once and each page is rendered once and kept: browsing
+// is the shop's hottest path, and parsing SQL and encoding JSON on every
+// request was most of its cost (see docs/BENCHMARKS.md).
+type catalog struct {
+	page, byID *sql.Stmt
+	total      int
+
+	mu    sync.RWMutex
+	pages map[[2]int][]byte // (page, size) -> the rendered answer
+}
+
+// maxPages bounds the pages kept; beyond it pages are rendered every time.
+const maxPages = 4096
+
+func open(ctx context.Context, db *sql.DB) (*catalog, error) {
+	c := &catalog{pages: map[[2]int][]byte{}}
+	var err error
+	if c.page, err = db.PrepareContext(ctx, `SELECT id, name, price_cents FROM products ORDER BY id LIMIT ? OFFSET ?`); err != nil {
+		return nil, err
+	}
+	if c.byID, err = db.PrepareContext(ctx, `SELECT id, name, price_cents FROM products WHERE id=?`); err != nil {
+		return nil, err
+	}
+	if err := db.QueryRowContext(ctx, `SELECT count(*) FROM products`).Scan(&c.total); err != nil {
+		return nil, fmt.Errorf("count products: %w", err)
+	}
+	return c, nil
+}
+
+func (c *catalog) list(w http.ResponseWriter, r *http.Request) {
 	page, size := intParam(r, "page", 1), intParam(r, "size", 20)
 	if page < 1 || size < 1 || size > 100 {
 		kit.WriteError(w, http.StatusBadRequest, "page must be at least 1 and size between 1 and 100")
 		return
 	}
-	rows, err := db.QueryContext(r.Context(),
-		`SELECT id, name, price_cents FROM products ORDER BY id LIMIT ? OFFSET ?`, size, (page-1)*size)
+	key := [2]int{page, size}
+	c.mu.RLock()
+	body, ok := c.pages[key]
+	c.mu.RUnlock()
+	if !ok {
+		var err error
+		if body, err = c.render(r.Context(), page, size); err != nil {
+			kit.WriteError(w, http.StatusInternalServerError, err.Error())
+			return
+		}
+		c.mu.Lock()
+		if len(c.pages) < maxPages {
+			c.pages[key] = body
+		}
+		c.mu.Unlock()
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(body)
+}
+
+// render reads one page and encodes the answer.
+func (c *catalog) render(ctx context.Context, page, size int) ([]byte, error) {
+	rows, err := c.page.QueryContext(ctx, size, (page-1)*size)
 	if err != nil {
-		kit.WriteError(w, http.StatusInternalServerError, err.Error())
-		return
+		return nil, err
 	}
 	defer rows.Close()
 	products := []Product{}
 	for rows.Next() {
 		var p Product
 		if err := rows.Scan(&p.ID, &p.Name, &p.PriceCents); err != nil {
-			kit.WriteError(w, http.StatusInternalServerError, err.Error())
-			return
+			return nil, err
 		}
 		products = append(products, p)
 	}
-	var total int
-	_ = db.QueryRowContext(r.Context(), `SELECT count(*) FROM products`).Scan(&total)
-	kit.WriteJSON(w, http.StatusOK, map[string]any{"products": products, "page": page, "size": size, "total": total})
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	b, err := json.Marshal(map[string]any{"products": products, "page": page, "size": size, "total": c.total})
+	return append(b, '\n'), err
 }
 
-func show(w http.ResponseWriter, r *http.Request, db *sql.DB) {
+func (c *catalog) show(w http.ResponseWriter, r *http.Request) {
 	id, err := strconv.Atoi(r.PathValue("id"))
 	if err != nil {
 		kit.WriteError(w, http.StatusBadRequest, "product id must be a number")
 		return
 	}
 	var p Product
-	err = db.QueryRowContext(r.Context(), `SELECT id, name, price_cents FROM products WHERE id=?`, id).
-		Scan(&p.ID, &p.Name, &p.PriceCents)
+	err = c.byID.QueryRowContext(r.Context(), id).Scan(&p.ID, &p.Name, &p.PriceCents)
 	if errors.Is(err, sql.ErrNoRows) {
 		kit.WriteError(w, http.StatusNotFound, "no product "+r.PathValue("id"))
 		return
