@@ -173,11 +173,18 @@ func (c *Client) Do(ctx context.Context, method, path string, body, out any) err
 	if err != nil {
 		return fmt.Errorf("call %s %s on %s: %w", method, path, c.Callee, err)
 	}
-	data, _ := io.ReadAll(resp.Body)
+	var data []byte
+	if a, ok := resp.Body.(*answer); ok {
+		data = a.data
+	} else {
+		data, _ = io.ReadAll(resp.Body)
+	}
 	if resp.StatusCode/100 != 2 {
 		return &StatusError{Callee: c.Callee, Code: resp.StatusCode, Body: string(bytes.TrimSpace(data))}
 	}
-	if out != nil {
+	if raw, ok := out.(*json.RawMessage); ok {
+		*raw = data // relayed as it came: decoding it only to encode it again was the gateway's largest cost after the network
+	} else if out != nil {
 		if err := json.Unmarshal(data, out); err != nil {
 			return fmt.Errorf("decode answer of %s: %w", c.Callee, err)
 		}
@@ -228,9 +235,17 @@ func (c *Client) attempt(ctx context.Context, method, path string, payload []byt
 		outcome = "status_" + strconv.Itoa(resp.StatusCode/100) + "xx"
 	}
 	c.m.calls.WithLabelValues(c.Callee, ep.Instance, outcome).Inc()
-	resp.Body = io.NopCloser(bytes.NewReader(data))
+	resp.Body = &answer{Reader: bytes.NewReader(data), data: data}
 	return resp, nil
 }
+
+// answer is the body of an answer attempt has read whole.
+type answer struct {
+	*bytes.Reader
+	data []byte
+}
+
+func (*answer) Close() error { return nil }
 
 // FailureStatus is the status a caller answers with when a call to another
 // service failed: 504 when it timed out, 503 otherwise.
