@@ -86,8 +86,13 @@ func (o *Output) Start() error {
 	}
 	o.conn, o.w = conn, bufio.NewWriter(conn)
 	o.start = time.Now()
+	// Flushed at once: the harness waits for it to begin the run's
+	// timeline, and the first periodic flush is 250 ms away.
 	if err := o.send(Message{Kind: "start", Start: o.start}); err != nil {
 		return err
+	}
+	if err := o.w.Flush(); err != nil {
+		return fmt.Errorf("output %s: %w", OutputName, err)
 	}
 	go o.loop()
 	return nil
