@@ -14,6 +14,15 @@ import (
 // OpenDB opens (creating it if needed) the SQLite file at path in WAL mode,
 // with a busy timeout and immediate write transactions, and applies schema.
 //
+// synchronous is OFF: a commit is in the operating system's cache when it
+// returns, not yet on the disk. That keeps every committed transaction
+// through every fault the lab injects (SIGKILL, SIGSTOP, a container killed
+// or restarted: the kernel, which holds the cache, lives on), and loses it
+// only if the machine itself dies, which the lab never simulates. With
+// NORMAL, the fsync of each WAL checkpoint stalled whatever request made it
+// and the checkout knee of `lab bench` went 641, 467, 246, 270 orders/s in
+// one bench; with OFF 446, 456, 445, 452 (docs/BENCHMARKS.md).
+//
 // The pool holds one connection: SQLite has one writer at a time, and one
 // connection makes every transaction serial without SQLITE_BUSY. Callers must
 // therefore never hold a transaction across a network call.
@@ -39,7 +48,7 @@ const openRetry = 5 * time.Second
 func openDB(path string, schema string) (*sql.DB, error) {
 	dsn := "file:" + path + "?_txlock=immediate" +
 		"&_pragma=journal_mode(WAL)&_pragma=busy_timeout(5000)" +
-		"&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(ON)"
+		"&_pragma=synchronous(OFF)&_pragma=foreign_keys(ON)"
 	db, err := sql.Open("sqlite", dsn)
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", path, err)
