@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -256,6 +257,7 @@ func (s *shop) startAll(ctx context.Context) error {
 	}
 	var populate []apiProxy
 	var fronts []string
+	var gateways []*box // without proxies, the load goes straight to these
 	brokerLinks := map[string]string{}
 	for _, l := range links {
 		upstream := fmt.Sprintf("%s:%d", lab.Broker, brokerPort)
@@ -263,21 +265,19 @@ func (s *shop) startAll(ctx context.Context) error {
 			upstream = fmt.Sprintf("%s:%d", l.Target, servicePort)
 		}
 		port := proxyPort[l.Name]
-		dial, front := upstream, "" // no proxies: callers dial their callee
-		if s.p.Shape.NoProxies {
-			if l.Front() {
-				front = s.boxes[l.Target].host(servicePort)
-			}
-		} else {
+		dial := upstream // no proxies: callers dial their callee
+		if !s.p.Shape.NoProxies {
 			populate = append(populate, apiProxy{l.Name, fmt.Sprintf("0.0.0.0:%d", port), upstream, true})
-			dial, front = fmt.Sprintf("toxiproxy:%d", port), s.toxiproxy.host(port)
+			dial = fmt.Sprintf("toxiproxy:%d", port)
 			s.proxies = append(s.proxies, lab.Proxy{Name: l.Name, Listen: dial, Upstream: upstream})
 		}
 		switch {
 		case l.Routed():
 			config[kit.RouteKey(l.Caller, l.Target)] = dial
+		case l.Front() && s.p.Shape.NoProxies:
+			gateways = append(gateways, s.boxes[l.Target])
 		case l.Front():
-			fronts = append(fronts, front)
+			fronts = append(fronts, s.toxiproxy.host(port))
 		default:
 			brokerLinks[l.Caller] = dial
 		}
@@ -288,8 +288,10 @@ func (s *shop) startAll(ctx context.Context) error {
 		}
 	}
 	sort.Slice(s.proxies, func(i, j int) bool { return s.proxies[i].Name < s.proxies[j].Name })
-	if s.gatewayURL, s.front, err = lab.ServeFront(fronts); err != nil {
-		return err
+	if !s.p.Shape.NoProxies {
+		if s.gatewayURL, s.front, err = lab.ServeFront(fronts); err != nil {
+			return err
+		}
 	}
 	if err := broker.WriteConfig(ctx, s.brokerURL, config); err != nil {
 		return err
@@ -308,6 +310,14 @@ func (s *shop) startAll(ctx context.Context) error {
 		return err
 	}
 	s.progress("instances  %d started (%s)", len(s.order), time.Since(began).Round(time.Millisecond))
+	if s.p.Shape.NoProxies { // the gateways' own ports, known once they started (createAndStart may pick again)
+		for _, gw := range gateways {
+			fronts = append(fronts, gw.host(servicePort))
+		}
+		if s.gatewayURL, s.front, err = lab.ServeFront(fronts); err != nil {
+			return err
+		}
+	}
 	return s.waitReady(ctx)
 }
 
@@ -322,14 +332,43 @@ func (s *shop) parallel(ctx context.Context, boxes []*box, specOf func(*box) spe
 			defer wg.Done()
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			if errs[i] = s.create(ctx, b, specOf(b)); errs[i] == nil {
-				errs[i] = s.start(ctx, b)
-			}
+			errs[i] = s.createAndStart(ctx, b, specOf(b))
 		}()
 	}
 	wg.Wait()
 	return errors.Join(errs...)
 }
+
+// createAndStart creates and starts b's container. The host ports it
+// publishes were free when picked, but another process may take one before
+// the engine binds it ("port is already allocated": seen once in ten
+// 50-instance starts here); then the container is removed and created again
+// on ports picked anew, up to portTries times.
+func (s *shop) createAndStart(ctx context.Context, b *box, sp spec) error {
+	for try := 1; ; try++ {
+		err := s.create(ctx, b, sp)
+		if err == nil {
+			err = s.start(ctx, b)
+		}
+		if err == nil || try == portTries || !strings.Contains(err.Error(), "port is already allocated") {
+			return err
+		}
+		if _, rmErr := s.e.cli.ContainerRemove(ctx, b.id, client.ContainerRemoveOptions{Force: true}); rmErr != nil {
+			return errors.Join(err, rmErr)
+		}
+		for port := range b.ports {
+			addr, ferr := lab.FreeAddr()
+			if ferr != nil {
+				return errors.Join(err, ferr)
+			}
+			b.ports[port] = addr
+		}
+		s.progress("ports      %s: a published port was taken before the engine bound it; new ports, try %d", b.name, try+1)
+	}
+}
+
+// portTries bounds how often createAndStart picks new ports.
+const portTries = 3
 
 // waitReady polls every instance's /readyz until all answer 200.
 func (s *shop) waitReady(ctx context.Context) error {
