@@ -19,6 +19,9 @@ import (
 //	broker              the broker itself (process faults), or every
 //	                    service's link to it (network faults)
 func Resolve(target string, layer Layer, shape lab.Shape) ([]string, error) {
+	if layer == Network && shape.NoProxies {
+		return nil, fmt.Errorf("target %q: the shop runs without proxies (--no-proxies); a network fault has nothing to act on", target)
+	}
 	if target == Broker {
 		switch layer {
 		case Process:

@@ -95,10 +95,10 @@ func TestBenchMeasuresEveryMetric(t *testing.T) {
 
 // TestBenchOnDocker measures what the docker runtime adds: a cold image
 // build, a warm start, the memory of the containers' processes, the hop
-// through the Toxiproxy container.
+// through the Toxiproxy container, and a shop of containers without proxies.
 func TestBenchOnDocker(t *testing.T) {
 	shoptest.Docker(t)
-	m := benchJSON(t, "--runtime", "docker", "--only", "image_build_s,startup_s,rss_mb,hop_overhead_us")
+	m := benchJSON(t, "--runtime", "docker", "--only", "image_build_s,startup_s,rss_mb,hop_overhead_us,proxied_throughput_ratio")
 	if m["runtime"] != "docker" {
 		t.Errorf("runtime %v", m["runtime"])
 	}
@@ -106,6 +106,7 @@ func TestBenchOnDocker(t *testing.T) {
 	within(t, m, "startup_s", 0, 60)
 	within(t, m, "rss_mb", 20, 4000)
 	within(t, m, "hop_overhead_us", 0, 50000)
+	within(t, m, "proxied_throughput_ratio", 0, 200)
 }
 
 func TestBenchBadInputExitsTwo(t *testing.T) {
@@ -114,5 +115,20 @@ func TestBenchBadInputExitsTwo(t *testing.T) {
 		if code := Main(context.Background(), args, &out, &errb); code != ExitBadInput {
 			t.Errorf("%v: exit %d, want 2; %s", args, code, errb.String())
 		}
+	}
+}
+
+// TestUpWithoutProxiesRefusesNetworkFaults: `lab up --no-proxies` with a
+// live fault file holding a latency fault exits 2 at the fault's line, and
+// starts nothing.
+func TestUpWithoutProxiesRefusesNetworkFaults(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "faults.yaml")
+	if err := os.WriteFile(path, []byte("faults:\n  - name: slow\n    target: catalog\n    kind: latency\n    latency: 300ms\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var out, errb bytes.Buffer
+	code := Main(context.Background(), []string{"up", "--no-proxies", "--runtime", "process", "--faults", path}, &out, &errb)
+	if code != ExitBadInput || !strings.Contains(errb.String(), "faults.yaml:3") || !strings.Contains(errb.String(), "without proxies") {
+		t.Fatalf("exit %d, stderr %q; want 2 naming faults.yaml:3 and the missing proxies", code, errb.String())
 	}
 }

@@ -25,6 +25,7 @@ type shapeFlags struct {
 	sets     []string
 	payment  string
 	seed     int64
+	direct   bool
 }
 
 func (f *shapeFlags) add(cmd *cobra.Command) {
@@ -34,11 +35,13 @@ func (f *shapeFlags) add(cmd *cobra.Command) {
 	fl.StringArrayVar(&f.sets, "set", nil, "a config value for the shop, as key=value (repeatable)")
 	fl.StringVar(&f.payment, "payment-mode", "", "how orders are paid: async (default) or sync")
 	fl.Int64Var(&f.seed, "seed", 1, "seed of the catalog, the stock and the payment declines")
+	fl.BoolVar(&f.direct, "no-proxies", false,
+		"wire every caller straight to its callee, no Toxiproxy on any edge: to measure what the proxies cost (no network faults then)")
 }
 
 // shape builds the shop's shape from the flags; its errors are bad input.
 func (f *shapeFlags) shape() (lab.Shape, error) {
-	s := lab.Shape{Replicas: map[string]int{}, Config: map[string]string{}, Seed: f.seed}
+	s := lab.Shape{Replicas: map[string]int{}, Config: map[string]string{}, Seed: f.seed, NoProxies: f.direct}
 	replicas, err := parseReplicas(f.replicas)
 	if err != nil {
 		return s, err

@@ -18,6 +18,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"lab/faults"
 	"lab/internal/shoptest"
 	"lab/lab"
 	"lab/services/kit"
@@ -388,4 +389,34 @@ func streamReady(url string) bool {
 	defer cancel()
 	_, err = js.Stream(ctx, kit.Stream)
 	return err == nil
+}
+
+// TestNoProxiesWiresCallersStraight: a shop without proxies has none, its
+// gateway URL is the gateway instance itself, and a checkout still crosses
+// every service (and the broker) to be paid.
+func TestNoProxiesWiresCallersStraight(t *testing.T) {
+	s := shoptest.Start(t, lab.Shape{Seed: 7, NoProxies: true})
+	if p := s.Proxies(); len(p) != 0 {
+		t.Fatalf("%d proxies, want none: %v", len(p), p)
+	}
+	var gw string
+	for _, in := range s.Instances() {
+		if in.Service == "gateway" {
+			gw = "http://" + in.Addr
+		}
+	}
+	if s.GatewayURL() != gw {
+		t.Fatalf("gateway URL %s, want the gateway instance %s", s.GatewayURL(), gw)
+	}
+	sh := shoptest.MustLogin(t, s.GatewayURL(), "ada@example.com")
+	r, err := sh.Do(http.MethodPost, "/api/orders", map[string]any{"items": []map[string]int{{"product_id": 3, "qty": 1}}})
+	if err != nil || r.Code != http.StatusAccepted {
+		t.Fatalf("checkout: %v %+v", err, r)
+	}
+	id := r.Body["id"].(string)
+	shoptest.Eventually(t, 5*time.Second, "order "+id+" paid", func() bool { return orderStatus(t, sh, id) == "paid" })
+	if _, err := faults.Resolve("gateway->catalog", faults.Network, lab.Shape{NoProxies: true}); err == nil ||
+		!strings.Contains(err.Error(), "without proxies") {
+		t.Errorf("a network fault on a shop without proxies: %v, want refused", err)
+	}
 }
