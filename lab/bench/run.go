@@ -63,7 +63,16 @@ func (b *bencher) report(m Metric) {
 		fmt.Fprintf(b.Progress, "bench: %-26s failed: %s\n", m.Key, m.Error)
 		return
 	}
-	fmt.Fprintf(b.Progress, "bench: %-26s %g %s  (%s)\n", m.Key, m.Value, m.Unit, m.Detail)
+	fmt.Fprintf(b.Progress, "bench: %-26s %g %s  (runs %s; %s)\n", m.Key, m.Value, m.Unit, spread(m.Samples), m.Detail)
+}
+
+// spread writes the samples of a metric, lowest and highest, as "4.1-4.9".
+func spread(xs []float64) string {
+	if len(xs) == 0 {
+		return "none"
+	}
+	lo, hi := slices.Min(xs), slices.Max(xs)
+	return fmt.Sprintf("%.4g-%.4g", lo, hi)
 }
 
 func (b *bencher) measure(ctx context.Context, key string) ([]float64, string, error) {
@@ -78,6 +87,7 @@ func (b *bencher) measure(ctx context.Context, key string) ([]float64, string, e
 	case "instances50_startup_s":
 		return b.startups(ctx, lab.Shape{Seed: 1, Replicas: fifty})
 	case "verdict_wall_s":
+		b.closeShops() // a verdict is timed on a machine with no other shop on it
 		return b.verdicts(ctx)
 	}
 	shop, err := b.mainShop(ctx)
@@ -200,6 +210,7 @@ func (b *bencher) closeShops() {
 			errs = append(errs, s.Close())
 		}
 	}
+	b.shop, b.direct = nil, nil
 	if err := errors.Join(errs...); err != nil && b.Progress != nil {
 		fmt.Fprintf(b.Progress, "bench: stop the shops: %v\n", err)
 	}
