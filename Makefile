@@ -3,7 +3,7 @@
 export CGO_ENABLED := 0
 GO ?= go
 
-.PHONY: help build test race demo bench lint
+.PHONY: help build test race demo bench bench-go lint
 
 ## help: list the targets
 help:
@@ -29,11 +29,16 @@ race:
 demo: build
 	./bin/lab run baseline
 
-## bench: shop start (process: 5 x 10 starts; docker: cold image build and warm start, 5 x 3), the proxy hop against a direct call
-bench:
+## bench: lab bench on the process runtime, every target, medians of 5 runs (about 8 minutes; bench.json)
+bench: build
+	./bin/lab bench --runtime process --json bench.json
+
+## bench-go: the Go benchmarks: shop start, image build, the proxy hop, a call through the policies
+bench-go:
 	$(GO) test -run XXX -bench . -benchtime 10x -count 5 ./lab/process/
 	$(GO) test -run XXX -bench . -benchtime 3x -count 5 ./lab/docker/
 	$(GO) test -run XXX -bench Hop -benchtime 3000x -count 5 ./lab/mesh/
+	$(GO) test -run XXX -bench Call -count 5 ./services/kit/
 
 ## lint: gofmt and go vet
 lint:
