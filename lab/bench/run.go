@@ -104,9 +104,9 @@ func (b *bencher) measure(ctx context.Context, key string) ([]float64, string, e
 	case "fault_apply_p99_ms":
 		return b.faultApply(ctx, shop)
 	case "browse_rps":
-		return b.knee(ctx, shop, "browse", 500, 6500, 150)
+		return b.knee(ctx, shop, "browse", 100, 6500, 150)
 	case "checkout_per_s":
-		return b.knee(ctx, shop, "checkout", 50, 1000, 100)
+		return b.knee(ctx, shop, "checkout", 20, 1000, 100)
 	case "k6_share_of_wrk":
 		return b.k6AgainstWrk(ctx, shop)
 	case "proxied_throughput_ratio":
