@@ -28,7 +28,7 @@ in the same run (proxied against direct, k6 against wrk), print a table against 
 targets and, with --json, write every figure and its samples to a file.
 
 Metrics: ` + strings.Join(bench.Keys, ", ") + `.
-A full bench takes about six minutes; --only measures some of them.
+A full bench takes about ten minutes on the process runtime; --only measures some.
 
 Exit codes: 0 every target met; 1 a target missed; 2 bad input; 3 a measurement
 could not be taken.`,

@@ -139,6 +139,8 @@ func (b *bencher) hop(ctx context.Context, shop lab.Shop) ([]float64, string, er
 		return nil, "", err
 	}
 	dc, pc := keepAlive(), keepAlive()
+	defer dc.CloseIdleConnections()
+	defer pc.CloseIdleConnections()
 	for range 100 { // warm both connections and both servers
 		if _, err := get(dc, direct+"/healthz"); err != nil {
 			return nil, "", err
@@ -195,6 +197,7 @@ func (b *bencher) latencyFault(ctx context.Context, shop lab.Shop) ([]float64, s
 		return nil, "", err
 	}
 	c := keepAlive()
+	defer c.CloseIdleConnections()
 	var added []float64
 	samples, _, err := b.repeat(func() (float64, error) {
 		base, err := medianOf(c, url, latencyRequests)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os/exec"
 	"path/filepath"
+	"syscall"
 	"time"
 )
 
@@ -23,6 +24,10 @@ func (b *bencher) verdicts(ctx context.Context) ([]float64, string, error) {
 		args := append(append([]string{}, b.Command[1:]...), "run", "baseline", "--duration", verdictDuration,
 			"--runtime", b.res.Runtime, "--out", filepath.Join(dir, "run"))
 		cmd := exec.CommandContext(ctx, b.Command[0], args...)
+		// Interrupted, the run is asked to stop as a user's Ctrl-C would, so
+		// that it removes its faults, processes and containers itself.
+		cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGINT) }
+		cmd.WaitDelay = 15 * time.Second
 		cmd.Dir = dir
 		began := time.Now()
 		out, err := cmd.CombinedOutput()
