@@ -71,16 +71,11 @@ could not be taken.`,
 }
 
 func runBench(ctx context.Context, opts bench.Options, dir, jsonPath string, stdout io.Writer) error {
-	if dir == "" {
-		tmp, err := os.MkdirTemp("", "lab-bench-*")
-		if err != nil {
-			return cannotRun(err)
-		}
-		defer os.RemoveAll(tmp)
-		dir = tmp
-	} else if err := os.MkdirAll(dir, 0o755); err != nil {
-		return cannotRun(err)
+	dir, cleanup, err := workDir(dir, "lab-bench-*")
+	if err != nil {
+		return err
 	}
+	defer cleanup()
 	opts.Dir = dir
 	res, err := bench.Run(ctx, opts)
 	if err != nil {

@@ -64,6 +64,22 @@ func (f *shapeFlags) shape() (lab.Shape, error) {
 	return s, nil
 }
 
+// workDir returns dir, created if need be, or else a new temporary folder
+// named after pattern that cleanup removes.
+func workDir(dir, pattern string) (path string, cleanup func(), err error) {
+	if dir != "" {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return "", nil, cannotRun(err)
+		}
+		return dir, func() {}, nil
+	}
+	tmp, err := os.MkdirTemp("", pattern)
+	if err != nil {
+		return "", nil, cannotRun(err)
+	}
+	return tmp, func() { os.RemoveAll(tmp) }, nil
+}
+
 // parseReplicas reads "catalog=3,payments=2".
 func parseReplicas(spec string) (map[string]int, error) {
 	out := map[string]int{}
@@ -119,16 +135,11 @@ func newUp() *cobra.Command {
 
 func up(ctx context.Context, rt lab.Runtime, shape lab.Shape, dir, faultsFile string, stdout, stderr io.Writer) error {
 	began := time.Now()
-	if dir == "" {
-		tmp, err := os.MkdirTemp("", "lab-up-*")
-		if err != nil {
-			return cannotRun(err)
-		}
-		defer os.RemoveAll(tmp)
-		dir = tmp
-	} else if err := os.MkdirAll(dir, 0o755); err != nil {
-		return cannotRun(err)
+	dir, cleanup, err := workDir(dir, "lab-up-*")
+	if err != nil {
+		return err
 	}
+	defer cleanup()
 	shop, err := rt.Start(ctx, lab.Params{Shape: shape, Dir: dir, Progress: stderr})
 	if shop != nil {
 		defer func() {
