@@ -81,8 +81,11 @@ func TestBenchMeasuresEveryMetric(t *testing.T) {
 	within(t, m, "hop_overhead_us", 0, 20000)
 	within(t, m, "latency_fault_error_pct", -1, 50)
 	within(t, m, "fault_apply_p99_ms", -1, 1000)
-	within(t, m, "browse_rps", 50, 1e6)
-	within(t, m, "checkout_per_s", 5, 1e6)
+	// A knee of 0 is a measurement (no second of the ramp had p99 under
+	// 50 ms: one run on a busy machine can); a knee that could not be
+	// measured is null, and fails here.
+	within(t, m, "browse_rps", -1, 1e6)
+	within(t, m, "checkout_per_s", -1, 1e6)
 	within(t, m, "proxied_throughput_ratio", 0, 200)
 	within(t, m, "verdict_wall_s", 10, 120)
 	if _, err := exec.LookPath("wrk"); err == nil {
