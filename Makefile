@@ -3,7 +3,7 @@
 export CGO_ENABLED := 0
 GO ?= go
 
-.PHONY: help build test race demo bench bench-go lint
+.PHONY: help build test race demo bench bench-go lint fuzz
 
 ## help: list the targets
 help:
@@ -39,6 +39,19 @@ bench-go:
 	$(GO) test -run XXX -bench . -benchtime 3x -count 5 ./lab/docker/
 	$(GO) test -run XXX -bench Hop -benchtime 3000x -count 5 ./lab/mesh/
 	$(GO) test -run XXX -bench Call -count 5 ./services/kit/
+
+## fuzz: run every fuzz target for FUZZTIME each (default 30s); crashers land in testdata/fuzz
+# The targets are found in the tree (func FuzzX in a _test.go file), so a new
+# one runs here and in CI without being listed.
+FUZZTIME ?= 30s
+fuzz:
+	@set -e; for f in $$(grep -rl --include='*_test.go' '^func Fuzz' .); do \
+	  pkg=$$(dirname $$f); \
+	  for t in $$(sed -n 's/^func \(Fuzz[A-Za-z0-9_]*\)(.*/\1/p' $$f); do \
+	    echo "fuzz $$pkg $$t ($(FUZZTIME))"; \
+	    $(GO) test -run XXX -fuzz "^$$t\$$" -fuzztime $(FUZZTIME) $$pkg; \
+	  done; \
+	done
 
 ## lint: gofmt and go vet
 lint:

@@ -11,6 +11,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"lab/lab/experiment"
 )
@@ -48,17 +49,93 @@ func WriteAll(dir string, r *experiment.Result) error {
 	return errors.Join(errs...)
 }
 
-// Read loads report.json from dir.
+// Read loads report.json from dir (see Decode).
 func Read(dir string) (*experiment.Result, error) {
-	b, err := os.ReadFile(filepath.Join(dir, "report.json"))
+	name := filepath.Join(dir, "report.json")
+	b, err := os.ReadFile(name)
 	if err != nil {
 		return nil, err
 	}
+	return Decode(name, b)
+}
+
+// Decode reads a report.json's bytes; name is the file's name for errors,
+// which say where in the file (line and column) and what was expected.
+// It refuses what the renderers cannot draw: a report without a scenario or
+// a verdict, a phase that ends before it starts, a second far out of the run.
+func Decode(name string, b []byte) (*experiment.Result, error) {
 	var r experiment.Result
 	if err := json.Unmarshal(b, &r); err != nil {
-		return nil, fmt.Errorf("decode %s: %w", filepath.Join(dir, "report.json"), err)
+		var se *json.SyntaxError
+		var te *json.UnmarshalTypeError
+		switch {
+		case errors.As(err, &se):
+			line, col := position(b, se.Offset-1)
+			return nil, fmt.Errorf("%s:%d:%d: not JSON: %v; want the report.json a run wrote", name, line, col, se)
+		case errors.As(err, &te):
+			line, col := position(b, valueStart(b, te.Offset))
+			return nil, fmt.Errorf("%s:%d:%d: %s: want %s, got a JSON %s", name, line, col, te.Field, te.Type, te.Value)
+		}
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	if err := check(&r); err != nil {
+		return nil, fmt.Errorf("%s: %w; want the report.json a run wrote", name, err)
 	}
 	return &r, nil
+}
+
+// check refuses a Result the renderers cannot draw.
+func check(r *experiment.Result) error {
+	switch {
+	case r.Scenario == "":
+		return errors.New("no scenario")
+	case r.Verdict != experiment.Pass && r.Verdict != experiment.Fail && r.Verdict != experiment.Inconclusive:
+		return fmt.Errorf("verdict %q", r.Verdict)
+	case r.DurationS < 0 || r.DurationS > 7*24*3600:
+		return fmt.Errorf("duration_s %g", r.DurationS)
+	}
+	for i, p := range r.Phases {
+		if p.EndS < p.StartS || p.StartS < -3600 || p.EndS > 7*24*3600 {
+			return fmt.Errorf("phases[%d] (%s): from %ds to %ds", i, p.Name, p.StartS, p.EndS)
+		}
+	}
+	for i, s := range r.Series {
+		if s.S < -3600 || s.S > 7*24*3600 {
+			return fmt.Errorf("series[%d]: second %d", i, s.S)
+		}
+	}
+	return nil
+}
+
+// valueStart returns where the JSON value that ends at off begins: after
+// the ':', ',' or '[' before it and any white space.
+func valueStart(b []byte, off int64) int64 {
+	off = min(max(off, 0), int64(len(b)))
+	i := off - 1
+	for i >= 0 && !strings.ContainsRune(":,[", rune(b[i])) {
+		if b[i] == '"' { // skip a string value back to its opening quote
+			for i--; i >= 0 && b[i] != '"'; i-- {
+			}
+		}
+		i--
+	}
+	for i++; i < off && strings.ContainsRune(" \t\r\n", rune(b[i])); i++ {
+	}
+	return i
+}
+
+// position turns a byte offset of b into a line and column, from 1.
+func position(b []byte, off int64) (line, col int) {
+	off = min(max(off, 0), int64(len(b)))
+	line, col = 1, 1
+	for _, c := range b[:off] {
+		if c == '\n' {
+			line, col = line+1, 1
+		} else {
+			col++
+		}
+	}
+	return line, col
 }
 
 type jsonWriter struct{}
@@ -67,4 +144,14 @@ func (jsonWriter) Write(w io.Writer, r *experiment.Result) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(r)
+}
+
+// Formats returns the Writer of every file format, in the order WriteAll
+// writes them.
+func Formats() []Writer {
+	out := make([]Writer, len(files))
+	for i, f := range files {
+		out[i] = f.w
+	}
+	return out
 }

@@ -8,7 +8,6 @@ import (
 
 	"github.com/goccy/go-yaml"
 	"github.com/goccy/go-yaml/ast"
-	"github.com/goccy/go-yaml/parser"
 )
 
 // Error is a problem in a scenario file, at a line and column (from 1; 0
@@ -99,14 +98,18 @@ type locator struct {
 }
 
 func newLocator(file string, data []byte) *locator {
-	f, _ := parser.ParseBytes(data, 0)
-	return &locator{file: file, ast: f}
+	return &locator{file: file, ast: parseAST(data)}
 }
 
 // at returns an *Error at path ("$.faults[1].target"), or at the closest
 // parent of it that the file has.
-func (l *locator) at(path, format string, args ...any) *Error {
-	e := &Error{File: l.file, Msg: fmt.Sprintf(format, args...)}
+func (l *locator) at(path, format string, args ...any) (e *Error) {
+	e = &Error{File: l.file, Msg: fmt.Sprintf(format, args...)}
+	defer func() {
+		if recover() != nil { // the YAML library's path filter: the file alone
+			e.Line, e.Col = 0, 0
+		}
+	}()
 	for p := path; p != "" && l.ast != nil; p = parent(p) {
 		if p == "$" { // a field missing at the top: point at the document
 			e.Line, e.Col = 1, 1

@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"fmt"
 
-	"github.com/goccy/go-yaml"
-
 	"lab/faults"
 	"lab/lab"
 )
@@ -25,13 +23,13 @@ func ParseLive(file string, data []byte, shape lab.Shape) ([]faults.Spec, error)
 		return nil, nil
 	}
 	var lf liveFile
-	if err := yaml.UnmarshalWithOptions(data, &lf, yaml.Strict()); err != nil {
-		return nil, decodeError(file, data, err)
+	if err := decodeStrict(file, data, &lf); err != nil {
+		return nil, err
 	}
 	l := newLocator(file, data)
 	seen := map[string]bool{}
 	for i, f := range lf.Faults {
-		if err := checkFault(l, i, f, shape, seen); err != nil {
+		if err := checkFault(l, fmt.Sprintf("$.faults[%d]", i), f, shape, seen); err != nil {
 			return nil, err
 		}
 		if f.At != 0 || f.For != 0 {
@@ -44,4 +42,30 @@ func ParseLive(file string, data []byte, shape lab.Shape) ([]faults.Spec, error)
 		}
 	}
 	return lf.Faults, nil
+}
+
+// ParseEntry decodes one fault entry as `lab fault add` and the control
+// API take it (YAML, flow or block style; JSON is YAML too), without `at`
+// and `for`, and checks it as ParseLive checks a file's entries; positions
+// in errors are in the entry itself.
+func ParseEntry(file string, data []byte, shape lab.Shape) (faults.Spec, error) {
+	var s faults.Spec
+	if len(bytes.TrimSpace(data)) == 0 {
+		return s, &Error{File: file, Msg: "empty fault: want one entry, such as {name: slow, target: catalog, kind: latency, latency: 300ms}"}
+	}
+	if err := decodeStrict(file, data, &s); err != nil {
+		return s, err
+	}
+	l := newLocator(file, data)
+	if err := checkFault(l, "$", s, shape, map[string]bool{}); err != nil {
+		return s, err
+	}
+	if s.At != 0 || s.For != 0 {
+		field := "at"
+		if s.At == 0 {
+			field = "for"
+		}
+		return s, l.at("$."+field, "%s: a live fault is in force until it is removed; want no at and no for", field)
+	}
+	return s, nil
 }

@@ -13,8 +13,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/goccy/go-yaml"
-
 	"lab/faults"
 	"lab/lab"
 	"lab/lab/invariants"
@@ -71,8 +69,8 @@ func Parse(file string, data []byte, sets []string) (*Scenario, error) {
 		return nil, &Error{File: file, Msg: "empty file: want a scenario with at least name, duration and load"}
 	}
 	var s Scenario
-	if err := yaml.UnmarshalWithOptions(data, &s, yaml.Strict()); err != nil {
-		return nil, decodeError(file, data, err)
+	if err := decodeStrict(file, data, &s); err != nil {
+		return nil, err
 	}
 	s.Path, s.Source = file, data
 	for _, kv := range sets {
@@ -313,7 +311,7 @@ func (s *Scenario) checkFaults(l *locator) error {
 	seen := map[string]bool{}
 	shape := s.Shape()
 	for i, f := range s.Faults {
-		if err := checkFault(l, i, f, shape, seen); err != nil {
+		if err := checkFault(l, fmt.Sprintf("$.faults[%d]", i), f, shape, seen); err != nil {
 			return err
 		}
 		at := func(field, format string, args ...any) error {
@@ -332,21 +330,22 @@ func (s *Scenario) checkFaults(l *locator) error {
 	return nil
 }
 
-// checkFault validates the i-th fault entry (what it is and where it acts,
-// not when) for a shop of shape; seen collects the names so far.
-func checkFault(l *locator, i int, f faults.Spec, shape lab.Shape, seen map[string]bool) error {
+// checkFault validates one fault entry at base ("$.faults[2]", or "$" for
+// an entry on its own): what it is and where it acts, not when, for a shop
+// of shape; seen collects the names so far.
+func checkFault(l *locator, base string, f faults.Spec, shape lab.Shape, seen map[string]bool) error {
 	at := func(field, format string, args ...any) error {
-		p := fmt.Sprintf("$.faults[%d]", i)
+		p := base
 		if field != "" {
 			p += "." + field
 		}
 		return l.at(p, format, args...)
 	}
 	if f.Name == "" {
-		return at("", "faults[%d]: want a name (it names the fault's phase in the results)", i)
+		return at("", "%swant a name (it names the fault's phase in the results)", entryLabel(base))
 	}
-	if reserved[f.Name] || strings.ContainsAny(f.Name, " \t\"") {
-		return at("name", "fault name %q: want a name other than baseline, recovery, all or warmup, without spaces", f.Name)
+	if reserved[f.Name] || strings.ContainsAny(f.Name, " \t\"/") {
+		return at("name", "fault name %q: want a name other than baseline, recovery, all or warmup, without spaces or slashes", f.Name)
 	}
 	if seen[f.Name] {
 		return at("name", "fault name %q: used twice; want a unique name", f.Name)
@@ -370,6 +369,14 @@ func checkFault(l *locator, i int, f faults.Spec, shape lab.Shape, seen map[stri
 		return at(field, "%s fault %q: %v", f.Kind, f.Name, err)
 	}
 	return nil
+}
+
+// entryLabel names the entry at base in a message: "faults[2]: ".
+func entryLabel(base string) string {
+	if base == "$" {
+		return ""
+	}
+	return strings.TrimPrefix(base, "$.") + ": "
 }
 
 func (s *Scenario) checkHypotheses(l *locator) error {

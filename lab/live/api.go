@@ -1,7 +1,6 @@
 package live
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -68,18 +67,14 @@ func (a *API) add(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	// One entry, checked exactly as a live file's: YAML (JSON is YAML too).
-	doc := append([]byte("faults:\n  - "), bytes.ReplaceAll(bytes.TrimSpace(body), []byte("\n"), []byte("\n    "))...)
-	specs, err := scenarios.ParseLive("fault", doc, a.Shape)
-	if err == nil && len(specs) != 1 {
-		err = errors.New("want one fault, such as {name: slow, target: catalog, kind: latency, latency: 300ms}")
-	}
+	spec, err := scenarios.ParseEntry("fault", body, a.Shape)
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), applyTimeout)
 	defer cancel()
-	c, err := a.Live.Add(ctx, faults.FromAPI, specs[0])
+	c, err := a.Live.Add(ctx, faults.FromAPI, spec)
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusConflict)
 		return
