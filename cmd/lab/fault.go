@@ -9,7 +9,6 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -22,12 +21,6 @@ import (
 	"lab/lab/live"
 	"lab/scenarios"
 )
-
-// controlFile is where a running `lab up` leaves its control API's URL for
-// `lab fault`; LAB_CONTROL or --control name another.
-func controlFile() string {
-	return filepath.Join(os.TempDir(), fmt.Sprintf("lab-control-%d", os.Getuid()))
-}
 
 // checkLiveFile validates a live fault file before anything starts.
 func checkLiveFile(path string, shape lab.Shape) error {
@@ -59,8 +52,11 @@ func startLive(ctx context.Context, shop lab.Shop, shape lab.Shape, file string,
 		closeEnv()
 		return nil, nil, err
 	}
-	_ = os.WriteFile(controlFile(), []byte(api.URL()), 0o600)
-	fmt.Fprintf(out, "control: %s (lab fault add|rm|ls)\n", api.URL())
+	ctl := control{URL: api.URL(), Token: api.Token()}
+	if err := writeControl(ctl); err != nil {
+		fmt.Fprintf(out, "control: cannot leave the control file %s for lab fault: %v\n", controlFile(), err)
+	}
+	fmt.Fprintf(out, "control: %s (lab fault add|rm|ls; its token is in %s, for this user only)\n", api.URL(), controlFile())
 	wctx, cancel := context.WithCancel(ctx)
 	var done <-chan struct{}
 	stop = func() {
@@ -73,9 +69,7 @@ func startLive(ctx context.Context, shop lab.Shop, shape lab.Shape, file string,
 		defer ccancel()
 		_ = set.Clear(cctx)
 		closeEnv()
-		if b, err := os.ReadFile(controlFile()); err == nil && string(b) == api.URL() {
-			os.Remove(controlFile())
-		}
+		removeControl(ctl)
 	}
 	if file == "" {
 		return set, stop, nil
@@ -95,39 +89,44 @@ func startLive(ctx context.Context, shop lab.Shop, shape lab.Shape, file string,
 }
 
 func newFault() *cobra.Command {
-	var control string
+	var url string
 	cmd := &cobra.Command{
 		Use:   "fault add SPEC | rm NAME | ls",
 		Short: "Change the faults of a running lab up: add, remove, list",
-		Long: "Talk to the control API of a running `lab up` (found through --control, LAB_CONTROL, or\n" +
-			"the file lab up leaves in the temporary folder). SPEC is one fault entry as in a live\n" +
+		Long: "Talk to the control API of a running `lab up`: its URL and token are in the file lab up\n" +
+			"leaves in the temporary folder, readable by its user alone (or --control URL with\n" +
+			"LAB_CONTROL_TOKEN). SPEC is one fault entry as in a live\n" +
 			"fault file, in YAML flow style:\n\n" +
 			"  lab fault add '{name: slow-catalog, target: catalog, kind: latency, latency: 300ms}'\n" +
 			"  lab fault ls\n  lab fault rm slow-catalog",
 	}
-	cmd.PersistentFlags().StringVar(&control, "control", "", "the control API's URL (default: LAB_CONTROL, then the running lab up's)")
-	base := func() (string, error) {
-		if control != "" {
-			return control, nil
+	cmd.PersistentFlags().StringVar(&url, "control", "", "the control API's URL (default: LAB_CONTROL, then the running lab up's); its token from LAB_CONTROL_TOKEN")
+	base := func() (control, error) {
+		if url == "" {
+			url = os.Getenv("LAB_CONTROL")
 		}
-		if v := os.Getenv("LAB_CONTROL"); v != "" {
-			return v, nil
+		if url != "" {
+			return control{URL: url, Token: os.Getenv("LAB_CONTROL_TOKEN")}, nil
 		}
-		b, err := os.ReadFile(controlFile())
+		c, err := readControl()
+		if errors.Is(err, os.ErrNotExist) {
+			return c, cannotRun(fmt.Errorf("no running lab up found (%s): start one, or pass --control URL with LAB_CONTROL_TOKEN", controlFile()))
+		}
 		if err != nil {
-			return "", cannotRun(fmt.Errorf("no running lab up found (%s): start one, or pass --control URL", controlFile()))
+			return c, cannotRun(err)
 		}
-		return strings.TrimSpace(string(b)), nil
+		return c, nil
 	}
 	call := func(method, path string, body []byte, into any) error {
-		u, err := base()
+		c, err := base()
 		if err != nil {
 			return err
 		}
-		req, _ := http.NewRequest(method, u+path, bytes.NewReader(body))
+		req, _ := http.NewRequest(method, c.URL+path, bytes.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+c.Token)
 		resp, err := (&http.Client{Timeout: 20 * time.Second}).Do(req)
 		if err != nil {
-			return cannotRun(fmt.Errorf("control api %s: %w", u, err))
+			return cannotRun(fmt.Errorf("control api %s: %w", c.URL, err))
 		}
 		defer resp.Body.Close()
 		b, _ := io.ReadAll(resp.Body)

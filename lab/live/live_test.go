@@ -136,13 +136,30 @@ func TestAPIAddsListsAndRemoves(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer api.Close()
-	post := func(body string) int {
-		resp, err := http.Post(api.URL()+"/faults", "application/yaml", strings.NewReader(body))
+	send := func(method, path, token, body string) int {
+		req, _ := http.NewRequest(method, api.URL()+path, strings.NewReader(body))
+		if token != "" {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
+		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
 			t.Fatal(err)
 		}
 		resp.Body.Close()
 		return resp.StatusCode
+	}
+	post := func(body string) int { return send(http.MethodPost, "/faults", api.Token(), body) }
+	// Only the owner steers: no token, or another, changes nothing.
+	for _, tok := range []string{"", "0123", api.Token()[:len(api.Token())-1] + "x"} {
+		if code := send(http.MethodPost, "/faults", tok, "{name: sneaky, target: payments, kind: down}"); code != http.StatusUnauthorized {
+			t.Fatalf("add with token %q: %d, want 401", tok, code)
+		}
+		if code := send(http.MethodGet, "/faults", tok, ""); code != http.StatusUnauthorized {
+			t.Fatalf("list with token %q: %d, want 401", tok, code)
+		}
+	}
+	if l := set.List(); len(l) != 0 {
+		t.Fatalf("a request without the token put faults in force: %+v", l)
 	}
 	if code := post("{name: boom, target: payments, kind: http_error, status: 503}"); code != http.StatusCreated {
 		t.Fatalf("add: %d", code)
@@ -156,12 +173,12 @@ func TestAPIAddsListsAndRemoves(t *testing.T) {
 	if l := set.List(); len(l) != 1 || l[0].Spec.Name != "boom" || l[0].Origin != faults.FromAPI {
 		t.Fatalf("in force: %+v", l)
 	}
-	req, _ := http.NewRequest(http.MethodDelete, api.URL()+"/faults/boom", nil)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil || resp.StatusCode != http.StatusOK {
-		t.Fatalf("remove: %v %v", err, resp)
+	if code := send(http.MethodDelete, "/faults/boom", "", ""); code != http.StatusUnauthorized {
+		t.Fatalf("remove without the token: %d, want 401", code)
 	}
-	resp.Body.Close()
+	if code := send(http.MethodDelete, "/faults/boom", api.Token(), ""); code != http.StatusOK {
+		t.Fatalf("remove: %d", code)
+	}
 	if l := set.List(); len(l) != 0 {
 		t.Fatalf("still in force after rm: %+v", l)
 	}

@@ -1,0 +1,80 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+)
+
+// control is how `lab fault` reaches a running `lab up`: its control API's
+// URL and the token every request carries.
+type control struct {
+	URL, Token string
+}
+
+// controlFile is where a running `lab up` leaves its control for `lab
+// fault`: a file only its user may read, in the temporary folder.
+func controlFile() string {
+	return filepath.Join(os.TempDir(), fmt.Sprintf("lab-control-%d", os.Getuid()))
+}
+
+// writeControl leaves c in the control file, readable by this user alone:
+// written beside it and renamed over it, so a reader never sees half.
+func writeControl(c control) error {
+	tmp, err := os.CreateTemp(os.TempDir(), ".lab-control-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if err := tmp.Chmod(0o600); err != nil {
+		tmp.Close()
+		return err
+	}
+	if _, err := fmt.Fprintf(tmp, "%s\n%s\n", c.URL, c.Token); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), controlFile())
+}
+
+// readControl reads the control file. It refuses one that another user
+// owns or may read: that is not this user's lab up, and its URL could
+// collect the token.
+func readControl() (control, error) {
+	path := controlFile()
+	f, err := os.Open(path)
+	if err != nil {
+		return control{}, err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return control{}, err
+	}
+	if sys, ok := st.Sys().(*syscall.Stat_t); ok && int(sys.Uid) != os.Getuid() {
+		return control{}, fmt.Errorf("%s belongs to another user (uid %d): not this user's lab up", path, sys.Uid)
+	}
+	if st.Mode().Perm()&0o077 != 0 {
+		return control{}, fmt.Errorf("%s may be read by other users (mode %v): want 0600", path, st.Mode().Perm())
+	}
+	b := make([]byte, 4096)
+	n, _ := f.Read(b)
+	lines := strings.Fields(string(b[:n]))
+	if len(lines) != 2 {
+		return control{}, errors.New(path + ": want the control API's URL and its token, one a line")
+	}
+	return control{URL: lines[0], Token: lines[1]}, nil
+}
+
+// removeControl removes the control file if it is still c's.
+func removeControl(c control) {
+	if got, err := readControl(); err == nil && got == c {
+		os.Remove(controlFile())
+	}
+}
