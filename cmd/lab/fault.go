@@ -39,24 +39,27 @@ func checkLiveFile(path string, shape lab.Shape) error {
 }
 
 // startLive serves the control API of shop and, with a file, applies it
-// and watches it; it says so on out, and logs every change on log. stop
-// removes every live fault and stops both.
-func startLive(ctx context.Context, shop lab.Shop, shape lab.Shape, file string, out, log io.Writer) (set *faults.Live, stop func(), err error) {
+// and watches it; it says so on out, and logs every change on log. With
+// publish, it leaves the control file for `lab fault`. stop removes every
+// live fault and stops both.
+func startLive(ctx context.Context, shop lab.Shop, shape lab.Shape, file string, out, log io.Writer, publish bool) (set *faults.Live, ctl control, stop func(), err error) {
 	env, closeEnv, err := experiment.FaultEnv(ctx, shop)
 	if err != nil {
-		return nil, nil, err
+		return nil, ctl, nil, err
 	}
 	set = faults.NewLive(env, shape)
 	api := &live.API{Live: set, Shape: shape, Log: log}
 	if err := api.Start(); err != nil {
 		closeEnv()
-		return nil, nil, err
+		return nil, ctl, nil, err
 	}
-	ctl := control{URL: api.URL(), Token: api.Token()}
-	if err := writeControl(ctl); err != nil {
-		fmt.Fprintf(out, "control: cannot leave the control file %s for lab fault: %v\n", controlFile(), err)
+	ctl = control{URL: api.URL(), Token: api.Token()}
+	if publish {
+		if err := writeControl(ctl); err != nil {
+			fmt.Fprintf(out, "control: cannot leave the control file %s for lab fault: %v\n", controlFile(), err)
+		}
+		fmt.Fprintf(out, "control: %s (lab fault add|rm|ls; its token is in %s, for this user only)\n", api.URL(), controlFile())
 	}
-	fmt.Fprintf(out, "control: %s (lab fault add|rm|ls; its token is in %s, for this user only)\n", api.URL(), controlFile())
 	wctx, cancel := context.WithCancel(ctx)
 	var done <-chan struct{}
 	stop = func() {
@@ -69,23 +72,25 @@ func startLive(ctx context.Context, shop lab.Shop, shape lab.Shape, file string,
 		defer ccancel()
 		_ = set.Clear(cctx)
 		closeEnv()
-		removeControl(ctl)
+		if publish {
+			removeControl(ctl)
+		}
 	}
 	if file == "" {
-		return set, stop, nil
+		return set, ctl, stop, nil
 	}
 	// Watch first, then load: a save between the two is not missed.
 	w := &live.Watcher{Path: file, Shape: shape, Live: set, Log: log}
 	if done, err = w.Start(wctx); err != nil {
 		stop()
-		return nil, nil, err
+		return nil, ctl, nil, err
 	}
 	if err := w.Load(ctx); err != nil {
 		stop()
-		return nil, nil, err
+		return nil, ctl, nil, err
 	}
 	fmt.Fprintf(out, "faults: watching %s; save it to change the faults in force\n", file)
-	return set, stop, nil
+	return set, ctl, stop, nil
 }
 
 func newFault() *cobra.Command {

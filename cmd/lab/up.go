@@ -163,7 +163,7 @@ func up(ctx context.Context, rt lab.Runtime, shape lab.Shape, dir, faultsFile st
 		view = &live.View{Shop: shop, W: stdout}
 		log = view
 	}
-	set, stopLive, err := startLive(ctx, shop, shape, faultsFile, stdout, log)
+	set, _, stopLive, err := startLive(ctx, shop, shape, faultsFile, stdout, log, true)
 	if err != nil {
 		var se *scenarios.Error
 		if errors.As(err, &se) {

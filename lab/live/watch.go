@@ -116,7 +116,13 @@ func (w *Watcher) run(ctx context.Context, fw *fsnotify.Watcher, abs string) {
 }
 
 // reload reads, checks and applies the file; a bad edit changes nothing.
+// Nothing in it may end the session: a panic is logged as a refusal.
 func (w *Watcher) reload(ctx context.Context) {
+	defer func() {
+		if v := recover(); v != nil {
+			fmt.Fprintf(w.Log, "%s refused: %s: internal error: %v; the faults in force stay as they were\n", time.Now().Format("15:04:05.000"), w.Path, v)
+		}
+	}()
 	data, err := os.ReadFile(w.Path)
 	if errors.Is(err, os.ErrNotExist) {
 		return // renamed away mid-save; the new file's event follows
