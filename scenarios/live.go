@@ -22,26 +22,27 @@ func ParseLive(file string, data []byte, shape lab.Shape) ([]faults.Spec, error)
 	if len(bytes.TrimSpace(data)) == 0 {
 		return nil, nil
 	}
-	var lf liveFile
-	if err := decodeStrict(file, data, &lf); err != nil {
-		return nil, err
+	specs, errs := checkLive(file, data, shape)
+	if len(errs) > 0 {
+		return nil, errs[0]
 	}
-	l := newLocator(file, data)
-	seen := map[string]bool{}
-	for i, f := range lf.Faults {
-		if err := checkFault(l, fmt.Sprintf("$.faults[%d]", i), f, shape, seen); err != nil {
-			return nil, err
-		}
-		if f.At != 0 || f.For != 0 {
-			field := "at"
-			if f.At == 0 {
-				field = "for"
-			}
-			return nil, l.at(fmt.Sprintf("$.faults[%d].%s", i, field),
-				"%s: a live fault is in force for as long as it is in the file; want no at and no for", field)
-		}
+	return specs, nil
+}
+
+// checkLiveEntry checks the i-th entry of a live fault file.
+func checkLiveEntry(l *locator, i int, f faults.Spec, shape lab.Shape, seen map[string]bool) error {
+	base := fmt.Sprintf("$.faults[%d]", i)
+	if err := checkFault(l, base, f, shape, seen); err != nil {
+		return err
 	}
-	return lf.Faults, nil
+	if f.At != 0 || f.For != 0 {
+		field := "at"
+		if f.At == 0 {
+			field = "for"
+		}
+		return l.at(base+"."+field, "%s: a live fault is in force for as long as it is in the file; want no at and no for", field)
+	}
+	return nil
 }
 
 // ParseEntry decodes one fault entry as `lab fault add` and the control

@@ -1,6 +1,9 @@
 package scenarios_test
 
 import (
+	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -36,5 +39,25 @@ func TestParseLive(t *testing.T) {
 				t.Fatalf("error %v, want one saying %q", err, tt.want)
 			}
 		})
+	}
+}
+
+// TestLiveCorpusRefused: every malformed live file of the corpus (which
+// lab up --faults must survive a save of) is refused with its position.
+func TestLiveCorpusRefused(t *testing.T) {
+	files, _ := filepath.Glob("testdata/live/*.yaml")
+	if len(files) < 15 {
+		t.Fatalf("want at least 15 malformed live files, have %d", len(files))
+	}
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = scenarios.ParseLive(f, data, lab.Shape{})
+		var se *scenarios.Error
+		if !errors.As(err, &se) || se.Line == 0 || se.Col == 0 {
+			t.Errorf("%s: %v, want an error with its line and column", f, err)
+		}
 	}
 }

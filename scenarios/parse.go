@@ -185,8 +185,25 @@ func (s *Scenario) ScriptPath() string {
 	return filepath.Join(filepath.Dir(s.Path), s.Load.Script)
 }
 
-// check validates the decoded scenario; l places errors in the file.
+// check validates the decoded scenario and returns its first problem; l
+// places errors in the file.
 func (s *Scenario) check(l *locator) error {
+	if errs := s.problems(l); len(errs) > 0 {
+		return errs[0]
+	}
+	return nil
+}
+
+// problems validates the decoded scenario and returns every problem found,
+// in the order of the file's sections: each section, fault entry and
+// hypothesis stops at its own first problem, and the next is checked too.
+func (s *Scenario) problems(l *locator) []error {
+	var errs []error
+	add := func(err error) {
+		if err != nil {
+			errs = append(errs, err)
+		}
+	}
 	if s.Seed == 0 {
 		s.Seed = 1
 	}
@@ -194,38 +211,28 @@ func (s *Scenario) check(l *locator) error {
 		s.Drain = DefaultDrain
 	}
 	if s.Name == "" {
-		return l.at("$", "name: want the scenario's name")
+		add(l.at("$", "name: want the scenario's name"))
 	}
-	if s.Duration <= 0 || s.Duration > MaxDuration {
-		return l.at("$.duration", "duration: want the measured load's length, from 1s to 1h, such as 30s")
-	}
-	if s.Duration.D()%time.Second != 0 {
-		return l.at("$.duration", "duration: want whole seconds, such as 30s: the lab measures the load second by second")
+	switch {
+	case s.Duration <= 0 || s.Duration > MaxDuration:
+		add(l.at("$.duration", "duration: want the measured load's length, from 1s to 1h, such as 30s"))
+	case s.Duration.D()%time.Second != 0:
+		add(l.at("$.duration", "duration: want whole seconds, such as 30s: the lab measures the load second by second"))
 	}
 	if w := s.WarmupOrDefault(); w > faults.Duration(time.Minute) || w.D()%time.Second != 0 {
-		return l.at("$.warmup", "warmup: want whole seconds, at most 1m: the measured seconds start where it ends")
+		add(l.at("$.warmup", "warmup: want whole seconds, at most 1m: the measured seconds start where it ends"))
 	}
-	if err := s.checkShop(l); err != nil {
-		return err
-	}
-	if err := s.checkResilience(l); err != nil {
-		return err
-	}
-	if err := s.checkLoad(l); err != nil {
-		return err
-	}
-	if err := s.checkFaults(l); err != nil {
-		return err
-	}
-	if err := s.checkHypotheses(l); err != nil {
-		return err
-	}
+	add(s.checkShop(l))
+	add(s.checkResilience(l))
+	add(s.checkLoad(l))
+	errs = append(errs, s.checkFaults(l)...)
+	errs = append(errs, s.checkHypotheses(l)...)
 	for i, n := range s.Invariants {
 		if !slices.Contains(invariants.Names, n) {
-			return l.at(fmt.Sprintf("$.invariants[%d]", i), "invariants: unknown invariant %q (want some of %s)", n, strings.Join(invariants.Names, ", "))
+			add(l.at(fmt.Sprintf("$.invariants[%d]", i), "invariants: unknown invariant %q (want some of %s)", n, strings.Join(invariants.Names, ", ")))
 		}
 	}
-	return nil
+	return errs
 }
 
 func (s *Scenario) checkShop(l *locator) error {
@@ -307,25 +314,34 @@ func (s *Scenario) checkLoad(l *locator) error {
 // reserved phase names.
 var reserved = map[string]bool{"baseline": true, "recovery": true, "all": true, "warmup": true}
 
-func (s *Scenario) checkFaults(l *locator) error {
+// checkFaults returns the first problem of each fault entry.
+func (s *Scenario) checkFaults(l *locator) []error {
+	var errs []error
 	seen := map[string]bool{}
 	shape := s.Shape()
 	for i, f := range s.Faults {
-		if err := checkFault(l, fmt.Sprintf("$.faults[%d]", i), f, shape, seen); err != nil {
-			return err
+		if err := s.checkTimedFault(l, i, f, shape, seen); err != nil {
+			errs = append(errs, err)
 		}
-		at := func(field, format string, args ...any) error {
-			return l.at(fmt.Sprintf("$.faults[%d].%s", i, field), format, args...)
-		}
-		if f.At >= s.Duration {
-			return at("at", "at: %s is past the end of the load (duration %s); want a time within it", f.At.D(), s.Duration.D())
-		}
-		if f.For <= 0 && f.Kind != "restart" {
-			return at("for", "for: want how long the fault lasts, such as 10s")
-		}
-		if f.At+f.For > s.Duration {
-			return at("for", "for: the fault would end at %s, past the end of the load (duration %s)", (f.At + f.For).D(), s.Duration.D())
-		}
+	}
+	return errs
+}
+
+func (s *Scenario) checkTimedFault(l *locator, i int, f faults.Spec, shape lab.Shape, seen map[string]bool) error {
+	if err := checkFault(l, fmt.Sprintf("$.faults[%d]", i), f, shape, seen); err != nil {
+		return err
+	}
+	at := func(field, format string, args ...any) error {
+		return l.at(fmt.Sprintf("$.faults[%d].%s", i, field), format, args...)
+	}
+	if f.At >= s.Duration {
+		return at("at", "at: %s is past the end of the load (duration %s); want a time within it", f.At.D(), s.Duration.D())
+	}
+	if f.For <= 0 && f.Kind != "restart" {
+		return at("for", "for: want how long the fault lasts, such as 10s")
+	}
+	if f.At+f.For > s.Duration {
+		return at("for", "for: the fault would end at %s, past the end of the load (duration %s)", (f.At + f.For).D(), s.Duration.D())
 	}
 	return nil
 }
@@ -379,31 +395,40 @@ func entryLabel(base string) string {
 	return strings.TrimPrefix(base, "$.") + ": "
 }
 
-func (s *Scenario) checkHypotheses(l *locator) error {
+// checkHypotheses returns the first problem of each hypothesis.
+func (s *Scenario) checkHypotheses(l *locator) []error {
 	phases := map[string]bool{"baseline": true, "recovery": true, "": true}
 	for _, f := range s.Faults {
 		phases[f.Name] = true
 	}
+	var errs []error
 	names := map[string]bool{}
 	for i, h := range s.Hypotheses {
-		p := fmt.Sprintf("$.hypotheses[%d]", i)
-		if h.Name == "" {
-			return l.at(p, "hypotheses[%d]: want a name", i)
+		if err := s.checkHypothesis(l, i, h, phases, names); err != nil {
+			errs = append(errs, err)
 		}
-		if names[h.Name] {
-			return l.at(p+".name", "hypothesis %q: name used twice", h.Name)
-		}
-		names[h.Name] = true
-		if !phases[h.During] {
-			return l.at(p+".during", "during: no phase %q; want baseline, recovery or a fault's name", h.During)
-		}
-		if strings.TrimSpace(h.Expect) == "" {
-			return l.at(p, "hypothesis %q: want expect, such as checkout.success_rate >= 0.99", h.Name)
-		}
-		if _, err := Compile(h.Expect, s.EndpointNames()); err != nil {
-			msg := strings.SplitN(err.Error(), "\n", 2)[0]
-			return l.at(p+".expect", "expect: bad expression %q: %s (want true or false over endpoints' %s)", h.Expect, msg, strings.Join(StatFields, ", "))
-		}
+	}
+	return errs
+}
+
+func (s *Scenario) checkHypothesis(l *locator, i int, h Hypothesis, phases, names map[string]bool) error {
+	p := fmt.Sprintf("$.hypotheses[%d]", i)
+	if h.Name == "" {
+		return l.at(p, "hypotheses[%d]: want a name", i)
+	}
+	if names[h.Name] {
+		return l.at(p+".name", "hypothesis %q: name used twice", h.Name)
+	}
+	names[h.Name] = true
+	if !phases[h.During] {
+		return l.at(p+".during", "during: no phase %q; want baseline, recovery or a fault's name", h.During)
+	}
+	if strings.TrimSpace(h.Expect) == "" {
+		return l.at(p, "hypothesis %q: want expect, such as checkout.success_rate >= 0.99", h.Name)
+	}
+	if _, err := Compile(h.Expect, s.EndpointNames()); err != nil {
+		msg := strings.SplitN(err.Error(), "\n", 2)[0]
+		return l.at(p+".expect", "expect: bad expression %q: %s (want true or false over endpoints' %s)", h.Expect, msg, strings.Join(StatFields, ", "))
 	}
 	return nil
 }

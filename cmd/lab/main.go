@@ -70,6 +70,6 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 	}
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	root.AddCommand(newRun(), newList(), newExplain(), newUp(), newServe(), newVersion(), newK6(), newClean(), newReport(), newDiff(), newFault(), newWatch(), newBench(), newSoak())
+	root.AddCommand(newRun(), newList(), newExplain(), newUp(), newServe(), newVersion(), newK6(), newClean(), newReport(), newDiff(), newFault(), newWatch(), newBench(), newSoak(), newCheck())
 	return root
 }

@@ -183,3 +183,68 @@ func TestAPIAddsListsAndRemoves(t *testing.T) {
 		t.Fatalf("still in force after rm: %+v", l)
 	}
 }
+
+// TestSessionSurvivesEveryMalformedSave saves each malformed live file of
+// the corpus over a file whose fault is in force: each save is refused with
+// its position, the fault stays in force (browsing stays slow), and a valid
+// save afterwards still applies: the watcher lives.
+func TestSessionSurvivesEveryMalformedSave(t *testing.T) {
+	corpus, _ := filepath.Glob("../../scenarios/testdata/live/*.yaml")
+	if len(corpus) < 15 {
+		t.Fatalf("corpus of %d files", len(corpus))
+	}
+	shape := lab.Shape{Seed: 1}
+	s, set := startLive(t, shape)
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "faults.yaml")
+	saveByRename(t, path, "faults:\n  - {name: slow, target: gateway->catalog, kind: latency, latency: 100ms}\n")
+	var log syncBuf
+	w := &live.Watcher{Path: path, Shape: shape, Live: set, Log: &log}
+	if err := w.Load(ctx); err != nil {
+		t.Fatal(err)
+	}
+	wctx, cancel := context.WithCancel(ctx)
+	done, err := w.Start(wctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { cancel(); <-done }()
+	before := set.List()
+	hc := &http.Client{Timeout: 5 * time.Second}
+	browse := func() time.Duration {
+		start := time.Now()
+		resp, err := hc.Get(s.GatewayURL() + "/api/products?size=3")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return time.Since(start)
+	}
+	for i, f := range corpus {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		saveByRename(t, path, string(data))
+		shoptest.Eventually(t, 3*time.Second, "the save of "+filepath.Base(f)+" refused", func() bool {
+			return strings.Count(log.String(), "refused") == i+1
+		})
+	}
+	if got := set.List(); len(got) != 1 || got[0].Spec != before[0].Spec || !got[0].Since.Equal(before[0].Since) {
+		t.Fatalf("the faults in force changed: %+v, were %+v\n%s", got, before, log.String())
+	}
+	if d := browse(); d < 100*time.Millisecond {
+		t.Fatalf("browsing took %s after the refused saves: the 100 ms fault is gone", d)
+	}
+	located := 0
+	for _, l := range strings.Split(log.String(), "\n") {
+		if strings.Contains(l, "refused: "+path+":") {
+			located++
+		}
+	}
+	if located != len(corpus) {
+		t.Errorf("%d of %d refusals name the file's line and column:\n%s", located, len(corpus), log.String())
+	}
+	saveByRename(t, path, "faults: []\n")
+	shoptest.Eventually(t, 2*time.Second, "a valid save applied after the bad ones", func() bool { return len(set.List()) == 0 })
+}
