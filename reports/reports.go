@@ -32,21 +32,39 @@ var files = []struct {
 	{"junit.xml", junit{}},
 }
 
-// WriteAll writes every file format into dir.
+// WriteAll writes every file format into dir. Each file is written under
+// a temporary name and renamed into place, so a lab killed mid-write leaves
+// the previous file or the new one, never a truncated one.
 func WriteAll(dir string, r *experiment.Result) error {
 	var errs []error
 	for _, f := range files {
-		out, err := os.Create(filepath.Join(dir, f.name))
-		if err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		if err := f.w.Write(out, r); err != nil {
+		if err := writeFile(filepath.Join(dir, f.name), func(w io.Writer) error { return f.w.Write(w, r) }); err != nil {
 			errs = append(errs, fmt.Errorf("write %s: %w", f.name, err))
 		}
-		errs = append(errs, out.Close())
 	}
 	return errors.Join(errs...)
+}
+
+// writeFile writes path through write: into a temporary file beside it,
+// renamed over it once complete.
+func writeFile(path string, write func(io.Writer) error) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name()) // after the rename, there is nothing to remove
+	if err := write(tmp); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Chmod(0o644); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
 }
 
 // Read loads report.json from dir (see Decode).

@@ -52,8 +52,12 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if err == nil {
 		return ExitOK
 	}
-	fmt.Fprintln(stderr, "lab:", err)
 	var ee *exitError
+	if errors.As(err, &ee) && ee.code == ExitCannotRun && ctx.Err() != nil {
+		// What failed because SIGINT or SIGTERM cancelled it was interrupted.
+		err = &exitError{code: ExitInterrupted, err: fmt.Errorf("interrupted: %w", ee.err)}
+	}
+	fmt.Fprintln(stderr, "lab:", err)
 	if errors.As(err, &ee) {
 		return ee.code
 	}

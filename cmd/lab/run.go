@@ -86,8 +86,12 @@ could not run; 4 inconclusive (a fault had no observable effect); 130 interrupte
 			reports.Terminal(cmd.OutOrStdout(), res)
 			fmt.Fprintf(cmd.OutOrStdout(), "run folder: %s\n", out)
 			switch {
+			case !res.Interrupted && cmd.Context().Err() != nil:
+				// The signal came while the reports were written: they are
+				// whole (each written aside and renamed), the exit says so.
+				return &exitError{code: ExitInterrupted, err: errors.New("interrupted while writing the reports; they are complete")}
 			case res.Interrupted:
-				return &exitError{code: ExitInterrupted, err: errors.New("interrupted: " + res.Reason)}
+				return &exitError{code: ExitInterrupted, err: errors.New(res.Reason)}
 			case res.Verdict == experiment.Fail:
 				return &exitError{code: ExitFail, err: errors.New("verdict fail: " + res.Reason)}
 			case res.Verdict == experiment.Inconclusive:
@@ -147,16 +151,17 @@ var runFolderEntries = []string{"data", "logs", "broker", "load", "control", "re
 func runErr(cmd *cobra.Command, res *experiment.Result, err error) error {
 	if err == nil && res != nil && res.Interrupted {
 		reports.Terminal(cmd.OutOrStdout(), res)
-		return &exitError{code: ExitInterrupted, err: errors.New("interrupted: " + res.Reason)}
+		return &exitError{code: ExitInterrupted, err: errors.New(res.Reason)}
 	}
 	var ee *exitError
 	if errors.As(err, &ee) {
 		return err
 	}
-	if errors.Is(err, experiment.ErrCannotRun) || cmd.Context().Err() == nil {
-		return cannotRun(err)
+	var ie *experiment.Interrupted
+	if errors.As(err, &ie) || cmd.Context().Err() != nil {
+		return &exitError{code: ExitInterrupted, err: err}
 	}
-	return &exitError{code: ExitInterrupted, err: err}
+	return cannotRun(err)
 }
 
 func isTerminal(f *os.File) bool {

@@ -148,6 +148,9 @@ func up(ctx context.Context, rt lab.Runtime, shape lab.Shape, dir, faultsFile st
 		}()
 	}
 	if err != nil {
+		if ctx.Err() != nil {
+			return interrupted("starting the shop")
+		}
 		return cannotRun(fmt.Errorf("start the shop: %w", err))
 	}
 	fmt.Fprintf(stdout, "gateway: %s\n", shop.GatewayURL())
@@ -166,8 +169,11 @@ func up(ctx context.Context, rt lab.Runtime, shape lab.Shape, dir, faultsFile st
 	set, _, stopLive, err := startLive(ctx, shop, shape, faultsFile, stdout, log, true)
 	if err != nil {
 		var se *scenarios.Error
-		if errors.As(err, &se) {
+		switch {
+		case errors.As(err, &se):
 			return badInput(err)
+		case ctx.Err() != nil:
+			return interrupted("applying the live fault file")
 		}
 		return cannotRun(err)
 	}

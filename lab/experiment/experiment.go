@@ -54,9 +54,27 @@ type Params struct {
 // ErrCannotRun wraps every error that kept the lab from running the scenario.
 var ErrCannotRun = errors.New("experiment: cannot run")
 
+// Interrupted is the error of a run that ctx ended before its load started:
+// Stage says what the lab was doing ("starting the shop").
+type Interrupted struct{ Stage string }
+
+func (e *Interrupted) Error() string { return "interrupted while " + e.Stage }
+
+// cannot wraps err, an error of stage, as ErrCannotRun, or as *Interrupted
+// when ctx has ended: a start that fails because of Ctrl-C was interrupted,
+// not unable to run.
+func cannot(ctx context.Context, stage string, err error) error {
+	if ctx.Err() != nil {
+		return &Interrupted{Stage: stage}
+	}
+	return fmt.Errorf("%w: %s: %w", ErrCannotRun, stage, err)
+}
+
 // Run runs the scenario; see the package doc. It returns a Result whenever
 // the load started, with the error when it could not finish. A cancelled
-// ctx (SIGINT) ends the run early with a Result marked Interrupted.
+// ctx (SIGINT) ends the run early: before the load started with an
+// *Interrupted error, after with a Result marked Interrupted whose Reason
+// says what the lab was doing.
 func Run(ctx context.Context, p Params) (*Result, error) {
 	sc := p.Scenario
 	began := time.Now()
@@ -76,12 +94,12 @@ func Run(ctx context.Context, p Params) (*Result, error) {
 		defer shop.Close()
 	}
 	if err != nil {
-		return nil, fmt.Errorf("%w: start the shop: %w", ErrCannotRun, err)
+		return nil, cannot(ctx, "starting the shop", err)
 	}
 	say("shop ready in %s (%s runtime); gateway %s", time.Since(began).Round(time.Millisecond), p.Runtime.Name(), shop.GatewayURL())
 	cfg, err := openConfig(ctx, shop.BrokerURL())
 	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrCannotRun, err)
+		return nil, cannot(ctx, "connecting to the broker", err)
 	}
 	defer cfg.Close()
 	env := faultEnv(shop, cfg)
@@ -91,11 +109,11 @@ func Run(ctx context.Context, p Params) (*Result, error) {
 		BaseURL: shop.GatewayURL(), Env: loadEnv(sc), Dir: p.Dir}
 	run, err := load.Start(plan)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrCannotRun, err)
+		return nil, cannot(ctx, "starting the load", err)
 	}
 	defer run.Stop(5 * time.Second)
 	if err := run.WaitStarted(ctx, time.Minute); err != nil {
-		return nil, fmt.Errorf("%w: start the load: %w", ErrCannotRun, err)
+		return nil, cannot(ctx, "starting the load", err)
 	}
 	warmup := sc.WarmupOrDefault().D()
 	t0 := run.Collector.Start().Add(warmup)
@@ -113,12 +131,16 @@ func Run(ctx context.Context, p Params) (*Result, error) {
 	var lf *liveFaults
 	if p.LiveFile != "" {
 		if lf, err = startLiveFaults(ctx, p.LiveFile, env, shape, p.Progress); err != nil {
-			return nil, fmt.Errorf("%w: live faults: %w", ErrCannotRun, err)
+			return nil, cannot(ctx, "watching the live fault file", err)
 		}
 		defer lf.close()
 	}
 
 	interrupted := waitLoad(ctx, run, tl, lf, shop, scr, p, t0, duration)
+	stage := "loading"
+	if interrupted && time.Now().Before(t0) {
+		stage = "warming up"
+	}
 
 	// 4. Remove faults, drain.
 	if interrupted {
@@ -142,12 +164,18 @@ func Run(ctx context.Context, p Params) (*Result, error) {
 	if !interrupted {
 		res.Drain = drain(ctx, scr, sc.Drain.D())
 		say("drain: %s", res.Drain.Detail)
+		interrupted, stage = ctx.Err() != nil, "draining"
 	}
 	stopScrape()
 	if !interrupted {
 		res.Invariants, res.InvariantCheckS = checkInvariants(ctx, shop, sc.Invariants)
 		say("invariants checked in %.0fms", 1000*res.InvariantCheckS)
+		interrupted, stage = ctx.Err() != nil, "checking the invariants"
+		if interrupted { // what a cancelled read found is not evidence
+			res.Invariants = []InvariantResult{}
+		}
 	}
+	res.Interrupted = interrupted
 
 	// 5. Judge.
 	res.Faults = tl.records()
@@ -168,7 +196,7 @@ func Run(ctx context.Context, p Params) (*Result, error) {
 	res.K6 = crossCheck(run, s)
 	if interrupted {
 		res.Verdict = Inconclusive
-		res.Reason = fmt.Sprintf("interrupted after %ds of %ds; the figures cover what ran", measured, duration)
+		res.Reason = fmt.Sprintf("interrupted while %s, after %ds of %ds; the figures cover what ran", stage, measured, duration)
 	}
 	res.Ended = time.Now()
 	res.WallS = res.Ended.Sub(began).Seconds()
