@@ -136,7 +136,8 @@ func Run(ctx context.Context, p Params) (*Result, error) {
 		defer lf.close()
 	}
 
-	interrupted := waitLoad(ctx, run, tl, lf, shop, scr, p, t0, duration)
+	un := &unplanned{t0: t0}
+	interrupted := waitLoad(ctx, run, tl, lf, un, shop, scr, p, t0, duration)
 	stage := "loading"
 	if interrupted && time.Now().Before(t0) {
 		stage = "warming up"
@@ -178,10 +179,12 @@ func Run(ctx context.Context, p Params) (*Result, error) {
 	res.Interrupted = interrupted
 
 	// 5. Judge.
+	un.collect(shop.Exits(), p.Progress) // those that ended while draining
 	res.Faults = tl.records()
 	if lf != nil {
 		res.Faults = append(res.Faults, lf.records()...)
 	}
+	res.Faults = append(res.Faults, un.recs...)
 	s := offset{c: run.Collector, shift: shift}
 	res.Edges, res.Breakers = scr.Edges(), scr.Transitions()
 	res.Series = seriesOf(s, measured)
@@ -198,6 +201,7 @@ func Run(ctx context.Context, p Params) (*Result, error) {
 		res.Verdict = Inconclusive
 		res.Reason = fmt.Sprintf("interrupted while %s, after %ds of %ds; the figures cover what ran", stage, measured, duration)
 	}
+	res.Reason += un.note()
 	res.Ended = time.Now()
 	res.WallS = res.Ended.Sub(began).Seconds()
 	// 6. The deferred calls stop the load, remove faults and stop the shop.
@@ -254,7 +258,7 @@ func describeLoad(sc *scenarios.Scenario) string {
 
 // waitLoad shows progress until the load ends; it reports whether ctx
 // ended the run first.
-func waitLoad(ctx context.Context, run *load.Run, tl *timeline, lf *liveFaults, shop lab.Shop, scr *scraper,
+func waitLoad(ctx context.Context, run *load.Run, tl *timeline, lf *liveFaults, un *unplanned, shop lab.Shop, scr *scraper,
 	p Params, t0 time.Time, duration int) bool {
 	dash := &dashboard{w: p.Progress}
 	tick := time.NewTicker(time.Second)
@@ -272,8 +276,8 @@ func waitLoad(ctx context.Context, run *load.Run, tl *timeline, lf *liveFaults, 
 			}
 			return false
 		case e, ok := <-shop.Exits():
-			if ok && p.Progress != nil {
-				fmt.Fprintf(p.Progress, "\n%s exited unasked: %v\n", e.Instance, e.Err)
+			if ok {
+				un.record(e, p.Progress)
 			}
 		case now := <-tick.C:
 			if p.Progress == nil {

@@ -88,6 +88,9 @@ func judge(res *Result, sc *scenarios.Scenario, s series, t0 time.Time, duration
 	invisible := []string{}
 	for i := range res.Faults {
 		f := &res.Faults[i]
+		if f.Unplanned { // its evidence is the exit itself, and it proves nothing either way
+			continue
+		}
 		f.Visible, f.Evidence = visible(s, byName[f.Name], base, baseW, sig)
 		if !f.Visible {
 			invisible = append(invisible, f.Name)

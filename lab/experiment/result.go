@@ -108,6 +108,9 @@ type FaultRecord struct {
 	// Evidence says what showed the fault, or that nothing did.
 	Evidence string `json:"evidence"`
 	Error    string `json:"error,omitempty"`
+	// Unplanned marks a fault the lab did not inject (kind unplanned_exit):
+	// an instance that ended without the lab asking.
+	Unplanned bool `json:"unplanned,omitempty"`
 	// Breakers says, per edge whose breaker moved, how it answered the fault.
 	Breakers []BreakerReaction `json:"breakers,omitempty"`
 }

@@ -21,6 +21,7 @@ package invariants
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"sort"
@@ -53,6 +54,20 @@ type Data struct {
 	Events        []kit.Event
 	OutboxPending map[string]int // service -> events waiting
 	ConsumerLag   map[string]int // durable consumer -> not yet acknowledged
+	// Unread says, per source that could not be read ("orders",
+	// "payments", "inventory", "notifications", "outbox", "stream"), why:
+	// the invariants that need it fail saying so, the others are checked.
+	Unread map[string]error
+}
+
+// needs lists the sources each invariant reads.
+var needs = map[string][]string{
+	"orders-settled":       {"orders"},
+	"charged-once":         {"payments"},
+	"charges-match-orders": {"orders", "payments"},
+	"stock-conserved":      {"inventory"},
+	"notified-once":        {"notifications", "stream"},
+	"no-event-lost":        {"orders", "payments", "outbox", "stream"},
 }
 
 // Order, Charge, Stock and Notification are the services' admin views.
@@ -81,52 +96,69 @@ type (
 	}
 )
 
-// Read gathers the data from a running shop.
+// Read gathers the data from a running shop: each service's from the
+// first of its instances that answers (replicas share their service's
+// database). A source that cannot be read is named in Data.Unread; Read
+// fails only when it can read nothing at all.
 func Read(ctx context.Context, shop lab.Shop) (*Data, error) {
-	d := &Data{OutboxPending: map[string]int{}, ConsumerLag: map[string]int{}}
-	addr := map[string]string{}
+	d := &Data{OutboxPending: map[string]int{}, ConsumerLag: map[string]int{}, Unread: map[string]error{}}
+	addrs := map[string][]string{}
 	for _, in := range shop.Instances() {
-		if _, ok := addr[in.Service]; !ok {
-			addr[in.Service] = in.Addr // replicas share their service's database
-		}
+		addrs[in.Service] = append(addrs[in.Service], in.Addr)
 	}
 	hc := &http.Client{Timeout: 10 * time.Second}
 	get := func(svc, path string, v any) error {
-		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+addr[svc]+path, nil)
-		resp, err := hc.Do(req)
-		if err != nil {
-			return fmt.Errorf("read %s%s: %w", svc, path, err)
+		var err error
+		for _, addr := range addrs[svc] {
+			if err = getJSON(ctx, hc, "http://"+addr+path, v); err == nil {
+				return nil
+			}
 		}
-		defer resp.Body.Close()
-		if resp.StatusCode != http.StatusOK {
-			return fmt.Errorf("read %s%s: %s", svc, path, resp.Status)
+		if err == nil {
+			err = errors.New("no instance")
 		}
-		return json.NewDecoder(resp.Body).Decode(v)
+		return fmt.Errorf("read %s%s: %w", svc, path, err)
 	}
 	var o struct{ Orders []Order }
 	var c struct{ Charges []Charge }
 	var st struct{ Stock []Stock }
 	var n struct{ Notifications []Notification }
-	for _, step := range []error{
-		get("orders", "/admin/orders", &o), get("payments", "/admin/charges", &c),
-		get("inventory", "/admin/stock", &st), get("notifications", "/admin/notifications", &n),
+	for src, err := range map[string]error{
+		"orders": get("orders", "/admin/orders", &o), "payments": get("payments", "/admin/charges", &c),
+		"inventory": get("inventory", "/admin/stock", &st), "notifications": get("notifications", "/admin/notifications", &n),
 	} {
-		if step != nil {
-			return nil, step
+		if err != nil {
+			d.Unread[src] = err
 		}
 	}
 	d.Orders, d.Charges, d.Stock, d.Notifications = o.Orders, c.Charges, st.Stock, n.Notifications
 	for _, svc := range []string{"orders", "payments"} {
 		var ob struct{ Pending int }
 		if err := get(svc, "/admin/outbox", &ob); err != nil {
-			return nil, err
+			d.Unread["outbox"] = err
 		}
 		d.OutboxPending[svc] = ob.Pending
 	}
 	if err := readStream(ctx, shop.BrokerURL(), d); err != nil {
-		return nil, err
+		d.Unread["stream"] = err
+	}
+	if len(d.Unread) == 6 {
+		return nil, d.Unread["orders"]
 	}
 	return d, nil
+}
+
+func getJSON(ctx context.Context, hc *http.Client, url string, v any) error {
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	resp, err := hc.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return errors.New(resp.Status)
+	}
+	return json.NewDecoder(resp.Body).Decode(v)
 }
 
 // readStream reads every event and every durable consumer's lag.
@@ -188,10 +220,28 @@ func Check(d *Data, names []string) []Result {
 	}
 	var out []Result
 	for _, n := range names {
+		if why := unread(d, n); why != "" {
+			out = append(out, Result{Name: n, Detail: why})
+			continue
+		}
 		ok, detail := checks[n](d)
 		out = append(out, Result{Name: n, Pass: ok, Detail: detail})
 	}
 	return out
+}
+
+// unread says which data invariant n needs and could not be read, or "".
+func unread(d *Data, n string) string {
+	var why []string
+	for _, src := range needs[n] {
+		if err := d.Unread[src]; err != nil {
+			why = append(why, err.Error())
+		}
+	}
+	if len(why) == 0 {
+		return ""
+	}
+	return "could not read the shop's data: " + strings.Join(why, "; ")
 }
 
 // ids writes at most ten ids and how many more there are.
