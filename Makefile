@@ -3,7 +3,7 @@
 export CGO_ENABLED := 0
 GO ?= go
 
-.PHONY: help build test race demo bench bench-go lint fuzz
+.PHONY: help build test race demo bench bench-go lint fuzz soak
 
 ## help: list the targets
 help:
@@ -32,6 +32,10 @@ demo: build
 ## bench: lab bench on the process runtime, every target, medians of 5 runs (about 8 minutes; bench.json)
 bench: build
 	./bin/lab bench --runtime process --json bench.json
+
+## soak: an hour of load with faults toggled; fails on a steady climb of memory, goroutines or fds (soak.json)
+soak: build
+	./bin/lab soak --runtime process --duration 1h --json soak.json
 
 ## bench-go: the Go benchmarks: shop start, image build, the proxy hop, a call through the policies
 bench-go:
