@@ -59,8 +59,13 @@ type Plan struct {
 // Run is a k6 run in progress.
 type Run struct {
 	Collector *Collector
-	// SummaryPath is k6's own end-of-test summary (--summary-export).
+	// SummaryPath is k6's own end-of-test summary (--summary-export), an
+	// absolute path: k6 runs in the run folder.
 	SummaryPath string
+	// ThresholdsCrossed says k6 ended with exit 99: a threshold of the
+	// script failed (and, with abortOnFail, k6 stopped the test early).
+	// Valid after Done.
+	ThresholdsCrossed bool
 	cmd         *exec.Cmd
 	done        chan struct{}
 	err         error
@@ -94,7 +99,12 @@ func Start(p Plan) (*Run, error) {
 	if err != nil {
 		return nil, err
 	}
-	r := &Run{Collector: c, SummaryPath: filepath.Join(p.Dir, "k6-summary.json"), done: make(chan struct{})}
+	summary, err := filepath.Abs(filepath.Join(p.Dir, "k6-summary.json"))
+	if err != nil {
+		c.Close()
+		return nil, err
+	}
+	r := &Run{Collector: c, SummaryPath: summary, done: make(chan struct{})}
 	logf, err := os.Create(filepath.Join(p.Dir, "k6.log"))
 	if err != nil {
 		c.Close()
@@ -121,9 +131,10 @@ func Start(p Plan) (*Run, error) {
 		logf.Close()
 		c.Close()
 		var ee *exec.ExitError
-		// k6 exits 99 when a threshold fails; the lab judges on its own.
+		// k6 exits 99 when a threshold fails: not an error of the run, a
+		// verdict of the script's own, which the lab reports.
 		if errors.As(err, &ee) && ee.ExitCode() == 99 {
-			err = nil
+			err, r.ThresholdsCrossed = nil, true
 		}
 		if err != nil {
 			tail, _ := os.ReadFile(filepath.Join(p.Dir, "k6.log"))

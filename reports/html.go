@@ -192,6 +192,11 @@ td.isolated{background:#d9f2e1}td.degraded{background:#fde9b8}td.failed{backgrou
 <table><tr><th></th><th>hypothesis</th><th>during</th><th>expect</th><th>observed</th></tr>
 {{range .R.Hypotheses}}<tr><td class="{{if .Pass}}ok{{else}}bad{{end}}">{{if .Pass}}PASS{{else}}FAIL{{end}}</td><td>{{.Name}}</td><td>{{whole .During}}</td><td><code>{{.Expect}}</code></td><td>{{.Observed}}</td></tr>
 {{end}}</table>{{end}}
+{{if .R.Thresholds}}<h2>k6 thresholds</h2>
+<table><tr><th></th><th>metric</th><th>expression</th><th>observed</th></tr>
+{{range .R.Thresholds}}<tr><td class="{{if .Pass}}ok{{else}}bad{{end}}">{{if .Pass}}PASS{{else}}FAIL{{end}}</td><td>{{.Name}}</td><td><code>{{.Expression}}</code></td><td>{{.Observed}}</td></tr>
+{{end}}</table>{{end}}
+{{with .R.Aborted}}<p><b>Load aborted:</b> {{.}}</p>{{end}}
 
 <h2>Over time</h2>
 <p class="key">Shaded: a fault's window.<span style="background:{{.Shade}}"></span>fault

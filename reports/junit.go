@@ -73,6 +73,10 @@ func (junit) Write(w io.Writer, r *experiment.Result) error {
 		add("hypothesis", h.Name, h.Pass, "expected "+h.Expect+" during "+orWhole(h.During),
 			"expected: "+h.Expect+"\nobserved: "+h.Observed)
 	}
+	for _, th := range r.Thresholds {
+		add("threshold", th.Name+" "+th.Expression, th.Pass, "k6 threshold crossed: "+th.Name+" "+th.Expression+" ("+th.Observed+")",
+			"expression: "+th.Expression+"\nobserved: "+th.Observed)
+	}
 	for _, inv := range r.Invariants {
 		add("invariant", inv.Name, inv.Pass, inv.Detail, inv.Detail)
 	}

@@ -26,6 +26,16 @@ func (markdown) Write(w io.Writer, r *experiment.Result) error {
 		}
 		fmt.Fprintln(w)
 	}
+	if len(r.Thresholds) > 0 {
+		fmt.Fprintln(w, "| | k6 threshold | expression | observed |\n|---|---|---|---|")
+		for _, th := range r.Thresholds {
+			fmt.Fprintf(w, "| %s | `%s` | `%s` | %s |\n", mark(th.Pass), th.Name, th.Expression, th.Observed)
+		}
+		fmt.Fprintln(w)
+	}
+	if r.Aborted != "" {
+		fmt.Fprintf(w, "**Load aborted:** %s\n\n", r.Aborted)
+	}
 	fmt.Fprintln(w, "| phase | endpoint | requests | success | p95 ms | p99 ms |\n|---|---|---:|---:|---:|---:|")
 	for _, p := range r.Phases {
 		for _, e := range sortedEndpoints(p.Endpoints) {

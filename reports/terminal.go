@@ -62,6 +62,18 @@ func Terminal(w io.Writer, r *experiment.Result) {
 		}
 		t.Render()
 	}
+	if len(r.Thresholds) > 0 {
+		fmt.Fprintln(w)
+		t = table.New(w)
+		t.Header("", "k6 threshold", "expression", "observed")
+		for _, th := range r.Thresholds {
+			t.Append(mark(th.Pass), th.Name, th.Expression, wrap(th.Observed))
+		}
+		t.Render()
+	}
+	if r.Aborted != "" {
+		fmt.Fprintf(w, "\nload aborted: %s\n", r.Aborted)
+	}
 	if len(r.Faults) > 0 {
 		fmt.Fprintln(w)
 		t = table.New(w)

@@ -158,6 +158,14 @@ func Run(ctx context.Context, p Params) (*Result, error) {
 		res.Interrupted = true
 	} else if err := run.Err(); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrCannotRun, err)
+	} else if ended := time.Since(t0); run.ThresholdsCrossed && ended < sc.Duration.D() {
+		// abortOnFail: k6 stopped the test; what was measured is what ran.
+		measured = max(0, min(duration, int(ended/time.Second)))
+		res.Aborted = fmt.Sprintf("k6 stopped the load after %ds of %ds: a threshold with abortOnFail was crossed", measured, duration)
+		say("%s", res.Aborted)
+	}
+	if sc.Load.Script != "" {
+		res.Thresholds = readThresholds(run.SummaryPath, run.ThresholdsCrossed)
 	}
 	if err := run.Collector.Err(); err != nil && !interrupted {
 		return nil, fmt.Errorf("%w: %w", ErrCannotRun, err)

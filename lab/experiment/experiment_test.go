@@ -4,7 +4,9 @@ import (
 	"context"
 	"math"
 	"os"
+	"strings"
 	"testing"
+	"time"
 
 	"lab/internal/k6main"
 	"lab/internal/shoptest"
@@ -95,5 +97,48 @@ func TestInvisibleFaultIsInconclusive(t *testing.T) {
 	r := mustRun(t, "testdata/invisible.yaml")
 	if r.Verdict != experiment.Inconclusive || r.Faults[0].Visible {
 		t.Fatalf("verdict %s (%s), fault visible %v; want inconclusive", r.Verdict, r.Reason, r.Faults[0].Visible)
+	}
+}
+
+// TestCrossedThresholdFailsTheVerdict: k6 stays the authority on the
+// script's own thresholds. The one k6 failed fails the verdict, with its
+// expression and the value k6 observed; the one that held is a passing row.
+func TestCrossedThresholdFailsTheVerdict(t *testing.T) {
+	r := mustRun(t, "testdata/thresholds.yaml")
+	if r.Verdict != experiment.Fail || !strings.Contains(r.Reason, "1 of 2 k6 thresholds crossed") {
+		t.Fatalf("verdict %s (%s), want fail for the crossed threshold", r.Verdict, r.Reason)
+	}
+	got := map[string]experiment.ThresholdResult{}
+	for _, th := range r.Thresholds {
+		got[th.Name+" "+th.Expression] = th
+	}
+	if th := got["http_req_duration{name:browse} p(95)<0.001"]; th.Pass || !strings.HasPrefix(th.Observed, "p(95)=") {
+		t.Errorf("browse p95 threshold %+v, want failed with the p95 k6 saw", th)
+	}
+	if th := got["http_req_failed rate<0.5"]; !th.Pass || th.Observed != "rate=0" {
+		t.Errorf("failed-share threshold %+v, want held at rate=0", th)
+	}
+	if len(r.Thresholds) != 2 {
+		t.Errorf("%d thresholds, want 2: %+v", len(r.Thresholds), r.Thresholds)
+	}
+}
+
+// TestAbortOnFailStopsTheLoad: a threshold with abortOnFail stops k6 early;
+// the lab removes the fault in force, still checks the invariants, and
+// says the load was aborted.
+func TestAbortOnFailStopsTheLoad(t *testing.T) {
+	began := time.Now()
+	r := mustRun(t, "testdata/abort.yaml")
+	if r.Verdict != experiment.Fail || r.Aborted == "" || !strings.Contains(r.Reason, "abortOnFail") {
+		t.Fatalf("verdict %s (%s), aborted %q: want fail, aborted", r.Verdict, r.Reason, r.Aborted)
+	}
+	if r.DurationS >= 12 || time.Since(began) > 25*time.Second {
+		t.Errorf("measured %gs of 12, the run took %s: the load was not stopped early", r.DurationS, time.Since(began))
+	}
+	if f := r.Faults[0]; f.AppliedAt.IsZero() || f.RemovedAt.IsZero() {
+		t.Errorf("fault %+v: want applied, and removed when the load stopped", f)
+	}
+	if len(r.Invariants) == 0 {
+		t.Error("the invariants were not checked after the abort")
 	}
 }

@@ -102,8 +102,9 @@ func judge(res *Result, sc *scenarios.Scenario, s series, t0 time.Time, duration
 			broken++
 		}
 	}
+	crossed := crossedThresholds(res.Thresholds)
 	switch {
-	case failed > 0 || broken > 0:
+	case failed > 0 || broken > 0 || len(crossed) > 0:
 		var why []string
 		if failed > 0 {
 			why = append(why, fmt.Sprintf("%d of %d hypotheses failed", failed, len(res.Hypotheses)))
@@ -111,11 +112,20 @@ func judge(res *Result, sc *scenarios.Scenario, s series, t0 time.Time, duration
 		if broken > 0 {
 			why = append(why, fmt.Sprintf("%d of %d invariants broken", broken, len(res.Invariants)))
 		}
+		if len(crossed) > 0 {
+			why = append(why, fmt.Sprintf("%d of %d k6 thresholds crossed (%s)", len(crossed), len(res.Thresholds), strings.Join(crossed, "; ")))
+		}
+		if res.Aborted != "" {
+			why = append(why, res.Aborted)
+		}
 		res.Verdict, res.Reason = Fail, strings.Join(why, "; ")
 	case len(invisible) > 0:
 		res.Verdict, res.Reason = Inconclusive, fmt.Sprintf("fault %s had no observable effect, so the experiment proved nothing", strings.Join(invisible, ", "))
 	default:
 		res.Verdict, res.Reason = Pass, fmt.Sprintf("all %d hypotheses and %d invariants held", len(res.Hypotheses), len(res.Invariants))
+		if len(res.Thresholds) > 0 {
+			res.Reason += fmt.Sprintf(", and all %d k6 thresholds", len(res.Thresholds))
+		}
 	}
 }
 

@@ -40,6 +40,12 @@ type Result struct {
 	Series []Second `json:"series"`
 	// Signals are what the harness scraped from the services each second.
 	Signals []Signal `json:"signals,omitempty"`
+	// Thresholds are the thresholds of the user's k6 script, as k6 judged
+	// them; a crossed one fails the verdict. Built-in journeys have none.
+	Thresholds []ThresholdResult `json:"thresholds,omitempty"`
+	// Aborted says k6 stopped the load early (a threshold with
+	// abortOnFail), and when.
+	Aborted string `json:"aborted,omitempty"`
 	// K6 cross-checks the lab's figures with k6's own end-of-test summary.
 	K6 map[string]K6Check `json:"k6,omitempty"`
 	// Drain says how the async work settled after the load.
