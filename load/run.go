@@ -66,9 +66,9 @@ type Run struct {
 	// script failed (and, with abortOnFail, k6 stopped the test early).
 	// Valid after Done.
 	ThresholdsCrossed bool
-	cmd         *exec.Cmd
-	done        chan struct{}
-	err         error
+	cmd               *exec.Cmd
+	done              chan struct{}
+	err               error
 }
 
 // Start writes the journey out (for a built-in one), starts the collector
