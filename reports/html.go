@@ -231,7 +231,7 @@ td.isolated{background:#d9f2e1}td.degraded{background:#fde9b8}td.failed{backgrou
 {{end}}</table>{{end}}
 
 {{if .R.Invariants}}<h2>Invariants</h2>
-<table>{{range .R.Invariants}}<tr><td class="{{if .Pass}}ok{{else}}bad{{end}}">{{if .Pass}}PASS{{else}}FAIL{{end}}</td><td>{{.Name}}</td><td>{{.Detail}}</td></tr>
+<table>{{range .R.Invariants}}<tr><td class="{{if .NotExercised}}{{else if .Pass}}ok{{else}}bad{{end}}">{{if .NotExercised}}N/A{{else if .Pass}}PASS{{else}}FAIL{{end}}</td><td>{{.Name}}</td><td>{{if .NotExercised}}not exercised: {{end}}{{.Detail}}</td></tr>
 {{end}}</table>{{end}}
 </body></html>
 `))

@@ -22,6 +22,7 @@ type jSuite struct {
 	Tests      int         `xml:"tests,attr"`
 	Failures   int         `xml:"failures,attr"`
 	Errors     int         `xml:"errors,attr"`
+	Skipped    int         `xml:"skipped,attr"`
 	Time       string      `xml:"time,attr"`
 	Properties []jProperty `xml:"properties>property"`
 	Cases      []jCase     `xml:"testcase"`
@@ -39,6 +40,11 @@ type jCase struct {
 	Classname string    `xml:"classname,attr"`
 	Time      string    `xml:"time,attr"`
 	Failure   *jFailure `xml:"failure,omitempty"`
+	Skipped   *jSkipped `xml:"skipped,omitempty"`
+}
+
+type jSkipped struct {
+	Message string `xml:"message,attr"`
 }
 
 type jFailure struct {
@@ -79,6 +85,10 @@ func (junit) Write(w io.Writer, r *experiment.Result) error {
 	}
 	for _, inv := range r.Invariants {
 		add("invariant", inv.Name, inv.Pass, inv.Detail, inv.Detail)
+		if inv.NotExercised {
+			s.Cases[len(s.Cases)-1].Skipped = &jSkipped{Message: "not exercised: " + inv.Detail}
+			s.Skipped++
+		}
 	}
 	for _, f := range r.Faults {
 		add("fault", f.Name+" was observable", f.Visible, "inconclusive: "+f.Evidence, f.Evidence)

@@ -36,6 +36,17 @@ func (markdown) Write(w io.Writer, r *experiment.Result) error {
 	if r.Aborted != "" {
 		fmt.Fprintf(w, "**Load aborted:** %s\n\n", r.Aborted)
 	}
+	if len(r.Invariants) > 0 {
+		fmt.Fprintln(w, "| | invariant | detail |\n|---|---|---|")
+		for _, inv := range r.Invariants {
+			m, detail := mark(inv.Pass), inv.Detail
+			if inv.NotExercised {
+				m, detail = "N/A", "not exercised: "+detail
+			}
+			fmt.Fprintf(w, "| %s | %s | %s |\n", m, inv.Name, detail)
+		}
+		fmt.Fprintln(w)
+	}
 	fmt.Fprintln(w, "| phase | endpoint | requests | success | p95 ms | p99 ms |\n|---|---|---:|---:|---:|---:|")
 	for _, p := range r.Phases {
 		for _, e := range sortedEndpoints(p.Endpoints) {

@@ -109,6 +109,10 @@ func Terminal(w io.Writer, r *experiment.Result) {
 	breakerLines(w, r)
 	compareTable(w, r)
 	for _, inv := range r.Invariants {
+		if inv.NotExercised {
+			fmt.Fprintf(w, "N/A  invariant %s: not exercised: %s\n", inv.Name, inv.Detail)
+			continue
+		}
 		fmt.Fprintf(w, "%s invariant %s: %s\n", mark(inv.Pass), inv.Name, inv.Detail)
 	}
 	fmt.Fprintf(w, "\nverdict: %s (%s)\n", strings.ToUpper(r.Verdict), r.Reason)

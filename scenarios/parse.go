@@ -214,6 +214,8 @@ func (s *Scenario) problems(l *locator) []error {
 		add(l.at("$", "name: want the scenario's name"))
 	}
 	switch {
+	case s.Duration == 0 && s.Load.Script != "":
+		// The script's own options give it; FitScript reads them.
 	case s.Duration <= 0 || s.Duration > MaxDuration:
 		add(l.at("$.duration", "duration: want the measured load's length, from 1s to 1h, such as 30s"))
 	case s.Duration.D()%time.Second != 0:
@@ -270,6 +272,15 @@ func (s *Scenario) checkLoad(l *locator) error {
 		if _, err := os.Stat(s.ScriptPath()); err != nil {
 			return l.at("$.load.script", "load.script: cannot read %s: want the path of a k6 script, relative to the scenario", s.ScriptPath())
 		}
+		// The script's own options decide its load: a field of the lab's
+		// journeys would be silently ignored.
+		for field, set := range map[string]bool{"executor": ld.Executor != "", "rate": ld.Rate != 0, "vus": ld.VUs != 0,
+			"start_rate": ld.StartRate != 0, "stages": len(ld.Stages) > 0, "think": ld.Think != 0, "checkout_share": ld.CheckoutShare != nil} {
+			if set {
+				return l.at("$.load."+field, "load.%s does not apply to a script: its own options decide its load (set it in the script)", field)
+			}
+		}
+		return nil
 	}
 	if ld.Executor == "" {
 		ld.Executor = "constant-arrival-rate"
@@ -333,6 +344,9 @@ func (s *Scenario) checkTimedFault(l *locator, i int, f faults.Spec, shape lab.S
 	}
 	at := func(field, format string, args ...any) error {
 		return l.at(fmt.Sprintf("$.faults[%d].%s", i, field), format, args...)
+	}
+	if s.Duration == 0 { // a script's, not read yet: FitScript checks the times
+		return nil
 	}
 	if f.At >= s.Duration {
 		return at("at", "at: %s is past the end of the load (duration %s); want a time within it", f.At.D(), s.Duration.D())

@@ -6,6 +6,7 @@ package scenarios
 
 import (
 	"lab/faults"
+	"lab/load"
 )
 
 // Scenario is one experiment.
@@ -16,8 +17,12 @@ type Scenario struct {
 	Watch    string          `yaml:"watch" json:"watch,omitempty"`
 	Try      string          `yaml:"try" json:"try,omitempty"`
 	Seed     int64           `yaml:"seed" json:"seed"`
+	// Duration is the measured load; with a script, what the script's own
+	// options declare (less any warmup), and it may be left out.
 	Duration faults.Duration `yaml:"duration" json:"duration"`
-	// Warmup runs before the measured load, at half the rate; default 2s.
+	// Warmup runs before the measured load, at half the rate; default 2s
+	// for a built-in journey. For a script, the first Warmup of its own
+	// load is not measured; default none.
 	Warmup *faults.Duration `yaml:"warmup" json:"warmup,omitempty"`
 	// Drain bounds the wait for async work after the load; default 10s.
 	Drain      faults.Duration `yaml:"drain" json:"drain,omitempty"`
@@ -27,6 +32,10 @@ type Scenario struct {
 	Faults     []faults.Spec   `yaml:"faults" json:"faults"`
 	Hypotheses []Hypothesis    `yaml:"hypotheses" json:"hypotheses"`
 	Invariants []string        `yaml:"invariants" json:"invariants,omitempty"`
+
+	// Script is what the k6 script of load.script declares, once FitScript
+	// has read it; nil for a built-in journey.
+	Script *load.Script `yaml:"-" json:"-"`
 
 	// Path is the file the scenario came from ("builtin:NAME" for built-ins).
 	Path string `yaml:"-" json:"path"`
@@ -70,6 +79,8 @@ type Load struct {
 // over Duration.
 type Stage struct {
 	Target   int             `yaml:"target" json:"target"`
+	// Duration is the measured load; with a script, what the script's own
+	// options declare (less any warmup), and it may be left out.
 	Duration faults.Duration `yaml:"duration" json:"duration"`
 }
 
@@ -91,10 +102,14 @@ const (
 	DefaultVUs    = 200
 )
 
-// WarmupOrDefault returns the warmup.
+// WarmupOrDefault returns the warmup: DefaultWarmup for a built-in
+// journey, none for a script (it runs as written) unless the file says.
 func (s *Scenario) WarmupOrDefault() faults.Duration {
-	if s.Warmup == nil {
-		return DefaultWarmup
+	switch {
+	case s.Warmup != nil:
+		return *s.Warmup
+	case s.Load.Script != "":
+		return 0
 	}
-	return *s.Warmup
+	return DefaultWarmup
 }

@@ -19,6 +19,8 @@ func newCheck() *cobra.Command {
 scenarios by name, without starting anything: for CI and pre-commit hooks. Every
 problem found is printed as FILE:LINE:COL: what is wrong and what was expected.
 
+A scenario whose load is a k6 script has the script's options read by k6 and
+checked against the file (its duration, its faults' times).
 Live fault files are checked for the default shop, or for --replicas.
 
 Exit codes: 0 every file is valid; 2 a problem in any of them.`,
@@ -38,6 +40,12 @@ Exit codes: 0 every file is valid; 2 a problem in any of them.`,
 					continue
 				}
 				kind, errs := scenarios.Check(name, data, shape)
+				if len(errs) == 0 && kind == scenarios.KindScenario {
+					// A script's own options, read from k6, must fit the file.
+					if _, err := openScenario(cmd.Context(), arg, nil); err != nil {
+						errs = append(errs, err)
+					}
+				}
 				for _, e := range errs {
 					fmt.Fprintln(out, e)
 				}

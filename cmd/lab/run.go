@@ -13,6 +13,7 @@ import (
 
 	"lab/lab"
 	"lab/lab/experiment"
+	"lab/load"
 	"lab/reports"
 	"lab/scenarios"
 )
@@ -23,11 +24,13 @@ func newRun() *cobra.Command {
 	var sets []string
 	var compare, liveFile string
 	cmd := &cobra.Command{
-		Use:   "run NAME|PATH",
+		Use:   "run NAME|PATH|SCRIPT.js",
 		Short: "Run a scenario: load, faults on a timeline, a verdict",
-		Long: `Run a built-in scenario (lab list) or a scenario file, print the verdict tables
-and write the run folder (report.json, report.md, junit.xml, the scenario as run,
-every service's log).
+		Long: `Run a built-in scenario (lab list), a scenario file, or a bare k6 script (SCRIPT.js:
+as written, against the default shop, no faults), print the verdict tables and write
+the run folder (report.json, report.md, junit.xml, the scenario as run, a script with
+its local imports, every service's log). A script's own options decide its load: the
+lab reads them from k6 and announces them, and cuts no warmup unless asked.
 
 Exit codes: 0 every hypothesis held; 1 the verdict is fail; 2 bad input; 3 the lab
 could not run; 4 inconclusive (a fault had no observable effect); 130 interrupted
@@ -41,7 +44,7 @@ could not run; 4 inconclusive (a fault had no observable effect); 130 interrupte
 			if cmd.Flags().Changed("seed") {
 				pre = append(pre, fmt.Sprintf("seed=%d", seed))
 			}
-			sc, err := scenarios.Open(args[0], append(pre, sets...))
+			sc, err := openScenario(cmd.Context(), args[0], append(pre, sets...))
 			if err != nil {
 				return badInput(err)
 			}
@@ -61,7 +64,7 @@ could not run; 4 inconclusive (a fault had no observable effect); 130 interrupte
 				if !strings.Contains(compare, "=") {
 					return badInput(fmt.Errorf("--compare %q: want KEY=VALUE, such as resilience=none", compare))
 				}
-				csc, err := scenarios.Open(args[0], append(append(pre, sets...), compare))
+				csc, err := openScenario(cmd.Context(), args[0], append(append(pre, sets...), compare))
 				if err != nil {
 					return badInput(fmt.Errorf("--compare: %w", err))
 				}
@@ -127,6 +130,11 @@ func runOnce(ctx context.Context, cmd *cobra.Command, sc *scenarios.Scenario, rt
 	if err := os.WriteFile(filepath.Join(out, "scenario.yaml"), sc.Source, 0o644); err != nil {
 		return nil, cannotRun(err)
 	}
+	if sc.Load.Script != "" { // the script and its local imports, to replay the run
+		if _, err := load.CopyScript(sc.ScriptPath(), filepath.Join(out, "script")); err != nil {
+			return nil, cannotRun(err)
+		}
+	}
 	exe, _ := os.Executable()
 	res, err := experiment.Run(ctx, experiment.Params{
 		Scenario: sc, Runtime: rt, Command: []string{exe}, Dir: out,
@@ -145,7 +153,7 @@ func runOnce(ctx context.Context, cmd *cobra.Command, sc *scenarios.Scenario, rt
 
 // runFolderEntries is what the lab writes into a run folder.
 var runFolderEntries = []string{"data", "logs", "broker", "load", "control", "report.json", "report.md",
-	"report.html", "junit.xml", "scenario.yaml", "k6.log", "k6-summary.json"}
+	"report.html", "junit.xml", "scenario.yaml", "k6.log", "k6-summary.json", "script"}
 
 // runErr turns a run that did not finish into its exit code.
 func runErr(cmd *cobra.Command, res *experiment.Result, err error) error {

@@ -13,7 +13,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"lab/reports"
-	"lab/scenarios"
 )
 
 // watchQuiet is how long the watched files must be quiet after a save
@@ -63,7 +62,7 @@ func newWatch() *cobra.Command {
 			stderr := cmd.ErrOrStderr()
 			for {
 				// One run, cancelled by a change of a watched file.
-				sc, err := scenarios.Open(path, append(pre, sets...))
+				sc, err := openScenario(cmd.Context(), path, append(pre, sets...))
 				if err == nil && sc.ScriptPath() != "" {
 					watch(sc.ScriptPath())
 				}

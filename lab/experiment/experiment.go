@@ -158,11 +158,16 @@ func Run(ctx context.Context, p Params) (*Result, error) {
 		res.Interrupted = true
 	} else if err := run.Err(); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrCannotRun, err)
-	} else if ended := time.Since(t0); run.ThresholdsCrossed && ended < sc.Duration.D() {
-		// abortOnFail: k6 stopped the test; what was measured is what ran.
+	} else if ended := time.Since(t0); ended < sc.Duration.D()-time.Second {
+		// k6 ended a second or more before the measured load's end: abortOnFail stopped it,
+		// or a script's iterations were done. What was measured is what ran.
 		measured = max(0, min(duration, int(ended/time.Second)))
-		res.Aborted = fmt.Sprintf("k6 stopped the load after %ds of %ds: a threshold with abortOnFail was crossed", measured, duration)
-		say("%s", res.Aborted)
+		if run.ThresholdsCrossed {
+			res.Aborted = fmt.Sprintf("k6 stopped the load after %ds of %ds: a threshold with abortOnFail was crossed", measured, duration)
+			say("%s", res.Aborted)
+		} else {
+			say("the load ended after %ds of at most %ds", measured, duration)
+		}
 	}
 	if sc.Load.Script != "" {
 		res.Thresholds = readThresholds(run.SummaryPath, run.ThresholdsCrossed)
@@ -251,6 +256,9 @@ func loadEnv(sc *scenarios.Scenario) map[string]string {
 }
 
 func describeLoad(sc *scenarios.Scenario) string {
+	if sc.Script != nil {
+		return sc.Script.Describe()
+	}
 	what := sc.Load.Journey
 	if what == "" {
 		what = sc.Load.Script
@@ -391,7 +399,7 @@ func checkInvariants(ctx context.Context, shop lab.Shop, names []string) ([]Inva
 		return out, time.Since(start).Seconds()
 	}
 	for _, r := range invariants.Check(data, names) {
-		out = append(out, InvariantResult{Name: r.Name, Pass: r.Pass, Detail: r.Detail})
+		out = append(out, InvariantResult{Name: r.Name, Pass: r.Pass, Detail: r.Detail, NotExercised: !r.Exercised})
 	}
 	return out, time.Since(start).Seconds()
 }

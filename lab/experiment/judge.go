@@ -96,10 +96,13 @@ func judge(res *Result, sc *scenarios.Scenario, s series, t0 time.Time, duration
 			invisible = append(invisible, f.Name)
 		}
 	}
-	broken := 0
+	broken, idle := 0, 0
 	for _, inv := range res.Invariants {
-		if !inv.Pass {
+		switch {
+		case !inv.Pass:
 			broken++
+		case inv.NotExercised:
+			idle++
 		}
 	}
 	crossed := crossedThresholds(res.Thresholds)
@@ -122,9 +125,13 @@ func judge(res *Result, sc *scenarios.Scenario, s series, t0 time.Time, duration
 	case len(invisible) > 0:
 		res.Verdict, res.Reason = Inconclusive, fmt.Sprintf("fault %s had no observable effect, so the experiment proved nothing", strings.Join(invisible, ", "))
 	default:
-		res.Verdict, res.Reason = Pass, fmt.Sprintf("all %d hypotheses and %d invariants held", len(res.Hypotheses), len(res.Invariants))
+		res.Verdict, res.Reason = Pass, fmt.Sprintf("all %d %s and %d %s held", len(res.Hypotheses), plural(len(res.Hypotheses), "hypothesis", "hypotheses"),
+			len(res.Invariants)-idle, plural(len(res.Invariants)-idle, "invariant", "invariants"))
 		if len(res.Thresholds) > 0 {
-			res.Reason += fmt.Sprintf(", and all %d k6 thresholds", len(res.Thresholds))
+			res.Reason += fmt.Sprintf(", and all %d k6 %s", len(res.Thresholds), plural(len(res.Thresholds), "threshold", "thresholds"))
+		}
+		if idle > 0 {
+			res.Reason += fmt.Sprintf("; %d %s not exercised (the run gave %s nothing to check)", idle, plural(idle, "invariant", "invariants"), plural(idle, "it", "them"))
 		}
 	}
 }
@@ -194,4 +201,11 @@ func observed(code string, stats map[string]EndpointStats, fns scenarios.Funcs) 
 	}
 	sort.Strings(parts)
 	return strings.Join(parts, "; ")
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }

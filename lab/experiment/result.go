@@ -96,6 +96,10 @@ type InvariantResult struct {
 	Name   string `json:"name"`
 	Pass   bool   `json:"pass"`
 	Detail string `json:"detail"`
+	// NotExercised says the run gave it nothing to check (no order, no
+	// event): it held trivially, is shown as such, and is not counted as
+	// held.
+	NotExercised bool `json:"not_exercised,omitempty"`
 }
 
 // FaultRecord says when a fault was due and when the proxy or process

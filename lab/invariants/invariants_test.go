@@ -1,6 +1,7 @@
 package invariants_test
 
 import (
+	"errors"
 	"strings"
 	"testing"
 
@@ -72,5 +73,38 @@ func TestEachInvariantCatchesItsBug(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestNothingToCheckIsNotExercised: a run that ordered nothing passes every
+// invariant trivially; each says it was not exercised. Healthy data with
+// orders exercises them all; data that cannot be read is a failure, not a
+// trivial pass.
+func TestNothingToCheckIsNotExercised(t *testing.T) {
+	idle := &invariants.Data{Stock: []invariants.Stock{{ProductID: 1, Initial: 10, Available: 10}},
+		OutboxPending: map[string]int{"orders": 0}, ConsumerLag: map[string]int{}}
+	for _, r := range invariants.Check(idle, nil) {
+		if !r.Pass || r.Exercised {
+			t.Errorf("%s on a run with no order: pass %v, exercised %v; want a trivial pass, not exercised", r.Name, r.Pass, r.Exercised)
+		}
+	}
+	for _, r := range invariants.Check(healthy(), nil) {
+		if !r.Exercised {
+			t.Errorf("%s not exercised by data with orders, charges, stock moved and events", r.Name)
+		}
+	}
+	unread := healthy()
+	unread.Unread = map[string]error{"notifications": errors.New("connection refused")}
+	for _, r := range invariants.Check(unread, []string{"notified-once", "orders-settled"}) {
+		switch r.Name {
+		case "notified-once":
+			if r.Pass || !r.Exercised || !strings.Contains(r.Detail, "connection refused") {
+				t.Errorf("notified-once without the notifications: %+v, want a failure saying why", r)
+			}
+		case "orders-settled":
+			if !r.Pass {
+				t.Errorf("orders-settled failed for want of the notifications, which it does not read: %+v", r)
+			}
+		}
 	}
 }
