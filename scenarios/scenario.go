@@ -11,12 +11,12 @@ import (
 
 // Scenario is one experiment.
 type Scenario struct {
-	Name     string          `yaml:"name" json:"name"`
-	Summary  string          `yaml:"summary" json:"summary"`
-	Teaches  string          `yaml:"teaches" json:"teaches,omitempty"`
-	Watch    string          `yaml:"watch" json:"watch,omitempty"`
-	Try      string          `yaml:"try" json:"try,omitempty"`
-	Seed     int64           `yaml:"seed" json:"seed"`
+	Name    string `yaml:"name" json:"name"`
+	Summary string `yaml:"summary" json:"summary"`
+	Teaches string `yaml:"teaches" json:"teaches,omitempty"`
+	Watch   string `yaml:"watch" json:"watch,omitempty"`
+	Try     string `yaml:"try" json:"try,omitempty"`
+	Seed    int64  `yaml:"seed" json:"seed"`
 	// Duration is the measured load; with a script, what the script's own
 	// options declare (less any warmup), and it may be left out.
 	Duration faults.Duration `yaml:"duration" json:"duration"`
@@ -78,7 +78,7 @@ type Load struct {
 // Stage is one step of a ramping load: reach Target iterations per second
 // over Duration.
 type Stage struct {
-	Target   int             `yaml:"target" json:"target"`
+	Target int `yaml:"target" json:"target"`
 	// Duration is the measured load; with a script, what the script's own
 	// options declare (less any warmup), and it may be left out.
 	Duration faults.Duration `yaml:"duration" json:"duration"`
