@@ -321,18 +321,20 @@ func TestPaymentOutageOnDocker(t *testing.T) {
 // outage against one where it held exits 1 with --fail-on, 0 without, and 2
 // for a folder with no report.
 func TestDiffFailsOnARegression(t *testing.T) {
-	run := func(verdict string, checkout float64) string {
+	runOf := func(scenario string, seed int, verdict string, checkout float64) string {
 		dir := t.TempDir()
-		rep := fmt.Sprintf(`{"scenario":"payment-outage","verdict":%q,"runtime":"process","seed":1,"phases":[
+		rep := fmt.Sprintf(`{"scenario":%q,"verdict":%q,"runtime":"process","seed":%d,"phases":[
 			{"name":"baseline","start_s":0,"end_s":8,"endpoints":{"checkout":{"requests":120,"success_rate":1,"p95_ms":40}}},
 			{"name":"payments-down","start_s":8,"end_s":16,"endpoints":{"checkout":{"requests":120,"success_rate":%g,"p95_ms":40}}}]}`,
-			verdict, checkout)
+			scenario, verdict, seed, checkout)
 		if err := os.WriteFile(filepath.Join(dir, "report.json"), []byte(rep), 0o644); err != nil {
 			t.Fatal(err)
 		}
 		return dir
 	}
+	run := func(verdict string, checkout float64) string { return runOf("payment-outage", 1, verdict, checkout) }
 	main, branch := run("pass", 1), run("fail", 0.0089)
+	other, reseeded := runOf("baseline", 1, "pass", 1), runOf("payment-outage", 2, "pass", 1)
 	for _, tt := range []struct {
 		args []string
 		want int
@@ -341,6 +343,9 @@ func TestDiffFailsOnARegression(t *testing.T) {
 		{[]string{"diff", main, branch}, ExitOK},
 		{[]string{"diff", main, main, "--fail-on"}, ExitOK},
 		{[]string{"diff", main, t.TempDir()}, ExitBadInput},
+		{[]string{"diff", main, other}, ExitBadInput},
+		{[]string{"diff", main, reseeded}, ExitBadInput},
+		{[]string{"diff", main, reseeded, "--force"}, ExitOK},
 	} {
 		var stdout, stderr bytes.Buffer
 		if code := Main(context.Background(), tt.args, &stdout, &stderr); code != tt.want {
@@ -349,7 +354,12 @@ func TestDiffFailsOnARegression(t *testing.T) {
 	}
 	var stdout, stderr bytes.Buffer
 	Main(context.Background(), []string{"diff", main, branch}, &stdout, &stderr)
-	if !strings.Contains(stdout.String(), "success -99.11 points") {
-		t.Errorf("lab diff does not flag checkout's drop:\n%s", stdout.String())
+	if !strings.Contains(stdout.String(), "success -99.11 points") || !strings.Contains(stdout.String(), "\n2 regressions\n") {
+		t.Errorf("lab diff does not flag checkout's drop and the verdict:\n%s", stdout.String())
+	}
+	stdout.Reset()
+	Main(context.Background(), []string{"diff", main, runOf("payment-outage", 1, "pass", 0.0089)}, &stdout, &stderr)
+	if !strings.Contains(stdout.String(), "\n1 regression\n") {
+		t.Errorf("one regression is not said as one:\n%s", stdout.String())
 	}
 }

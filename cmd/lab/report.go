@@ -36,7 +36,7 @@ func newReport() *cobra.Command {
 
 func newDiff() *cobra.Command {
 	o := reports.DefaultDiff
-	var failOn bool
+	var failOn, force bool
 	var maxDrop float64
 	cmd := &cobra.Command{
 		Use:   "diff DIR_A DIR_B [--fail-on]",
@@ -44,7 +44,8 @@ func newDiff() *cobra.Command {
 		Long: "Compare run B against run A (say, a branch against main): per phase and endpoint, the\n" +
 			"success rate and percentiles of each, flagged where B's success rate dropped by more than\n" +
 			"--max-success-drop points or its p95 grew beyond --max-p95-ratio (and by more than 5 ms).\n" +
-			"A verdict that went from pass to anything else is a regression too.",
+			"A verdict that went from pass to anything else is a regression too. Runs of different\n" +
+			"scenarios or seeds are refused (exit 2) unless --force.",
 		Args: cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			a, err := reports.Read(args[0])
@@ -55,18 +56,24 @@ func newDiff() *cobra.Command {
 			if err != nil {
 				return badInput(err)
 			}
+			if !force && (a.Scenario != b.Scenario || a.Seed != b.Seed) {
+				return badInput(fmt.Errorf("%s ran %s with seed %d and %s ran %s with seed %d: a diff of two different experiments "+
+					"says nothing of a regression; run the same scenario and seed on both sides, or pass --force",
+					args[0], a.Scenario, a.Seed, args[1], b.Scenario, b.Seed))
+			}
 			o.MaxSuccessDrop = maxDrop / 100
 			rows := reports.Diff(a, b, o)
 			reports.DiffTable(cmd.OutOrStdout(), a, b, rows)
 			n := reports.Regressions(a, b, rows)
-			fmt.Fprintf(cmd.OutOrStdout(), "%d regressions\n", n)
+			fmt.Fprintf(cmd.OutOrStdout(), "%d %s\n", n, plural(n, "regression", "regressions"))
 			if failOn && n > 0 {
-				return &exitError{code: ExitFail, err: fmt.Errorf("%d regressions of %s against %s", n, args[1], args[0])}
+				return &exitError{code: ExitFail, err: fmt.Errorf("%d %s of %s against %s", n, plural(n, "regression", "regressions"), args[1], args[0])}
 			}
 			return nil
 		},
 	}
 	cmd.Flags().BoolVar(&failOn, "fail-on", false, "exit 1 when B regressed against A")
+	cmd.Flags().BoolVar(&force, "force", false, "compare runs of different scenarios or seeds all the same")
 	cmd.Flags().Float64Var(&maxDrop, "max-success-drop", 100*reports.DefaultDiff.MaxSuccessDrop, "largest drop in success rate, in points, not flagged")
 	cmd.Flags().Float64Var(&o.MaxP95Ratio, "max-p95-ratio", reports.DefaultDiff.MaxP95Ratio, "largest ratio of B's p95 over A's not flagged")
 	return cmd
