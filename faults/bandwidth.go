@@ -10,6 +10,8 @@ type bandwidth struct{}
 
 func (bandwidth) Layer() Layer { return Network }
 
+func (bandwidth) Params() []string { return []string{"rate", "toxicity", "direction"} }
+
 func (bandwidth) Check(s Spec) error {
 	if s.Rate <= 0 {
 		return errors.New("rate: want KB/s above 0, such as 64")

@@ -47,6 +47,8 @@ type redeliver struct{}
 
 func (redeliver) Layer() Layer { return Consumer }
 
+func (redeliver) Params() []string { return []string{"toxicity"} }
+
 func (redeliver) Check(s Spec) error { return checkConsumer(s) }
 
 func (redeliver) Apply(ctx context.Context, env Env, s Spec, targets []string) (Undo, error) {
@@ -58,6 +60,8 @@ func (redeliver) Apply(ctx context.Context, env Env, s Spec, targets []string) (
 type stall struct{}
 
 func (stall) Layer() Layer { return Consumer }
+
+func (stall) Params() []string { return nil }
 
 func (stall) Check(s Spec) error {
 	if s.Toxicity != nil {

@@ -12,6 +12,8 @@ type down struct{}
 
 func (down) Layer() Layer { return Network }
 
+func (down) Params() []string { return nil }
+
 func (down) Check(s Spec) error {
 	if s.Toxicity != nil || s.Direction != "" {
 		return errors.New("toxicity and direction do not apply to down: it stops the whole proxy")

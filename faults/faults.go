@@ -65,6 +65,11 @@ type Undo func(ctx context.Context) error
 type Kind interface {
 	// Layer says where the kind acts.
 	Layer() Layer
+	// Params names the parameters the kind takes, as a fault entry writes
+	// them (latency, jitter, ...), beyond what every fault has (name, at,
+	// for, target, kind). An entry that sets another is refused: a field
+	// a kind would ignore is an error by construction.
+	Params() []string
 	// Check validates the kind's parameters in s and returns an error that
 	// names the parameter (as "latency: want ...") if one is wrong.
 	Check(s Spec) error

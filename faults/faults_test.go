@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"reflect"
 	"slices"
 	"sort"
 	"strings"
@@ -259,5 +260,25 @@ func TestResetBreaksRequests(t *testing.T) {
 	defer undo(context.Background())
 	if _, err := get(proxy); err == nil {
 		t.Fatal("a request through a reset proxy succeeded")
+	}
+}
+
+// TestParamsAreSpecFields: every parameter a kind names is a field a fault
+// entry can write (a yaml key of Spec), and none is one of the fields every
+// fault has.
+func TestParamsAreSpecFields(t *testing.T) {
+	keys := map[string]bool{}
+	st := reflect.TypeOf(faults.Spec{})
+	for i := range st.NumField() {
+		k, _, _ := strings.Cut(st.Field(i).Tag.Get("yaml"), ",")
+		keys[k] = true
+	}
+	for _, name := range faults.Kinds() {
+		k, _ := faults.Lookup(name)
+		for _, p := range k.Params() {
+			if !keys[p] || p == "name" || p == "at" || p == "for" || p == "target" || p == "kind" {
+				t.Errorf("kind %s names parameter %q, not a parameter field of Spec", name, p)
+			}
+		}
 	}
 }

@@ -12,6 +12,8 @@ type httpDelay struct{}
 
 func (httpDelay) Layer() Layer { return HTTP }
 
+func (httpDelay) Params() []string { return []string{"latency", "toxicity", "count"} }
+
 func (httpDelay) Check(s Spec) error {
 	if s.Latency <= 0 {
 		return errors.New("latency: want a duration above 0 such as 200ms")

@@ -11,6 +11,8 @@ type httpError struct{}
 
 func (httpError) Layer() Layer { return HTTP }
 
+func (httpError) Params() []string { return []string{"status", "toxicity", "count"} }
+
 func (httpError) Check(s Spec) error {
 	if s.Status < 400 || s.Status > 599 {
 		return fmt.Errorf("status: want an HTTP error status from 400 to 599, got %d", s.Status)

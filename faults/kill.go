@@ -13,6 +13,8 @@ type kill struct{}
 
 func (kill) Layer() Layer { return Process }
 
+func (kill) Params() []string { return []string{"restart_after", "no_restart"} }
+
 func (kill) Check(s Spec) error {
 	if s.NoRestart && s.RestartAfter > 0 {
 		return errors.New("restart_after: cannot go with no_restart")

@@ -10,6 +10,8 @@ type latency struct{}
 
 func (latency) Layer() Layer { return Network }
 
+func (latency) Params() []string { return []string{"latency", "jitter", "toxicity", "direction"} }
+
 func (latency) Check(s Spec) error {
 	if s.Latency <= 0 {
 		return errors.New("latency: want a duration above 0 such as 300ms")

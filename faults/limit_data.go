@@ -10,6 +10,8 @@ type limitData struct{}
 
 func (limitData) Layer() Layer { return Network }
 
+func (limitData) Params() []string { return []string{"bytes", "toxicity", "direction"} }
+
 func (limitData) Check(s Spec) error {
 	if s.Bytes <= 0 {
 		return errors.New("bytes: want a byte count above 0")

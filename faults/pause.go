@@ -8,6 +8,8 @@ type pause struct{}
 
 func (pause) Layer() Layer { return Process }
 
+func (pause) Params() []string { return nil }
+
 func (pause) Check(s Spec) error { return checkProcess(s) }
 
 func (pause) Apply(ctx context.Context, env Env, _ Spec, targets []string) (Undo, error) {

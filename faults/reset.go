@@ -7,6 +7,8 @@ type reset struct{}
 
 func (reset) Layer() Layer { return Network }
 
+func (reset) Params() []string { return []string{"timeout", "toxicity", "direction"} }
+
 func (reset) Check(s Spec) error { return checkNetwork(s) }
 
 func (reset) Apply(_ context.Context, env Env, s Spec, targets []string) (Undo, error) {

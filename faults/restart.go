@@ -7,6 +7,8 @@ type restart struct{}
 
 func (restart) Layer() Layer { return Process }
 
+func (restart) Params() []string { return nil }
+
 func (restart) Check(s Spec) error { return checkProcess(s) }
 
 func (restart) Apply(ctx context.Context, env Env, _ Spec, targets []string) (Undo, error) {

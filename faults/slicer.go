@@ -11,6 +11,8 @@ type slicer struct{}
 
 func (slicer) Layer() Layer { return Network }
 
+func (slicer) Params() []string { return []string{"size", "variation", "delay", "toxicity", "direction"} }
+
 func (slicer) Check(s Spec) error {
 	if s.Size <= 0 {
 		return errors.New("size: want an average packet size in bytes above 0")

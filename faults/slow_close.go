@@ -10,6 +10,8 @@ type slowClose struct{}
 
 func (slowClose) Layer() Layer { return Network }
 
+func (slowClose) Params() []string { return []string{"delay", "toxicity", "direction"} }
+
 func (slowClose) Check(s Spec) error {
 	if s.Delay <= 0 {
 		return errors.New("delay: want a duration above 0 such as 1s")

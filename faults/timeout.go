@@ -8,6 +8,8 @@ type timeout struct{}
 
 func (timeout) Layer() Layer { return Network }
 
+func (timeout) Params() []string { return []string{"timeout", "toxicity", "direction"} }
+
 func (timeout) Check(s Spec) error { return checkNetwork(s) }
 
 func (timeout) Apply(_ context.Context, env Env, s Spec, targets []string) (Undo, error) {

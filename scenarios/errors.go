@@ -3,11 +3,14 @@ package scenarios
 import (
 	"errors"
 	"fmt"
+	"reflect"
 	"regexp"
 	"strings"
 
 	"github.com/goccy/go-yaml"
 	"github.com/goccy/go-yaml/ast"
+
+	"lab/faults"
 )
 
 // Error is a problem in a scenario file, at a line and column (from 1; 0
@@ -42,19 +45,89 @@ func decodeError(file string, data []byte, err error) *Error {
 		return &Error{File: file, Msg: explain(msg)}
 	}
 	// Errors of our own unmarshalers (durations) carry no position, but
-	// they quote the value: find it in the file.
+	// they quote the value: find the node, in the file's YAML tree, of a
+	// duration field holding it (never the text, which may stand earlier
+	// under another field).
 	e := &Error{File: file, Msg: err.Error()}
 	if m := quoted.FindStringSubmatch(err.Error()); m != nil {
-		for i, line := range strings.Split(string(data), "\n") {
-			key, val, ok := strings.Cut(line, ":")
-			if ok && strings.TrimSpace(val) == m[1] {
-				e.Line, e.Col = i+1, len(key)+2+strings.Index(val, m[1])
-				e.Msg = strings.TrimSpace(strings.TrimPrefix(key, "- ")) + ": " + e.Msg
-				break
-			}
+		if key, line, col, ok := durationNode(parseAST(data), m[1]); ok {
+			e.Line, e.Col, e.Msg = line, col, key+": "+e.Msg
 		}
 	}
 	return e
+}
+
+// durationKeys are the YAML keys of every duration field a scenario or a
+// fault entry has, read off the types.
+var durationKeys = func() map[string]bool {
+	keys := map[string]bool{}
+	dur := reflect.TypeOf(faults.Duration(0))
+	var walk func(t reflect.Type, seen map[reflect.Type]bool)
+	walk = func(t reflect.Type, seen map[reflect.Type]bool) {
+		for t.Kind() == reflect.Pointer || t.Kind() == reflect.Slice || t.Kind() == reflect.Map {
+			t = t.Elem()
+		}
+		if t.Kind() != reflect.Struct || seen[t] {
+			return
+		}
+		seen[t] = true
+		for i := range t.NumField() {
+			f := t.Field(i)
+			key, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+			ft := f.Type
+			if ft.Kind() == reflect.Pointer {
+				ft = ft.Elem()
+			}
+			if ft == dur && key != "" && key != "-" {
+				keys[key] = true
+			}
+			walk(f.Type, seen)
+		}
+	}
+	walk(reflect.TypeOf(Scenario{}), map[reflect.Type]bool{})
+	return keys
+}()
+
+// durationNode finds, in document order, the first value of a duration
+// field that is value, and returns its key and position.
+func durationNode(f *ast.File, value string) (key string, line, col int, ok bool) {
+	if f == nil {
+		return "", 0, 0, false
+	}
+	var found *ast.MappingValueNode
+	for _, doc := range f.Docs {
+		ast.Walk(visitor(func(n ast.Node) bool {
+			mv, isMV := n.(*ast.MappingValueNode)
+			if found != nil || !isMV || !durationKeys[mv.Key.String()] {
+				return found == nil
+			}
+			if v, isScalar := mv.Value.(ast.ScalarNode); isScalar && strings.TrimSpace(fmt.Sprint(v.GetValue())) == value {
+				found = mv
+			} else if mv.Value.Type() == ast.NullType && value == "" {
+				found = mv
+			}
+			return found == nil
+		}), doc)
+	}
+	if found == nil {
+		return "", 0, 0, false
+	}
+	tok := found.Value.GetToken()
+	if tok == nil || found.Value.Type() == ast.NullType {
+		tok = found.Key.GetToken()
+	}
+	return found.Key.String(), tok.Position.Line, tok.Position.Column, true
+}
+
+// visitor adapts a function to ast.Visitor: it goes on into n's children
+// while fn says so.
+type visitor func(n ast.Node) bool
+
+func (v visitor) Visit(n ast.Node) ast.Visitor {
+	if v(n) {
+		return v
+	}
+	return nil
 }
 
 var quoted = regexp.MustCompile(`got "([^"]*)"$`)
@@ -137,4 +210,51 @@ func parent(p string) string {
 		return ""
 	}
 	return p[:i]
+}
+
+// keyAt is a key of a mapping and where it stands.
+type keyAt struct {
+	key       string
+	line, col int
+}
+
+// keys returns the keys of the mapping at path, in the file's order, or
+// none when the file has no mapping there.
+func (l *locator) keys(path string) (out []keyAt) {
+	defer func() {
+		if recover() != nil { // the YAML library's path filter
+			out = nil
+		}
+	}()
+	if l.ast == nil {
+		return nil
+	}
+	var n ast.Node
+	if path == "$" {
+		if len(l.ast.Docs) == 0 {
+			return nil
+		}
+		n = l.ast.Docs[0].Body
+	} else {
+		yp, err := yaml.PathString(path)
+		if err != nil {
+			return nil
+		}
+		if n, err = yp.FilterFile(l.ast); err != nil {
+			return nil
+		}
+	}
+	var values []*ast.MappingValueNode
+	switch m := n.(type) {
+	case *ast.MappingNode:
+		values = m.Values
+	case *ast.MappingValueNode:
+		values = []*ast.MappingValueNode{m}
+	}
+	for _, v := range values {
+		if tok := v.Key.GetToken(); tok != nil {
+			out = append(out, keyAt{key: v.Key.String(), line: tok.Position.Line, col: tok.Position.Column})
+		}
+	}
+	return out
 }

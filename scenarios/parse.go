@@ -385,6 +385,9 @@ func checkFault(l *locator, base string, f faults.Spec, shape lab.Shape, seen ma
 	if err != nil {
 		return at("kind", "kind: unknown fault kind %q (want one of %s)", f.Kind, strings.Join(faults.Kinds(), ", "))
 	}
+	if err := checkParams(l, base, f.Kind, kind.Params()); err != nil {
+		return err
+	}
 	if f.Target == "" {
 		return at("target", "target: want a service, an instance (payments-2), an edge (orders->payments) or a broker link (orders.broker)")
 	}
@@ -397,6 +400,25 @@ func checkFault(l *locator, base string, f faults.Spec, shape lab.Shape, seen ma
 			field = ""
 		}
 		return at(field, "%s fault %q: %v", f.Kind, f.Name, err)
+	}
+	return nil
+}
+
+// common are the fields of every fault entry.
+var common = map[string]bool{"name": true, "at": true, "for": true, "target": true, "kind": true}
+
+// checkParams refuses a field of the entry at base that its kind does not
+// take, at the field's position: the kind would silently ignore it.
+func checkParams(l *locator, base, kind string, params []string) error {
+	for _, k := range l.keys(base) {
+		if common[k.key] || slices.Contains(params, k.key) {
+			continue
+		}
+		takes := "it takes no parameters"
+		if len(params) > 0 {
+			takes = "it takes " + strings.Join(params, ", ")
+		}
+		return &Error{File: l.file, Line: k.line, Col: k.col, Msg: fmt.Sprintf("%s does not apply to a %s fault; %s", k.key, kind, takes)}
 	}
 	return nil
 }
