@@ -11,7 +11,9 @@ type slicer struct{}
 
 func (slicer) Layer() Layer { return Network }
 
-func (slicer) Params() []string { return []string{"size", "variation", "delay", "toxicity", "direction"} }
+func (slicer) Params() []string {
+	return []string{"size", "variation", "delay", "toxicity", "direction"}
+}
 
 func (slicer) Check(s Spec) error {
 	if s.Size <= 0 {
