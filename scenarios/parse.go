@@ -73,15 +73,49 @@ func Parse(file string, data []byte, sets []string) (*Scenario, error) {
 		return nil, err
 	}
 	s.Path, s.Source = file, data
+	written := s.Duration
 	for _, kv := range sets {
 		if err := s.Set(kv); err != nil {
 			return nil, &Error{File: file, Msg: fmt.Sprintf("--set %s: %v", kv, err)}
+		}
+	}
+	if s.Duration != written {
+		if err := s.fitsDuration(); err != nil {
+			return nil, err
 		}
 	}
 	if err := s.check(newLocator(file, data)); err != nil {
 		return nil, err
 	}
 	return &s, nil
+}
+
+// fitsDuration checks a duration given on the command line against the
+// file's timeline, and refuses one too short with the shortest that fits.
+// The timeline is not scaled to fit: its times mean something (a breaker's
+// 2 s delay, a recovery within 10 s), and a shrunk outage would teach
+// another lesson than the one the scenario was written for.
+func (s *Scenario) fitsDuration() error {
+	need, why := faults.Duration(0), ""
+	for _, f := range s.Faults {
+		end := max(f.At+f.For, f.At+faults.Duration(time.Second))
+		if end > need {
+			need, why = end, fmt.Sprintf("its fault %s runs from %s to %s", f.Name, f.At.D(), (f.At+f.For).D())
+		}
+	}
+	var stages faults.Duration
+	for _, st := range s.Load.Stages {
+		stages += st.Duration
+	}
+	switch {
+	case stages > 0 && s.Duration != stages:
+		return &Error{File: "--duration", Msg: fmt.Sprintf("%s does not fit %s: its load ramps over stages that last %s; want --duration %s, or none",
+			s.Duration.D(), s.Name, stages.D(), stages.D())}
+	case s.Duration > 0 && s.Duration < need:
+		return &Error{File: "--duration", Msg: fmt.Sprintf("%s is too short for %s: %s; want --duration %s or more "+
+			"(the timeline is not scaled to fit: its times are part of what it teaches)", s.Duration.D(), s.Name, why, need.D())}
+	}
+	return nil
 }
 
 // Set overrides one field: duration, warmup, seed, load.rate, load.vus,

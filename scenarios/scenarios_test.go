@@ -71,8 +71,8 @@ func TestSetOverrides(t *testing.T) {
 	if sc.Load.Rate != 55 || sh.ReplicasOf("catalog") != 3 || sh.Config["payments.latency"] != "5ms" || sh.Seed != 9 {
 		t.Fatalf("overrides not applied: rate %d, shape %+v", sc.Load.Rate, sh)
 	}
-	if _, err := scenarios.Open("payment-outage", []string{"duration=5s"}); err == nil || !strings.Contains(err.Error(), "past the end") {
-		t.Fatalf("shortening past a fault: %v, want a fault-past-the-end error", err)
+	if _, err := scenarios.Open("payment-outage", []string{"duration=5s"}); err == nil || !strings.Contains(err.Error(), "too short for payment-outage") {
+		t.Fatalf("shortening past a fault: %v, want a too-short error", err)
 	}
 	if _, err := scenarios.Open("baseline", []string{"load.colour=red"}); err == nil || !strings.Contains(err.Error(), "unknown key") {
 		t.Fatalf("unknown --set key: %v", err)
@@ -91,5 +91,22 @@ func TestRewriteDurations(t *testing.T) {
 		if got := scenarios.Rewrite(tt.in); got != tt.want {
 			t.Errorf("Rewrite(%q) = %q, want %q", tt.in, got, tt.want)
 		}
+	}
+}
+
+// TestTooShortDurationNamesTheShortestThatFits: a --duration shorter than
+// the timeline is refused with the scenario's name, the fault in the way
+// and the shortest duration that fits, which then runs.
+func TestTooShortDurationNamesTheShortestThatFits(t *testing.T) {
+	_, err := scenarios.Open("payment-outage", []string{"duration=10s"})
+	want := "--duration: 10s is too short for payment-outage: its fault payments-down runs from 8s to 16s; want --duration 16s or more"
+	if err == nil || !strings.HasPrefix(err.Error(), want) {
+		t.Fatalf("got %v, want %q", err, want)
+	}
+	if _, err := scenarios.Open("payment-outage", []string{"duration=16s"}); err != nil {
+		t.Fatalf("the shortest that fits: %v", err)
+	}
+	if _, err := scenarios.Open("black-friday", []string{"duration=10s"}); err == nil || !strings.Contains(err.Error(), "stages that last 20s") {
+		t.Fatalf("a ramp: %v", err)
 	}
 }
