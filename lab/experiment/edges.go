@@ -61,26 +61,33 @@ func edgeFunc(stats map[string]EdgeStats) func(metric, edge string) (float64, er
 	}
 }
 
-// reactions says, for a fault in force during [from, to) seconds, when each
-// edge's breaker first opened after from and closed after to.
-func reactions(ts []BreakerTransition, from, to float64) []BreakerReaction {
+// span is a moment known only within bounds, in seconds from t0: a fault
+// took effect (or ended) between the start and the end of the call that
+// applied (or removed) it.
+type span struct{ start, end float64 }
+
+// reactions says, for a fault applied within on and removed within off,
+// when each edge's breaker first opened after it took effect and closed
+// after it ended. A transition inside a span is at 0 s: it happened as the
+// fault came or went, not before.
+func reactions(ts []BreakerTransition, on, off span) []BreakerReaction {
 	byEdge := map[string]*BreakerReaction{}
 	var order []string
 	for _, t := range ts {
 		r := byEdge[t.Edge]
-		if t.To == "open" && t.AtS >= from && t.AtS < to {
+		if t.To == "open" && t.AtS >= on.start && t.AtS < off.end {
 			if r == nil {
 				r = &BreakerReaction{Edge: t.Edge}
 				byEdge[t.Edge] = r
 				order = append(order, t.Edge)
 			}
 			if r.OpenedAfterS == nil {
-				v := t.AtS - from
+				v := max(0, t.AtS-on.end)
 				r.OpenedAfterS = &v
 			}
 		}
-		if r != nil && t.To == "closed" && t.AtS >= to && r.ClosedAfterS == nil {
-			v := t.AtS - to
+		if r != nil && t.To == "closed" && t.AtS >= off.start && r.ClosedAfterS == nil {
+			v := max(0, t.AtS-off.end)
 			r.ClosedAfterS = &v
 		}
 	}

@@ -53,14 +53,21 @@ func judge(res *Result, sc *scenarios.Scenario, s series, t0 time.Time, duration
 	for i := range res.Faults {
 		f := &res.Faults[i]
 		w := byName[f.Name]
-		from, to := float64(w.from), float64(w.to)
+		on, off := span{float64(w.from), float64(w.from)}, span{float64(w.to), float64(w.to)}
+		at := func(t time.Time) float64 { return t.Sub(t0).Seconds() }
 		if !f.AppliedAt.IsZero() {
-			from = f.AppliedAt.Sub(t0).Seconds()
+			on = span{at(f.AppliedAt), at(f.AppliedAt)}
+			if !f.ApplyStartedAt.IsZero() {
+				on.start = at(f.ApplyStartedAt)
+			}
 		}
 		if !f.RemovedAt.IsZero() {
-			to = f.RemovedAt.Sub(t0).Seconds()
+			off = span{at(f.RemovedAt), at(f.RemovedAt)}
+			if !f.RemoveStartedAt.IsZero() {
+				off.start = at(f.RemoveStartedAt)
+			}
 		}
-		f.Breakers = reactions(res.Breakers, from, to)
+		f.Breakers = reactions(res.Breakers, on, off)
 	}
 	opened, closed := breakerFuncs(res.Faults)
 	failed := 0
@@ -91,7 +98,7 @@ func judge(res *Result, sc *scenarios.Scenario, s series, t0 time.Time, duration
 		if f.Unplanned { // its evidence is the exit itself, and it proves nothing either way
 			continue
 		}
-		f.Visible, f.Evidence = visible(s, byName[f.Name], base, baseW, sig)
+		f.Visible, f.Evidence = visible(s, byName[f.Name], base, baseW, sig, afterS(byName[f.Name], ws, duration))
 		if !f.Visible {
 			invisible = append(invisible, f.Name)
 		}
@@ -208,4 +215,20 @@ func plural(n int, one, many string) string {
 		return one
 	}
 	return many
+}
+
+// drainAfterS bounds how long after a fault's end its waiting events may
+// still surface and count as its effect.
+const drainAfterS = 5
+
+// afterS is how many seconds after w's end count as w's aftermath: up to
+// drainAfterS, and never into another fault's window or past the load.
+func afterS(w window, ws []window, duration int) int {
+	end := min(w.to+drainAfterS, duration)
+	for _, o := range ws {
+		if o.name != w.name && o.name != "baseline" && o.name != "recovery" && o.from >= w.to && o.from < end {
+			end = o.from
+		}
+	}
+	return max(0, end-w.to)
 }

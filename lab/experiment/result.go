@@ -112,6 +112,13 @@ type FaultRecord struct {
 	ScheduledAt time.Time `json:"scheduled_at"`
 	AppliedAt   time.Time `json:"applied_at,omitzero"`
 	RemovedAt   time.Time `json:"removed_at,omitzero"`
+	// ApplyStartedAt and RemoveStartedAt are stamped before the calls that
+	// apply and remove the fault, AppliedAt and RemovedAt after: the fault
+	// took effect, and ended, somewhere within each pair. Evidence is judged
+	// against the pairs, so what happens while a call is in flight (a
+	// breaker closing as the toxic goes) is neither before nor after.
+	ApplyStartedAt  time.Time `json:"apply_started_at,omitzero"`
+	RemoveStartedAt time.Time `json:"remove_started_at,omitzero"`
 	// LateMS is how long after ScheduledAt the fault was in force.
 	LateMS  float64 `json:"late_ms"`
 	Visible bool    `json:"visible"`

@@ -160,7 +160,11 @@ func seriesOf(s series, duration int) []Second {
 // visible decides whether a fault showed: an endpoint outside its baseline
 // band during the fault's window, or calls between services failing, or
 // events piling up, beyond what the baseline had.
-func visible(s series, w window, base map[string]EndpointStats, baseW window, sig []Signal) (bool, string) {
+//
+// Events that wait (an outbox backlog, a consumer's lag) are looked for up
+// to afterS seconds past the window's end as well: a backlog built while the
+// broker was down shows as it drains, right after.
+func visible(s series, w window, base map[string]EndpointStats, baseW window, sig []Signal, afterS int) (bool, string) {
 	var evidence []string
 	for e, st := range phaseStats(s, w) {
 		b, ok := base[e]
@@ -180,6 +184,8 @@ func visible(s series, w window, base map[string]EndpointStats, baseW window, si
 		case x.S >= w.from && x.S < w.to:
 			errs += x.CallErrors
 			again += x.Redeliveries
+			lag = math.Max(lag, math.Max(x.ConsumerLag, x.OutboxMax))
+		case x.S >= w.to && x.S < w.to+afterS:
 			lag = math.Max(lag, math.Max(x.ConsumerLag, x.OutboxMax))
 		case x.S >= baseW.from && x.S < baseW.to:
 			baseErrs += x.CallErrors

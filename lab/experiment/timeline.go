@@ -65,6 +65,7 @@ func (tl *timeline) apply(i int) {
 	tl.recs[i].Targets = targets
 	tl.mu.Unlock()
 	var undo faults.Undo
+	began := time.Now()
 	if err == nil {
 		ctx, cancel := context.WithTimeout(context.Background(), actionTimeout)
 		undo, err = kind.Apply(ctx, tl.env, s, targets)
@@ -77,7 +78,7 @@ func (tl *timeline) apply(i int) {
 		tl.recs[i].Error = err.Error()
 		return
 	}
-	tl.recs[i].AppliedAt = now
+	tl.recs[i].ApplyStartedAt, tl.recs[i].AppliedAt = began, now
 	tl.recs[i].LateMS = float64(now.Sub(tl.recs[i].ScheduledAt).Microseconds()) / 1000
 	tl.undo[i] = undo
 	if tl.stopped { // removeAll ran while this was being applied
@@ -106,6 +107,7 @@ func (tl *timeline) removeLocked(i int) {
 	delete(tl.undo, i)
 	ctx, cancel := context.WithTimeout(context.Background(), actionTimeout)
 	defer cancel()
+	tl.recs[i].RemoveStartedAt = time.Now()
 	if err := undo(ctx); err != nil {
 		tl.recs[i].Error = "remove: " + err.Error()
 	}

@@ -115,9 +115,6 @@ func (o *Outbox) publishPending(ctx context.Context) (int, error) {
 	if err := rows.Err(); err != nil {
 		return 0, fmt.Errorf("read outbox: %w", err)
 	}
-	var depth int
-	_ = o.db.QueryRowContext(ctx, `SELECT count(*) FROM outbox WHERE published_at IS NULL`).Scan(&depth)
-	o.m.outbox.Set(float64(depth))
 	for i, p := range batch {
 		pctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 		_, err := o.js.Publish(pctx, p.subject, p.payload, jetstream.WithMsgID(p.id))
@@ -130,7 +127,6 @@ func (o *Outbox) publishPending(ctx context.Context) (int, error) {
 			return i, fmt.Errorf("mark %s published: %w", p.id, err)
 		}
 		o.m.published.Inc()
-		o.m.outbox.Set(float64(depth - i - 1))
 	}
 	return len(batch), nil
 }

@@ -172,6 +172,13 @@ func Run(ctx context.Context, svc Service, p Params) (err error) {
 		Mux: http.NewServeMux(), ctx: ctx, clients: map[string]*Client{},
 	}
 	in.Outbox = &Outbox{db: db, js: js, m: m, log: log, kick: make(chan struct{}, 1)}
+	count := func() (float64, error) { // at every scrape, bounded: the pool has one connection
+		ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+		defer cancel()
+		n, err := in.Outbox.Pending(ctx)
+		return float64(n), err
+	}
+	m.outbox.count.Store(&count)
 	in.consumeFaults = newFaultSet[ConsumeFault](cfg, "fault.consume."+p.Instance+".")
 	trans := &transitions{}
 	for _, c := range svc.Callees {

@@ -1,0 +1,86 @@
+package experiment
+
+import (
+	"math"
+	"testing"
+
+	"lab/load"
+)
+
+// TestBreakerReactionsJudgeAgainstTheCallBrackets holds the circuit-breaker
+// race seen on a fresh machine: the half-open probe in flight finished as
+// the toxic went away, so the breaker closed 0.17 ms before the removal
+// call returned. Judged against the bracket of that call, it closed 0 s
+// after the fault's end, not never.
+func TestBreakerReactionsJudgeAgainstTheCallBrackets(t *testing.T) {
+	const edge = "orders->payments"
+	on := span{10.000100, 10.000900}  // the apply call
+	off := span{20.764500, 20.764716} // the remove call
+	tests := []struct {
+		name           string
+		ts             []BreakerTransition
+		opened, closed float64 // NaN: never
+	}{
+		{"closed inside the removal bracket",
+			[]BreakerTransition{{Edge: edge, To: "open", AtS: 11.5}, {Edge: edge, To: "closed", AtS: 20.764544}}, 1.4991, 0},
+		{"closed after the fault",
+			[]BreakerTransition{{Edge: edge, To: "open", AtS: 11.5}, {Edge: edge, To: "closed", AtS: 21.264716}}, 1.4991, 0.5},
+		{"closed before the removal began: not this fault's end",
+			[]BreakerTransition{{Edge: edge, To: "open", AtS: 11.5}, {Edge: edge, To: "closed", AtS: 15}}, 1.4991, math.NaN()},
+		{"opened as the fault came",
+			[]BreakerTransition{{Edge: edge, To: "open", AtS: 10.0005}}, 0, math.NaN()},
+		{"opened before the fault: not its doing",
+			[]BreakerTransition{{Edge: edge, To: "open", AtS: 9}}, math.NaN(), math.NaN()},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rs := reactions(tt.ts, on, off)
+			got := func(p func(BreakerReaction) *float64) float64 {
+				if len(rs) == 0 || p(rs[0]) == nil {
+					return math.NaN()
+				}
+				return *p(rs[0])
+			}
+			o := got(func(r BreakerReaction) *float64 { return r.OpenedAfterS })
+			c := got(func(r BreakerReaction) *float64 { return r.ClosedAfterS })
+			if !near(o, tt.opened) || !near(c, tt.closed) {
+				t.Fatalf("opened after %v, closed after %v; want %v and %v", o, c, tt.opened, tt.closed)
+			}
+		})
+	}
+}
+
+func near(a, b float64) bool {
+	if math.IsNaN(a) || math.IsNaN(b) {
+		return math.IsNaN(a) && math.IsNaN(b)
+	}
+	return math.Abs(a-b) < 1e-6
+}
+
+// TestBacklogAfterTheFaultIsItsEffect holds the broker-restart race: while
+// the broker was down the backlog was not visible; it showed in the seconds
+// right after the fault's end. Those seconds count, up to 5, and never
+// into the next fault's window.
+func TestBacklogAfterTheFaultIsItsEffect(t *testing.T) {
+	fault := window{name: "broker-down", from: 5, to: 8}
+	base := window{name: "baseline", from: 0, to: 5}
+	sig := []Signal{{S: 1}, {S: 2}, {S: 6, OutboxMax: 1}, {S: 8, OutboxMax: 31, ConsumerLag: 10}, {S: 9, OutboxMax: 4}}
+	ok, evidence := visible(noRequests{}, fault, nil, base, sig, afterS(fault, []window{base, fault}, 20))
+	if !ok || evidence != "up to 31 events waiting (baseline 0)" {
+		t.Fatalf("visible %v (%s), want the backlog of 31 after the fault", ok, evidence)
+	}
+	next := window{name: "next", from: 8, to: 12}
+	if n := afterS(fault, []window{base, fault, next}, 20); n != 0 {
+		t.Fatalf("aftermath of %d s runs into the next fault", n)
+	}
+	if n := afterS(fault, []window{base, fault}, 10); n != 2 {
+		t.Fatalf("aftermath of %d s, want 2 (the load ends at 10)", n)
+	}
+}
+
+// noRequests is a series with no endpoint: the signals alone decide.
+type noRequests struct{}
+
+func (noRequests) Sum(string, int, int) *load.Agg  { return &load.Agg{Hist: load.NewHistogram()} }
+func (noRequests) At(string, int, func(*load.Agg)) {}
+func (noRequests) Endpoints() []string             { return nil }
