@@ -112,13 +112,9 @@ func termGrid(w io.Writer, head []string, rows [][]string) {
 		return
 	}
 	t := table.New(w)
-	h := make([]any, len(head))
-	for i, c := range head {
-		h[i] = c
-	}
-	t.Header(h...)
+	t.Header(head...)
 	for _, r := range rows {
-		t.Append(r)
+		t.Append(r...)
 	}
 	t.Render()
 }

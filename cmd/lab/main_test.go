@@ -321,6 +321,7 @@ func TestPaymentOutageOnDocker(t *testing.T) {
 // outage against one where it held exits 1 with --fail-on, 0 without, and 2
 // for a folder with no report.
 func TestDiffFailsOnARegression(t *testing.T) {
+	t.Setenv("COLUMNS", "200") // the flags whole on one line
 	runOf := func(scenario string, seed int, verdict string, checkout float64) string {
 		dir := t.TempDir()
 		rep := fmt.Sprintf(`{"scenario":%q,"verdict":%q,"runtime":"process","seed":%d,"phases":[
