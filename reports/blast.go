@@ -68,7 +68,7 @@ func blastCell(im *experiment.Impact) string {
 	switch {
 	case im.Class == experiment.Isolated:
 		return im.Class
-	case im.Kind == "service":
+	case im.Kind == "service" && im.P95Ratio == 0:
 		return fmt.Sprintf("%s: %.1f%% ok", im.Class, 100*im.SuccessRate)
 	}
 	return fmt.Sprintf("%s: %.1f%% ok, p95 x%.1f", im.Class, 100*im.SuccessRate, im.P95Ratio)

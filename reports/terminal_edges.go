@@ -13,7 +13,7 @@ import (
 // something: retries, timeouts, rejections, fallbacks, failures.
 func edgesTable(w io.Writer, r *experiment.Result) {
 	t := table.New(w)
-	t.Header("phase", "edge", "calls", "failed", "attempts/call", "retries", "timeouts", "rejected", "fallbacks")
+	t.Header("phase", "edge", "calls", "failed", "unsent", "attempts/call", "retries", "timeouts", "rejected", "fallbacks")
 	rows := 0
 	for _, p := range r.Phases {
 		var edges []string
@@ -25,7 +25,7 @@ func edgesTable(w io.Writer, r *experiment.Result) {
 		sort.Strings(edges)
 		for _, e := range edges {
 			st := p.Edges[e]
-			t.Append(p.Name, e, fmt.Sprint(st.Calls), fmt.Sprint(st.Failed), fmt.Sprintf("%.2f", st.Amplification),
+			t.Append(p.Name, e, fmt.Sprint(st.Calls), fmt.Sprint(st.Failed), fmt.Sprint(st.Unsent), fmt.Sprintf("%.2f", st.Amplification),
 				fmt.Sprint(st.Retries), fmt.Sprint(st.Timeouts), fmt.Sprint(st.Rejections), fmt.Sprint(st.Fallbacks))
 			rows++
 		}

@@ -31,7 +31,8 @@ type Impact struct {
 	// SuccessDrop is the baseline's success rate minus the window's (0.05:
 	// five points less).
 	SuccessDrop float64 `json:"success_drop"`
-	// P95Ratio is the window's p95 over the baseline's (endpoints only).
+	// P95Ratio is the window's p95 over the baseline's: an endpoint's, or
+	// the calls' to a service as its callers saw them.
 	P95Ratio float64 `json:"p95_ratio,omitempty"`
 	Class    string  `json:"class"`
 	// RecoveryS is, for endpoints, the time from the fault's end until the
@@ -66,7 +67,7 @@ func BlastRadius(res *Result) []Impact {
 		return nil
 	}
 	base := basePhase.Endpoints
-	baseSvc := serviceSuccess(basePhase.Edges)
+	baseSvc, baseP95 := serviceSuccess(basePhase.Edges), serviceP95(basePhase.Edges)
 	var out []Impact
 	for _, f := range res.Faults {
 		var ph *Phase
@@ -95,16 +96,49 @@ func BlastRadius(res *Result) []Impact {
 			}
 			out = append(out, im)
 		}
-		during := serviceSuccess(ph.Edges)
+		during, duringP95 := serviceSuccess(ph.Edges), serviceP95(ph.Edges)
 		for _, svc := range slices.Sorted(maps.Keys(during)) {
 			rate, baseRate := during[svc], 1.0
 			if r, ok := baseSvc[svc]; ok {
 				baseRate = r
 			}
 			drop := baseRate - rate
-			out = append(out, Impact{Fault: f.Name, Subject: svc, Kind: "service", SuccessRate: rate,
-				SuccessDrop: drop, Class: classify(drop, 0, 0)})
+			im := Impact{Fault: f.Name, Subject: svc, Kind: "service", SuccessRate: rate, SuccessDrop: drop}
+			// The same band as endpoints: success, and the p95 of the calls
+			// to it as its callers saw them.
+			p95, b95 := duringP95[svc], baseP95[svc]
+			if b95 > 0 && p95 > 0 {
+				im.P95Ratio = p95 / b95
+			}
+			if b95 == 0 || p95 == 0 {
+				p95, b95 = 0, 0
+			}
+			im.Class = classify(drop, p95, b95)
+			out = append(out, im)
 		}
+	}
+	return out
+}
+
+// serviceP95 returns, per callee service, the p95 in ms of its callers'
+// attempts, all edges into it together.
+func serviceP95(edges map[string]EdgeStats) map[string]float64 {
+	merged := map[string]map[string]float64{}
+	for name, e := range edges {
+		_, callee, ok := strings.Cut(name, "->")
+		if !ok {
+			continue
+		}
+		if merged[callee] == nil {
+			merged[callee] = map[string]float64{}
+		}
+		for le, n := range e.Latency {
+			merged[callee][le] += n
+		}
+	}
+	out := map[string]float64{}
+	for svc, b := range merged {
+		out[svc] = bucketQuantile(b, 0.95)
 	}
 	return out
 }

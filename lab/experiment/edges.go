@@ -2,7 +2,9 @@ package experiment
 
 import (
 	"fmt"
+	"math"
 	"sort"
+	"strconv"
 
 	"lab/scenarios"
 )
@@ -26,12 +28,20 @@ func edgeStats(edges []EdgeSecond, w window) map[string]EdgeStats {
 		st.Timeouts += e.Timeouts
 		st.Rejections += e.Rejections
 		st.Fallbacks += e.Fallbacks
+		for le, n := range e.Latency {
+			if st.Latency == nil {
+				st.Latency = map[string]float64{}
+			}
+			st.Latency[le] += n
+		}
 		out[e.Edge] = st
 	}
 	for k, st := range out {
 		if st.Calls > 0 {
 			st.Amplification = st.Attempts / st.Calls
 		}
+		st.Unsent = max(0, st.Calls-(st.Attempts-st.Retries))
+		st.P95 = bucketQuantile(st.Latency, 0.95)
 		out[k] = st
 	}
 	return out
@@ -131,4 +141,38 @@ func breakerFuncs(faults []FaultRecord) (opened, closed func(fault, edge string)
 		return *r.ClosedAfterS * 1000, nil
 	}
 	return opened, closed
+}
+
+// bucketQuantile estimates the q-quantile, in ms, of a cumulative
+// histogram keyed by upper bound in seconds, interpolating linearly within
+// the bucket it falls in (as Prometheus's histogram_quantile does); 0 for
+// an empty one.
+func bucketQuantile(buckets map[string]float64, q float64) float64 {
+	type bucket struct{ le, n float64 }
+	var bs []bucket
+	for k, n := range buckets {
+		le, err := strconv.ParseFloat(k, 64) // "+Inf" parses as infinity
+		if err == nil {
+			bs = append(bs, bucket{le, n})
+		}
+	}
+	sort.Slice(bs, func(i, j int) bool { return bs[i].le < bs[j].le })
+	if len(bs) == 0 || bs[len(bs)-1].n <= 0 {
+		return 0
+	}
+	rank := q * bs[len(bs)-1].n
+	lo, below := 0.0, 0.0
+	for _, b := range bs {
+		if b.n >= rank {
+			if math.IsInf(b.le, 1) { // past the last finite bound: say that bound
+				return 1000 * lo
+			}
+			if b.n == below {
+				return 1000 * b.le
+			}
+			return 1000 * (lo + (b.le-lo)*(rank-below)/(b.n-below))
+		}
+		lo, below = b.le, b.n
+	}
+	return 1000 * lo
 }

@@ -84,3 +84,47 @@ type noRequests struct{}
 func (noRequests) Sum(string, int, int) *load.Agg  { return &load.Agg{Hist: load.NewHistogram()} }
 func (noRequests) At(string, int, func(*load.Agg)) {}
 func (noRequests) Endpoints() []string             { return nil }
+
+// TestBucketQuantile reads a p95 off a cumulative histogram as Prometheus
+// does: within the bucket it falls in, linearly.
+func TestBucketQuantile(t *testing.T) {
+	tests := []struct {
+		b    map[string]float64
+		want float64
+	}{
+		{nil, 0},
+		{map[string]float64{"0.001": 0, "0.005": 100, "+Inf": 100}, 4.8},              // 95 of 100 in (1, 5] ms
+		{map[string]float64{"0.001": 50, "0.005": 90, "0.01": 100, "+Inf": 100}, 7.5}, // rank 95 halfway in (5, 10]
+		{map[string]float64{"0.5": 0, "1": 0, "+Inf": 10}, 1000},                      // past the last bound: that bound
+	}
+	for _, tt := range tests {
+		if got := bucketQuantile(tt.b, 0.95); !near(got, tt.want) {
+			t.Errorf("bucketQuantile(%v) = %v, want %v", tt.b, got, tt.want)
+		}
+	}
+}
+
+// TestSlowServiceIsNotIsolated: a service whose calls got 50 times slower
+// with no failure is degraded in the blast radius, not isolated (it was
+// classified on success alone).
+func TestSlowServiceIsNotIsolated(t *testing.T) {
+	fast := map[string]float64{"0.001": 90, "0.0025": 100, "+Inf": 100}
+	slow := map[string]float64{"0.05": 0, "0.1": 95, "0.25": 100, "+Inf": 100}
+	res := &Result{DurationS: 20,
+		Faults: []FaultRecord{{Name: "slow-catalog"}},
+		Phases: []Phase{
+			{Name: "baseline", StartS: 0, EndS: 10, Endpoints: map[string]EndpointStats{"browse": {Requests: 100, SuccessRate: 1, P95: 3}},
+				Edges: map[string]EdgeStats{"gateway->catalog": {Calls: 100, Latency: fast}}},
+			{Name: "slow-catalog", StartS: 10, EndS: 20, Endpoints: map[string]EndpointStats{"browse": {Requests: 100, SuccessRate: 1, P95: 3}},
+				Edges: map[string]EdgeStats{"gateway->catalog": {Calls: 100, Latency: slow}}},
+		}}
+	for _, im := range BlastRadius(res) {
+		if im.Kind == "service" && im.Subject == "catalog" {
+			if im.Class != Degraded || im.P95Ratio < 40 {
+				t.Fatalf("catalog, 50x slower: %+v, want degraded with its p95 ratio", im)
+			}
+			return
+		}
+	}
+	t.Fatal("no impact for the catalog service")
+}

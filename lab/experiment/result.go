@@ -146,7 +146,7 @@ type Second struct {
 // Signal is one second of what the services' metrics said, summed over instances.
 type Signal struct {
 	S            int     `json:"s"`
-	CallErrors   float64 `json:"call_errors"`   // calls between services that failed or timed out
+	CallErrors   float64 `json:"call_errors"`   // calls between services that failed, after retries: the edge table's "failed"
 	OutboxMax    float64 `json:"outbox_max"`    // events waiting in outboxes
 	ConsumerLag  float64 `json:"consumer_lag"`  // events not yet acknowledged
 	Redeliveries float64 `json:"redeliveries"`  // events handled again, or left unacknowledged
@@ -181,7 +181,11 @@ type EdgeSecond struct {
 	Timeouts   float64 `json:"timeouts"`   // attempts past their timeout
 	Rejections float64 `json:"rejections"` // refused by a full bulkhead
 	Fallbacks  float64 `json:"fallbacks"`  // degraded answers served
-	Breaker    int     `json:"breaker"`    // 0 closed, 1 open, 2 half-open (the worst instance)
+	Breaker    int     `json:"breaker"`    // 0 closed, 1 open, 2 half-open (the worst instance), from the breaker transitions
+	// Latency counts the second's attempts by the time they took, as the
+	// callers' histogram does: cumulative, keyed by upper bound in seconds
+	// ("0.005", "+Inf").
+	Latency map[string]float64 `json:"latency_buckets,omitempty"`
 }
 
 // EdgeStats sums an edge over a phase.
@@ -190,10 +194,18 @@ type EdgeStats struct {
 	Failed        float64 `json:"failed"`
 	Attempts      float64 `json:"attempts"`
 	Amplification float64 `json:"amplification"` // attempts per call
-	Retries       float64 `json:"retries"`
-	Timeouts      float64 `json:"timeouts"`
-	Rejections    float64 `json:"rejections"`
-	Fallbacks     float64 `json:"fallbacks"`
+	// Unsent is calls that sent no attempt at all: refused by an open
+	// breaker or a full bulkhead (calls - (attempts - retries)). It is why
+	// attempts per call can be below 1.
+	Unsent float64 `json:"unsent"`
+	// P95 is the p95 of the edge's attempts, in ms, from Latency (the
+	// callers' histogram, interpolated within its bucket); 0 without any.
+	P95        float64            `json:"p95_ms,omitempty"`
+	Latency    map[string]float64 `json:"latency_buckets,omitempty"`
+	Retries    float64            `json:"retries"`
+	Timeouts   float64            `json:"timeouts"`
+	Rejections float64            `json:"rejections"`
+	Fallbacks  float64            `json:"fallbacks"`
 }
 
 // BreakerTransition is one change of state of an edge's breaker in one

@@ -136,8 +136,8 @@ func (s *scraper) once(ctx context.Context, now time.Time) Signal {
 				continue
 			}
 			metric, callee, outcome := splitKey(key)
-			if metric == "calls" && outcome != "ok" {
-				sig.CallErrors += d
+			if metric == "edge_calls" && outcome != "ok" {
+				sig.CallErrors += d // a failed call, as the edge table counts it
 			}
 			if metric == "consumed" {
 				if outcome == "redelivered" || outcome == "stalled" || outcome == "retry" {
@@ -162,11 +162,23 @@ func (s *scraper) once(ctx context.Context, now time.Time) Signal {
 				e.Rejections += d
 			case "fallbacks":
 				e.Fallbacks += d
+			case "latency":
+				if e.Latency == nil {
+					e.Latency = map[string]float64{}
+				}
+				e.Latency[outcome] += d // outcome holds the bucket's upper bound
 			}
 		}
 		for callee, st := range r.breaker {
 			e := edge(r.service + "->" + callee)
 			e.Breaker = max(e.Breaker, int(st))
+		}
+	}
+	// The state the report's transitions say, where they say one: the
+	// dashboard, the edge series and the breaker reactions tell one story.
+	for name, e := range edges {
+		if st, ok := s.breakerAtLocked(name, now); ok {
+			e.Breaker = st
 		}
 	}
 	if lagOK {
@@ -206,6 +218,8 @@ func (s *scraper) scrapeOne(ctx context.Context, in lab.Instance) sample {
 			}
 			key := counterNames[name] + "|" + callee + "|" + labels["outcome"]
 			out.counters[key] += v
+		case name == "shop_client_request_duration_seconds_bucket":
+			out.counters["latency|"+labels["callee"]+"|"+labels["le"]] += v
 		case name == "shop_outbox_pending":
 			out.outbox += v
 		case name == "shop_consumer_lag":
@@ -241,6 +255,28 @@ func (s *scraper) transitions(ctx context.Context, in lab.Instance) {
 	for _, t := range body.Transitions {
 		s.trans[in.Name+"|"+t.At.String()+"|"+t.To] = t
 	}
+}
+
+// breakerAtLocked returns edge's breaker state at t from the transitions
+// record (0 closed, 1 open, 2 half-open): the worst of its caller
+// instances' latest transitions at or before t; ok is false when no
+// instance has recorded one. s.mu is held.
+func (s *scraper) breakerAtLocked(edge string, t time.Time) (state int, ok bool) {
+	latest := map[string]kit.Transition{}
+	for k, tr := range s.trans {
+		inst := k[:strings.IndexByte(k, '|')]
+		if tr.Edge != edge || tr.At.After(t) {
+			continue
+		}
+		if l, seen := latest[inst]; !seen || tr.At.After(l.At) {
+			latest[inst] = tr
+		}
+	}
+	for _, tr := range latest {
+		ok = true
+		state = max(state, map[string]int{"closed": 0, "open": 1, "half-open": 2}[tr.To])
+	}
+	return state, ok
 }
 
 // Signals returns what was scraped so far.
