@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"encoding/json"
 	"fmt"
+	"math"
 	"net"
 	"sort"
 	"sync"
@@ -53,12 +54,22 @@ func (a *Agg) SuccessRate() float64 {
 	return float64(a.Requests-a.Failed) / float64(a.Requests)
 }
 
-// Quantile returns the q-quantile (0..1) of durations in milliseconds.
+// Quantile returns the q-quantile (0..1) of durations in milliseconds, by
+// nearest rank: the smallest recorded value that at least q of the
+// requests did not exceed (to the histogram's 3 digits). The histogram's
+// own ValueAtPercentile rounds the rank to the nearest instead, so for 64
+// requests its p99 is the 63rd value, below which only 98.4% fall: a tail
+// understated by 10-25% in a short phase, which the cross-check against
+// k6's raw samples found.
 func (a *Agg) Quantile(q float64) float64 {
-	if a.Hist.TotalCount() == 0 {
+	n := a.Hist.TotalCount()
+	if n == 0 {
 		return 0
 	}
-	return float64(a.Hist.ValueAtQuantile(q*100)) / 1000
+	rank := min(max(math.Ceil(q*float64(n)), 1), float64(n))
+	// ValueAtPercentile takes the rank int(p/100*n + 0.5); this p gives
+	// exactly rank.
+	return float64(a.Hist.ValueAtPercentile(100*(rank-0.25)/float64(n))) / 1000
 }
 
 // Listen starts a collector on a free loopback port.

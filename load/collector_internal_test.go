@@ -1,6 +1,7 @@
 package load
 
 import (
+	"math"
 	"testing"
 
 	"github.com/HdrHistogram/hdrhistogram-go"
@@ -43,4 +44,23 @@ func TestAtReadsWhatSumAdds(t *testing.T) {
 	}
 	c.At("browse", 5, func(*Agg) { t.Fatal("At called fn for a second without requests") })
 	c.At("checkout", 3, func(*Agg) { t.Fatal("At called fn for an endpoint without requests") })
+}
+
+// TestQuantileIsNearestRank: the q-quantile is the smallest value at least
+// q of the requests did not exceed. For 64 requests the p99 is the 64th
+// (the histogram's own rounding gave the 63rd), for 11 the p95 the 11th.
+func TestQuantileIsNearestRank(t *testing.T) {
+	for _, tt := range []struct {
+		n    int
+		q    float64
+		want float64 // ms: the values are 1..n ms
+	}{{64, 0.99, 64}, {64, 0.95, 61}, {64, 0.50, 32}, {11, 0.95, 11}, {1, 0.5, 1}, {1000, 0.99, 990}} {
+		a := newAgg()
+		for i := 1; i <= tt.n; i++ {
+			_ = a.Hist.RecordValue(int64(i * 1000))
+		}
+		if got := a.Quantile(tt.q); math.Abs(got-tt.want) > 0.001*tt.want {
+			t.Errorf("n=%d q=%g: %g ms, want %g", tt.n, tt.q, got, tt.want)
+		}
+	}
 }

@@ -54,6 +54,11 @@ type Plan struct {
 	Env map[string]string
 	// Dir receives k6.log, summary.json and the journey's files.
 	Dir string
+	// Outs are more k6 outputs, as k6's --out takes them (json=run.json,
+	// csv=run.csv, experimental-prometheus-rw, opentelemetry, ...), beside
+	// the lab's own; a relative file path is made absolute first, since
+	// k6 runs in Dir. K6_* settings in the environment reach k6 as they are.
+	Outs []string
 }
 
 // Run is a k6 run in progress.
@@ -111,7 +116,11 @@ func Start(p Plan) (*Run, error) {
 		return nil, fmt.Errorf("create k6 log: %w", err)
 	}
 	args := append(append([]string{}, p.Command[1:]...), "k6", "run", "--quiet", "--no-color",
-		"--out", OutputName+"="+c.Addr(), "--summary-export", r.SummaryPath, abs)
+		"--out", OutputName+"="+c.Addr(), "--summary-export", r.SummaryPath)
+	for _, o := range p.Outs {
+		args = append(args, "--out", absOut(o))
+	}
+	args = append(args, abs)
 	cmd := exec.Command(p.Command[0], args...)
 	cmd.Dir = p.Dir
 	cmd.Stdout, cmd.Stderr = logf, logf
@@ -144,6 +153,18 @@ func Start(p Plan) (*Run, error) {
 		close(r.done)
 	}()
 	return r, nil
+}
+
+// absOut makes the file of a file output (json=PATH, csv=PATH) absolute.
+func absOut(out string) string {
+	kind, path, ok := strings.Cut(out, "=")
+	if !ok || (kind != "json" && kind != "csv") || filepath.IsAbs(path) {
+		return out
+	}
+	if a, err := filepath.Abs(path); err == nil {
+		return kind + "=" + a
+	}
+	return out
 }
 
 // WaitStarted waits until k6 has started its test, or failed to.

@@ -23,6 +23,7 @@ func newRun() *cobra.Command {
 	var seed int64
 	var sets []string
 	var compare, liveFile string
+	var k6Outs []string
 	cmd := &cobra.Command{
 		Use:   "run NAME|PATH|SCRIPT.js",
 		Short: "Run a scenario: load, faults on a timeline, a verdict",
@@ -69,13 +70,13 @@ could not run; 4 inconclusive (a fault had no observable effect); 130 interrupte
 					return badInput(fmt.Errorf("--compare: %w", err))
 				}
 				fmt.Fprintf(stderr, "control run: %s with %s\n", sc.Name, compare)
-				ctl, err = runOnce(cmd.Context(), cmd, csc, rt, filepath.Join(out, "control"), "")
+				ctl, err = runOnce(cmd.Context(), cmd, csc, rt, filepath.Join(out, "control"), "", nil)
 				if err != nil || ctl.Interrupted {
 					return runErr(cmd, ctl, err)
 				}
 				fmt.Fprintf(stderr, "experiment run: %s as written\n", sc.Name)
 			}
-			res, err := runOnce(cmd.Context(), cmd, sc, rt, out, liveFile)
+			res, err := runOnce(cmd.Context(), cmd, sc, rt, out, liveFile, k6Outs)
 			if err != nil {
 				return runErr(cmd, res, err)
 			}
@@ -111,12 +112,14 @@ could not run; 4 inconclusive (a fault had no observable effect); 130 interrupte
 	f.StringVar(&compare, "compare", "", "also run a control with KEY=VALUE (such as resilience=none), same seed, and compare")
 	f.StringArrayVar(&sets, "set", nil, "override a field, as key=value: load.rate=50, shop.replicas.catalog=3, shop.config.KEY=V ...")
 	f.StringVar(&liveFile, "live", "", "a live fault file, applied on every save while the load runs; each fault is a window of the report")
+	f.StringArrayVar(&k6Outs, "k6-out", nil, "another k6 output beside the lab's, as k6's --out takes it: json=run.json, csv=run.csv, "+
+		"experimental-prometheus-rw, ... (repeatable; K6_* settings in the environment reach k6; --out is the run folder)")
 	return cmd
 }
 
 // runOnce runs sc into the folder out and writes its reports there.
 // live, if set, is a live fault file applied while the load runs.
-func runOnce(ctx context.Context, cmd *cobra.Command, sc *scenarios.Scenario, rt lab.Runtime, out, live string) (*experiment.Result, error) {
+func runOnce(ctx context.Context, cmd *cobra.Command, sc *scenarios.Scenario, rt lab.Runtime, out, live string, k6Outs []string) (*experiment.Result, error) {
 	if err := os.MkdirAll(out, 0o755); err != nil {
 		return nil, cannotRun(err)
 	}
@@ -138,7 +141,7 @@ func runOnce(ctx context.Context, cmd *cobra.Command, sc *scenarios.Scenario, rt
 	exe, _ := os.Executable()
 	res, err := experiment.Run(ctx, experiment.Params{
 		Scenario: sc, Runtime: rt, Command: []string{exe}, Dir: out,
-		Progress: cmd.ErrOrStderr(), Live: isTerminal(os.Stderr), LiveFile: live,
+		Progress: cmd.ErrOrStderr(), Live: isTerminal(os.Stderr), LiveFile: live, K6Outs: k6Outs,
 	})
 	os.RemoveAll(filepath.Join(out, "broker")) // the broker's store: large, and of no use after
 	if err != nil {

@@ -45,6 +45,8 @@ type Params struct {
 	Progress io.Writer
 	// Live rewrites the progress line in place (a terminal).
 	Live bool
+	// K6Outs are more k6 outputs beside the lab's (load.Plan.Outs).
+	K6Outs []string
 	// LiveFile, if set, is a live fault file applied while the load runs
 	// (as `lab up --faults` does); each fault it puts in force is a fault
 	// window of the report.
@@ -106,7 +108,7 @@ func Run(ctx context.Context, p Params) (*Result, error) {
 
 	// 2. The load.
 	plan := load.Plan{Command: p.Command, Journey: sc.Load.Journey, Script: sc.ScriptPath(),
-		BaseURL: shop.GatewayURL(), Env: loadEnv(sc), Dir: p.Dir}
+		BaseURL: shop.GatewayURL(), Env: loadEnv(sc), Dir: p.Dir, Outs: p.K6Outs}
 	run, err := load.Start(plan)
 	if err != nil {
 		return nil, cannot(ctx, "starting the load", err)
