@@ -6,8 +6,10 @@ import (
 	"html/template"
 	"image/color"
 	"maps"
+	"math"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 
 	"gonum.org/v1/plot"
@@ -29,17 +31,31 @@ var (
 	closedC    = color.NRGBA{R: 0x2e, G: 0x9e, B: 0x5b, A: 0xff}
 	openC      = color.NRGBA{R: 0xd9, G: 0x30, B: 0x25, A: 0xff}
 	halfOpenC  = color.NRGBA{R: 0xf2, G: 0xa9, B: 0x00, A: 0xff}
-	palette    = []color.Color{
-		color.NRGBA{R: 0x1f, G: 0x77, B: 0xb4, A: 0xff}, color.NRGBA{R: 0x94, G: 0x67, B: 0xbd, A: 0xff},
-		color.NRGBA{R: 0x17, G: 0xbe, B: 0xcf, A: 0xff}, color.NRGBA{R: 0x8c, G: 0x56, B: 0x4b, A: 0xff},
-		color.NRGBA{R: 0x7f, G: 0x7f, B: 0x7f, A: 0xff}, color.NRGBA{R: 0xbc, G: 0xbd, B: 0x22, A: 0xff},
-		color.NRGBA{R: 0x00, G: 0x3f, B: 0x5c, A: 0xff},
+	// palette is Okabe and Ito's, which stays apart for colour-blind eyes
+	// and on a washed-out projector; browse and product, which a class
+	// compares most, get blue and orange.
+	palette = []color.Color{
+		color.NRGBA{R: 0x00, G: 0x72, B: 0xb2, A: 0xff}, // blue
+		color.NRGBA{R: 0xe6, G: 0x9f, B: 0x00, A: 0xff}, // orange
+		color.NRGBA{R: 0x00, G: 0x9e, B: 0x73, A: 0xff}, // bluish green
+		color.NRGBA{R: 0xcc, G: 0x79, B: 0xa7, A: 0xff}, // reddish purple
+		color.NRGBA{R: 0x56, G: 0xb4, B: 0xe9, A: 0xff}, // sky blue
+		color.NRGBA{R: 0xd5, G: 0x5e, B: 0x00, A: 0xff}, // vermillion
+		color.NRGBA{R: 0x00, G: 0x00, B: 0x00, A: 0xff}, // black
 	}
 )
 
+// legendItem is one line of a chart's legend, drawn in HTML under the
+// chart so that it never covers the data.
+type legendItem struct {
+	Name  string
+	Color string
+}
+
 type line struct {
-	name string
-	pts  plotter.XYs
+	name  string
+	pts   plotter.XYs
+	color color.Color // nil: the palette's, by position
 }
 
 type shade struct {
@@ -62,13 +78,14 @@ func faultShades(r *experiment.Result) []shade {
 }
 
 // lineChart draws lines over the run's seconds with the fault windows shaded
-// and named.
-func lineChart(title, ylabel string, lines []line, shades []shade, seconds float64, w, h vg.Length) (template.HTML, error) {
+// and named; it returns the legend for the page to draw beside it.
+func lineChart(title, ylabel string, lines []line, shades []shade, seconds float64, w, h vg.Length) (template.HTML, []legendItem, error) {
 	p := plot.New()
 	p.Title.Text = title
 	p.X.Label.Text = "seconds"
 	p.Y.Label.Text = ylabel
 	p.X.Min, p.X.Max = 0, seconds
+	p.X.Tick.Marker, p.Y.Tick.Marker = oneFormat{}, oneFormat{}
 	ymax := 1.0
 	for _, l := range lines {
 		for _, pt := range l.pts {
@@ -78,25 +95,60 @@ func lineChart(title, ylabel string, lines []line, shades []shade, seconds float
 	ymax *= 1.15
 	p.Y.Min, p.Y.Max = 0, ymax
 	if err := addShades(p, shades, 0, ymax); err != nil {
-		return "", err
+		return "", nil, err
 	}
 	p.Add(plotter.NewGrid())
+	var legend []legendItem
 	for i, l := range lines {
 		if len(l.pts) == 0 {
 			continue
 		}
 		ln, err := plotter.NewLine(l.pts)
 		if err != nil {
-			return "", err
+			return "", nil, err
 		}
-		ln.Color = palette[i%len(palette)]
+		ln.Color = l.color
+		if ln.Color == nil {
+			ln.Color = palette[i%len(palette)]
+		}
 		ln.Width = vg.Points(1.6)
 		p.Add(ln)
-		p.Legend.Add(l.name, ln)
+		legend = append(legend, legendItem{Name: l.name, Color: hex(ln.Color)})
 	}
-	p.Legend.Top = true
-	p.Legend.Left = true
-	return svgOf(p, w, h)
+	svg, err := svgOf(p, w, h)
+	return svg, legend, err
+}
+
+// oneFormat labels a axis's ticks with the default ticks' positions, all
+// with as many decimals as the finest of them needs ("0.0, 2.5, 5.0", not
+// "0, 2.5, 5"), so that the labels of one axis read alike.
+type oneFormat struct{}
+
+func (oneFormat) Ticks(lo, hi float64) []plot.Tick {
+	ticks := plot.DefaultTicks{}.Ticks(lo, hi)
+	decimals := 0
+	for _, t := range ticks {
+		if t.Label == "" {
+			continue
+		}
+		for d := 0; d <= 6; d++ {
+			if s := strconv.FormatFloat(t.Value, 'f', d, 64); math.Abs(mustParse(s)-t.Value) <= 1e-9*max(1, math.Abs(t.Value)) || d == 6 {
+				decimals = max(decimals, d)
+				break
+			}
+		}
+	}
+	for i := range ticks {
+		if ticks[i].Label != "" {
+			ticks[i].Label = strconv.FormatFloat(ticks[i].Value, 'f', decimals, 64)
+		}
+	}
+	return ticks
+}
+
+func mustParse(s string) float64 {
+	v, _ := strconv.ParseFloat(s, 64)
+	return v
 }
 
 func addShades(p *plot.Plot, shades []shade, ymin, ymax float64) error {
@@ -142,6 +194,7 @@ func breakerLanes(r *experiment.Result, shades []shade, seconds float64, w vg.Le
 	p := plot.New()
 	p.Title.Text = "circuit breakers (green closed, amber half-open, red open)"
 	p.X.Label.Text = "seconds"
+	p.X.Tick.Marker = oneFormat{}
 	p.X.Min, p.X.Max = 0, seconds
 	ymin, ymax := -0.5, float64(len(names))-0.5
 	p.Y.Min, p.Y.Max = ymin, ymax

@@ -3,8 +3,11 @@ package reports
 import (
 	"fmt"
 	"html/template"
+	"image/color"
 	"io"
+	"maps"
 	"slices"
+	"strings"
 
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
@@ -19,8 +22,9 @@ import (
 type htmlReport struct{}
 
 type htmlChart struct {
-	Title string
-	SVG   template.HTML
+	Title  string
+	SVG    template.HTML
+	Legend []legendItem
 }
 
 type htmlCell struct {
@@ -47,6 +51,7 @@ func (htmlReport) Write(w io.Writer, r *experiment.Result) error {
 		"Endpoints":     sortedEndpoints,
 		"ScalingHeader": scalingHeader, "Scaling": scalingRows(r),
 		"Shade": hex(shadeColor), "Open": hex(openC), "Closed": hex(closedC), "HalfOpen": hex(halfOpenC),
+		"Start": measuredStart(r),
 	}
 	return page.Execute(w, data)
 }
@@ -92,10 +97,20 @@ func htmlCharts(r *experiment.Result) ([]htmlChart, error) {
 			}
 		}
 	}, func(a, b string) int { return experiment.EndpointRank(a) - experiment.EndpointRank(b) })
+	// Each endpoint keeps its colour on every chart: its rank's.
+	colorOf := func(e string) color.Color {
+		if r := experiment.EndpointRank(e); r >= 0 && r < len(palette)-1 {
+			return palette[r]
+		}
+		if e == "all" {
+			return palette[len(palette)-1]
+		}
+		return palette[len(e)%(len(palette)-1)]
+	}
 	per := func(f func(experiment.Second) (float64, bool)) []line {
 		var out []line
 		for _, e := range names {
-			l := line{name: e}
+			l := line{name: e, color: colorOf(e)}
 			for _, s := range r.Series {
 				if s.Endpoint == e {
 					if y, ok := f(s); ok {
@@ -109,22 +124,22 @@ func htmlCharts(r *experiment.Result) ([]htmlChart, error) {
 	}
 	wide, tall := vg.Points(900), vg.Points(260)
 	var out []htmlChart
-	add := func(title string, svg template.HTML, err error) error {
+	add := func(title string, svg template.HTML, legend []legendItem, err error) error {
 		if err == nil && svg != "" {
-			out = append(out, htmlChart{Title: title, SVG: svg})
+			out = append(out, htmlChart{Title: title, SVG: svg, Legend: legend})
 		}
 		return err
 	}
-	svg, err := lineChart("requests per second", "req/s", per(func(s experiment.Second) (float64, bool) {
+	svg, legend, err := lineChart("requests per second", "req/s", per(func(s experiment.Second) (float64, bool) {
 		return float64(s.Requests), true
 	}), shades, seconds, wide, tall)
-	if err := add("rate", svg, err); err != nil {
+	if err := add("rate", svg, legend, err); err != nil {
 		return nil, err
 	}
-	svg, err = lineChart("error rate", "% failed", per(func(s experiment.Second) (float64, bool) {
+	svg, legend, err = lineChart("error rate", "% failed", per(func(s experiment.Second) (float64, bool) {
 		return 100 * float64(s.Failed) / float64(s.Requests), s.Requests > 0
 	}), shades, seconds, wide, tall)
-	if err := add("errors", svg, err); err != nil {
+	if err := add("errors", svg, legend, err); err != nil {
 		return nil, err
 	}
 	for _, e := range names {
@@ -138,33 +153,74 @@ func htmlCharts(r *experiment.Result) ([]htmlChart, error) {
 				p99.pts = append(p99.pts, plotter.XY{X: x, Y: s.P99})
 			}
 		}
-		svg, err := lineChart(e+": latency", "ms", []line{p50, p95, p99}, shades, seconds, vg.Points(440), vg.Points(220))
-		if err := add("latency "+e, svg, err); err != nil {
+		svg, legend, err := lineChart(e+": latency", "ms", []line{p50, p95, p99}, shades, seconds, vg.Points(440), vg.Points(220))
+		if err := add("latency "+e, svg, legend, err); err != nil {
 			return nil, err
 		}
 	}
 	svg, err = breakerLanes(r, shades, seconds, wide)
-	if err := add("breakers", svg, err); err != nil {
+	if err := add("breakers", svg, nil, err); err != nil {
 		return nil, err
 	}
 	if len(r.Signals) > 0 {
-		up, all := line{name: "instances up"}, line{name: "instances"}
+		all := line{name: "instances", color: palette[len(palette)-1]}
+		up := line{name: "processes up (answering the lab directly)", color: palette[2]}
+		reach := line{name: "reachable by every caller (no proxy in front cut)", color: palette[5]}
+		cut := cutOff(r)
 		for _, s := range r.Signals {
-			up.pts = append(up.pts, plotter.XY{X: float64(s.S) + 0.5, Y: float64(s.InstancesUp)})
-			all.pts = append(all.pts, plotter.XY{X: float64(s.S) + 0.5, Y: float64(s.InstancesAll)})
+			x := float64(s.S) + 0.5
+			all.pts = append(all.pts, plotter.XY{X: x, Y: float64(s.InstancesAll)})
+			up.pts = append(up.pts, plotter.XY{X: x, Y: float64(s.InstancesUp)})
+			reach.pts = append(reach.pts, plotter.XY{X: x, Y: float64(max(0, s.InstancesUp-cut(s.S)))})
 		}
-		svg, err = lineChart("instances answering (replicas up)", "instances", []line{all, up}, shades, seconds, wide, vg.Points(200))
-		if err := add("instances", svg, err); err != nil {
+		svg, legend, err = lineChart("instances: up, and reachable through their proxies", "instances", []line{all, up, reach}, shades, seconds, wide, vg.Points(220))
+		if err := add("instances", svg, legend, err); err != nil {
 			return nil, err
 		}
 	}
 	return out, nil
 }
 
+// cutOff returns, for a second of the measured load, how many instances
+// had a proxy in front of them cut by a down fault (a down fault stops the
+// proxies, not the process: the instance answers the lab, its callers
+// cannot reach it).
+func cutOff(r *experiment.Result) func(second int) int {
+	type cut struct {
+		from, to  int
+		instances map[string]bool
+	}
+	var cuts []cut
+	for _, ph := range r.Phases {
+		for _, f := range r.Faults {
+			if f.Name != ph.Name || f.Kind != "down" {
+				continue
+			}
+			c := cut{from: ph.StartS, to: ph.EndS, instances: map[string]bool{}}
+			for _, t := range f.Targets {
+				if _, inst, ok := strings.Cut(t, "->"); ok { // caller->instance; a broker link cuts no caller off
+					c.instances[inst] = true
+				}
+			}
+			cuts = append(cuts, c)
+		}
+	}
+	return func(second int) int {
+		off := map[string]bool{}
+		for _, c := range cuts {
+			if second >= c.from && second < c.to {
+				maps.Copy(off, c.instances)
+			}
+		}
+		return len(off)
+	}
+}
+
 var page = template.Must(template.New("report").Funcs(template.FuncMap{
 	"pct":   func(v float64) string { return fmt.Sprintf("%.2f%%", 100*v) },
 	"ms":    func(v float64) string { return fmt.Sprintf("%.1f", v) },
 	"whole": orWhole,
+	"since": since,
 }).Parse(`<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 <title>lab: {{.R.Scenario}}: {{.R.Verdict}}</title>
@@ -201,7 +257,7 @@ td.isolated{background:#d9f2e1}td.degraded{background:#fde9b8}td.failed{backgrou
 <h2>Over time</h2>
 <p class="key">Shaded: a fault's window.<span style="background:{{.Shade}}"></span>fault
 <span style="background:{{.Closed}}"></span>closed<span style="background:{{.HalfOpen}}"></span>half-open<span style="background:{{.Open}}"></span>open</p>
-<div class="charts">{{range .Charts}}<div class="{{if ge (len .Title) 8}}{{if eq (slice .Title 0 8) "latency "}}small{{end}}{{end}}" data-chart="{{.Title}}">{{.SVG}}</div>
+<div class="charts">{{range .Charts}}<div class="{{if ge (len .Title) 8}}{{if eq (slice .Title 0 8) "latency "}}small{{end}}{{end}}" data-chart="{{.Title}}">{{.SVG}}{{if .Legend}}<p class="key">{{range .Legend}}<span style="background:{{.Color}}"></span>{{.Name}} {{end}}</p>{{end}}</div>
 {{end}}</div>
 
 {{if .Blast.Rows}}<h2>Blast radius</h2>
@@ -226,8 +282,8 @@ td.isolated{background:#d9f2e1}td.degraded{background:#fde9b8}td.failed{backgrou
 {{end}}{{end}}{{end}}</table>
 
 {{if .R.Faults}}<h2>Faults</h2>
-<table><tr><th>fault</th><th>kind</th><th>target</th><th>late ms</th><th>visible</th></tr>
-{{range .R.Faults}}<tr><td>{{.Name}}</td><td>{{.Kind}}</td><td><code>{{.Target}}</code></td><td class="num">{{ms .LateMS}}</td><td>{{if .Visible}}yes{{else}}no{{end}}: {{.Evidence}}</td></tr>
+<table><tr><th>fault</th><th>kind</th><th>target</th><th>applied</th><th>removed</th><th>late ms</th><th>visible</th></tr>
+{{range .R.Faults}}<tr><td>{{.Name}}</td><td>{{.Kind}}</td><td><code>{{.Target}}</code></td><td class="num">{{since $.Start .AppliedAt}}</td><td class="num">{{since $.Start .RemovedAt}}</td><td class="num">{{ms .LateMS}}</td><td>{{if .Error}}error: {{.Error}}{{else if .Visible}}yes: {{.Evidence}}{{else}}no: {{.Evidence}}{{end}}</td></tr>
 {{end}}</table>{{end}}
 
 {{if .R.Invariants}}<h2>Invariants</h2>

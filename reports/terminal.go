@@ -5,9 +5,9 @@ import (
 	"io"
 	"sort"
 	"strings"
+	"time"
 
 	"lab/internal/table"
-
 	"lab/lab/experiment"
 )
 
@@ -78,15 +78,9 @@ func Terminal(w io.Writer, r *experiment.Result) {
 		fmt.Fprintln(w)
 		t = table.New(w)
 		t.Header("fault", "kind", "target", "applied", "removed", "late", "visible")
-		start := r.Phases[0].Start
+		start := measuredStart(r)
 		for _, f := range r.Faults {
-			applied, removed := "-", "-"
-			if !f.AppliedAt.IsZero() {
-				applied = fmt.Sprintf("%+.3fs", f.AppliedAt.Sub(start).Seconds())
-			}
-			if !f.RemovedAt.IsZero() {
-				removed = fmt.Sprintf("%+.3fs", f.RemovedAt.Sub(start).Seconds())
-			}
+			applied, removed := since(start, f.AppliedAt), since(start, f.RemovedAt)
 			vis := "no: " + f.Evidence
 			if f.Visible {
 				vis = "yes: " + f.Evidence
@@ -120,3 +114,20 @@ func Terminal(w io.Writer, r *experiment.Result) {
 
 // wrap breaks a long "a; b; c" into lines.
 func wrap(s string) string { return strings.ReplaceAll(s, "; ", "\n") }
+
+// measuredStart is when the measured load began: the first phase's start.
+func measuredStart(r *experiment.Result) time.Time {
+	if len(r.Phases) == 0 {
+		return r.Started
+	}
+	return r.Phases[0].Start
+}
+
+// since says when t was after the measured load began, "+8.003s", or "-"
+// for no time: the terminal's fault table and the page's say it alike.
+func since(start, t time.Time) string {
+	if t.IsZero() {
+		return "-"
+	}
+	return fmt.Sprintf("%+.3fs", t.Sub(start).Seconds())
+}
