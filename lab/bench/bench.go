@@ -92,11 +92,13 @@ func (r Result) MarshalJSON() ([]byte, error) {
 	return json.Marshal(m)
 }
 
-// Missed returns the metrics that missed their target or failed.
+// Missed returns the metrics that missed their target or failed. An
+// informative figure (no target) is never among them, even when it could
+// not be measured: it says something of the machine, not of the lab.
 func (r Result) Missed() []Metric {
 	var out []Metric
 	for _, m := range r.Metrics {
-		if !m.Met {
+		if !m.Met && m.Target != 0 {
 			out = append(out, m)
 		}
 	}

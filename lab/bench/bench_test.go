@@ -80,9 +80,14 @@ func TestMetricsJudgedAndWrittenByKey(t *testing.T) {
 	if slow.Met || slow.Value != 8.5 || slow.Target != 8 {
 		t.Errorf("docker startup_s %g (target %g) met %v, want 8.5 missed", slow.Value, slow.Target, slow.Met)
 	}
-	r := Result{Runtime: "process", Metrics: []Metric{rate, slow, broken}}
+	informative := target("k6_share_of_wrk", "process")
+	informative.finish(nil, errString("48% of k6's requests failed"))
+	if informative.Target != 0 {
+		t.Fatalf("k6_share_of_wrk has a target of %g; it is informative", informative.Target)
+	}
+	r := Result{Runtime: "process", Metrics: []Metric{rate, slow, broken, informative}}
 	if len(r.Missed()) != 2 {
-		t.Errorf("missed %d, want 2", len(r.Missed()))
+		t.Errorf("missed %d, want 2 (an informative figure that failed is not missed)", len(r.Missed()))
 	}
 	b, err := json.Marshal(r)
 	if err != nil {

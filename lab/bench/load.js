@@ -2,7 +2,9 @@
 // script can be (bodies discarded but for the login), so that what is
 // measured is the shop and not the script.
 //
-// BENCH_JOURNEY   browse (GET a catalog page) or checkout (POST an order)
+// BENCH_JOURNEY   browse (GET a catalog page), checkout (POST an order) or
+//                 health (GET the gateway's /healthz: no service behind it,
+//                 so the shop never refuses; what k6 against wrk compares)
 // BENCH_EXECUTOR  ramp: an arrival rate from BENCH_START to BENCH_PEAK per
 //                 second over BENCH_DURATION; vus: BENCH_VUS looping VUs
 //                 for BENCH_DURATION, as fast as answers come
@@ -62,6 +64,10 @@ export default function (data) {
     const body = JSON.stringify({ items: [{ product_id: 1 + ((__VU * 7919 + n * 104729) % 1000), qty: 1 }] });
     http.post(`${base}/api/orders`, body, { headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${token}` },
       tags: { name: 'checkout' }, responseCallback: http.expectedStatuses(201, 202) });
+    return;
+  }
+  if (journey === 'health') {
+    http.get(`${base}/healthz`, { tags: { name: 'health' } });
     return;
   }
   http.get(`${base}/api/products?page=${1 + (n % 5)}&size=20`, { tags: { name: 'browse' } });
