@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -88,20 +89,34 @@ func labRun(t *testing.T, rt string, sig *syscall.Signal, at time.Duration) (tim
 	cmd.Env = append(os.Environ(), "LAB_TEST_MAIN=1", "TMPDIR="+tmp)
 	var stderr syncBuffer
 	cmd.Stderr = &stderr
+	stdout, _ := cmd.StdoutPipe()
+	// finishedAt is when the run said it was done (its last line, after the
+	// reports): a signal after that may rightly find nothing to interrupt.
+	finished := make(chan time.Time, 1)
 	began := time.Now()
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			if strings.HasPrefix(sc.Text(), "run folder:") {
+				finished <- time.Now()
+			}
+		}
+	}()
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()
 	kill := time.AfterFunc(2*time.Minute, func() { cmd.Process.Kill() })
 	defer kill.Stop()
+	var sent time.Time
 	if sig != nil {
 		select {
 		case <-done:
 			return time.Since(began), -1, stderr.String()
 		case <-time.After(at):
 		}
+		sent = time.Now()
 		if err := cmd.Process.Signal(*sig); err != nil {
 			t.Fatal(err)
 		}
@@ -116,6 +131,15 @@ func labRun(t *testing.T, rt string, sig *syscall.Signal, at time.Duration) (tim
 		t.Fatal(err)
 	}
 	leftover(t, cmd.Process.Pid, tmp, out)
+	if sig != nil && code == 0 {
+		select {
+		case at := <-finished:
+			if at.Before(sent) { // done before the signal: nothing left to interrupt
+				return took, -1, stderr.String()
+			}
+		default:
+		}
+	}
 	return took, code, stderr.String()
 }
 
