@@ -58,19 +58,17 @@ type syncBuf struct {
 func (s *syncBuf) Write(p []byte) (int, error) { s.mu.Lock(); defer s.mu.Unlock(); return s.b.Write(p) }
 func (s *syncBuf) String() string              { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
 
-// TestEditsOfTheFileApplyLive: adding a 300 ms latency fault on catalog to
-// the file makes browsing take 300 ms within a second of the save; an
-// invalid edit is refused with its position and changes nothing; removing
-// the fault brings the fast answers (under 250 ms) back within a second.
-// Every save is by rename.
-func TestEditsOfTheFileApplyLive(t *testing.T) {
-	shape := lab.Shape{Seed: 1}
+// startWatched starts a shop, a live fault set on it, and a watcher of a
+// live fault file holding initial (saved by rename), all stopped when the
+// test ends; it returns the file's path and the watcher's log.
+func startWatched(t *testing.T, shape lab.Shape, initial string) (lab.Shop, *faults.Live, string, *syncBuf) {
+	t.Helper()
 	s, set := startLive(t, shape)
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "faults.yaml")
-	saveByRename(t, path, "faults: []\n")
-	var log syncBuf
-	w := &live.Watcher{Path: path, Shape: shape, Live: set, Log: &log}
+	saveByRename(t, path, initial)
+	log := &syncBuf{}
+	w := &live.Watcher{Path: path, Shape: shape, Live: set, Log: log}
 	if err := w.Load(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -79,10 +77,14 @@ func TestEditsOfTheFileApplyLive(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer func() { cancel(); <-done }()
+	t.Cleanup(func() { cancel(); <-done })
+	return s, set, path, log
+}
 
+// browser returns a function that browses s's catalog and says how long it took.
+func browser(t *testing.T, s lab.Shop) func() time.Duration {
 	hc := &http.Client{Timeout: 5 * time.Second}
-	browse := func() time.Duration {
+	return func() time.Duration {
 		start := time.Now()
 		resp, err := hc.Get(s.GatewayURL() + "/api/products?size=3")
 		if err != nil {
@@ -94,6 +96,16 @@ func TestEditsOfTheFileApplyLive(t *testing.T) {
 		}
 		return time.Since(start)
 	}
+}
+
+// TestEditsOfTheFileApplyLive: adding a 300 ms latency fault on catalog to
+// the file makes browsing take 300 ms within a second of the save; an
+// invalid edit is refused with its position and changes nothing; removing
+// the fault brings the fast answers (under 250 ms) back within a second.
+// Every save is by rename.
+func TestEditsOfTheFileApplyLive(t *testing.T) {
+	s, set, path, log := startWatched(t, lab.Shape{Seed: 1}, "faults: []\n")
+	browse := browser(t, s)
 	// Fast means under 250 ms: well apart from the 300 ms fault, with room
 	// for a machine busy with other tests.
 	if d := browse(); d > 250*time.Millisecond {
@@ -193,33 +205,9 @@ func TestSessionSurvivesEveryMalformedSave(t *testing.T) {
 	if len(corpus) < 15 {
 		t.Fatalf("corpus of %d files", len(corpus))
 	}
-	shape := lab.Shape{Seed: 1}
-	s, set := startLive(t, shape)
-	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "faults.yaml")
-	saveByRename(t, path, "faults:\n  - {name: slow, target: gateway->catalog, kind: latency, latency: 100ms}\n")
-	var log syncBuf
-	w := &live.Watcher{Path: path, Shape: shape, Live: set, Log: &log}
-	if err := w.Load(ctx); err != nil {
-		t.Fatal(err)
-	}
-	wctx, cancel := context.WithCancel(ctx)
-	done, err := w.Start(wctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { cancel(); <-done }()
+	s, set, path, log := startWatched(t, lab.Shape{Seed: 1}, "faults:\n  - {name: slow, target: gateway->catalog, kind: latency, latency: 100ms}\n")
 	before := set.List()
-	hc := &http.Client{Timeout: 5 * time.Second}
-	browse := func() time.Duration {
-		start := time.Now()
-		resp, err := hc.Get(s.GatewayURL() + "/api/products?size=3")
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		return time.Since(start)
-	}
+	browse := browser(t, s)
 	for i, f := range corpus {
 		data, err := os.ReadFile(f)
 		if err != nil {
