@@ -161,6 +161,7 @@ type jsonWriter struct{}
 func (jsonWriter) Write(w io.Writer, r *experiment.Result) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false) // "p95 < 200ms", not "p95 \u003c 200ms": the file is read by people and jq, never inlined in HTML
 	return enc.Encode(r)
 }
 

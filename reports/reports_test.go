@@ -148,3 +148,47 @@ func near(a, b uint32) bool {
 	d := int(a>>8) - int(b>>8)
 	return d >= -3 && d <= 3
 }
+
+// TestThresholdsInEveryFormat: a crossed k6 threshold of the user's script
+// is a row in the terminal, report.json, report.md, report.html and
+// junit.xml (a failed test case there), with its expression and the value
+// k6 observed; an abort is said in each human format.
+func TestThresholdsInEveryFormat(t *testing.T) {
+	r := outage(1)
+	r.Verdict, r.Reason = experiment.Fail, "1 of 2 k6 thresholds crossed"
+	r.Aborted = "k6 stopped the load after 3s of 24s: a threshold with abortOnFail was crossed"
+	r.Thresholds = []experiment.ThresholdResult{
+		{Name: "http_req_duration{name:browse}", Expression: "p(95)<0.001", Observed: "p(95)=1.93", Pass: false},
+		{Name: "http_req_failed", Expression: "rate<0.5", Observed: "rate=0", Pass: true},
+	}
+	dir := t.TempDir()
+	if err := reports.WriteAll(dir, r); err != nil {
+		t.Fatal(err)
+	}
+	var term bytes.Buffer
+	reports.Terminal(&term, r)
+	files := map[string]string{"terminal": term.String()}
+	for _, f := range []string{"report.json", "report.md", "report.html", "junit.xml"} {
+		b, err := os.ReadFile(filepath.Join(dir, f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		files[f] = string(b)
+	}
+	for name, text := range files {
+		if name == "junit.xml" {
+			text = strings.ReplaceAll(text, "&lt;", "<")
+		}
+		for _, want := range []string{"p(95)<0.001", "p(95)=1.93", "rate<0.5"} {
+			if !strings.Contains(text, want) {
+				t.Errorf("%s has no %q", name, want)
+			}
+		}
+		if name != "report.json" && name != "junit.xml" && !strings.Contains(text, "abortOnFail") {
+			t.Errorf("%s does not say the load was aborted", name)
+		}
+	}
+	if !strings.Contains(files["junit.xml"], `<failure message="k6 threshold crossed: http_req_duration{name:browse} p(95)&lt;0.001`) {
+		t.Errorf("junit.xml has no failed case for the crossed threshold:\n%s", files["junit.xml"])
+	}
+}
