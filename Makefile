@@ -3,7 +3,7 @@
 export CGO_ENABLED := 0
 GO ?= go
 
-.PHONY: help build test race demo bench bench-go lint fuzz soak
+.PHONY: help build test race demo bench bench-go lint fuzz soak verdicts
 
 ## help: list the targets
 help:
@@ -32,6 +32,14 @@ demo: build
 ## bench: lab bench on the process runtime, every target, medians of 5 runs (about 8 minutes; bench.json)
 bench: build
 	./bin/lab bench --runtime process --json bench.json
+
+## verdicts: run every built-in scenario once; each must give the verdict it teaches (pass) (about 8 minutes)
+verdicts: build
+	@mkdir -p runs/verdicts; fail=0; for s in $$(./bin/lab list | awk '{print $$1}'); do \
+	  code=0; ./bin/lab run $$s --out runs/verdicts/$$s > runs/verdicts/$$s.out 2>&1 || code=$$?; \
+	  printf '%-20s exit %s  %s\n' $$s $$code "$$(grep '^verdict:' runs/verdicts/$$s.out | head -1)"; \
+	  [ $$code -eq 0 ] || fail=1; \
+	done; exit $$fail
 
 ## soak: an hour of load with faults toggled; fails on a steady climb of memory, goroutines or fds (soak.json)
 soak: build
