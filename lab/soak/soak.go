@@ -143,6 +143,9 @@ func Soak(ctx context.Context, p Params) (*Run, error) {
 				return
 			case <-tick.C:
 				s := Sample{At: time.Since(began).Round(time.Second), Usage: usage(ctx, hc, p.Shop)}
+				if ctx.Err() != nil {
+					return // the soak ended while the sample was read: it is not whole
+				}
 				mu.Lock()
 				s.APIP99Ms = quantile(r.APIMs[from:], 0.99)
 				from = len(r.APIMs)
