@@ -263,22 +263,10 @@ func (s *store) show(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *store) all(w http.ResponseWriter, r *http.Request) {
-	rows, err := s.db.QueryContext(r.Context(), `SELECT product_id, initial, available, reserved, sold FROM stock ORDER BY product_id`)
-	if err != nil {
-		kit.WriteError(w, http.StatusInternalServerError, err.Error())
-		return
-	}
-	defer rows.Close()
-	out := []Stock{}
-	for rows.Next() {
-		var st Stock
-		if err := rows.Scan(&st.ProductID, &st.Initial, &st.Available, &st.Reserved, &st.Sold); err != nil {
-			kit.WriteError(w, http.StatusInternalServerError, err.Error())
-			return
-		}
-		out = append(out, st)
-	}
-	kit.WriteJSON(w, http.StatusOK, map[string]any{"stock": out})
+	kit.WriteRows(w, r, s.db, "stock", `SELECT product_id, initial, available, reserved, sold FROM stock ORDER BY product_id`,
+		func(rows *sql.Rows, st *Stock) error {
+			return rows.Scan(&st.ProductID, &st.Initial, &st.Available, &st.Reserved, &st.Sold)
+		})
 }
 
 func (s *store) total(col string) float64 {

@@ -10,6 +10,7 @@ package notifications
 
 import (
 	"context"
+	"database/sql"
 	"net/http"
 	"time"
 
@@ -48,22 +49,10 @@ func setup(_ context.Context, in *kit.Instance) error {
 			q += ` WHERE order_id=?`
 			args = append(args, id)
 		}
-		rows, err := in.DB.QueryContext(r.Context(), q+` ORDER BY created_at`, args...)
-		if err != nil {
-			kit.WriteError(w, http.StatusInternalServerError, err.Error())
-			return
-		}
-		defer rows.Close()
-		out := []Notification{}
-		for rows.Next() {
-			var n Notification
-			if err := rows.Scan(&n.EventID, &n.Kind, &n.OrderID, &n.CreatedAt); err != nil {
-				kit.WriteError(w, http.StatusInternalServerError, err.Error())
-				return
-			}
-			out = append(out, n)
-		}
-		kit.WriteJSON(w, http.StatusOK, map[string]any{"notifications": out})
+		kit.WriteRows(w, r, in.DB, "notifications", q+` ORDER BY created_at`,
+			func(rows *sql.Rows, n *Notification) error {
+				return rows.Scan(&n.EventID, &n.Kind, &n.OrderID, &n.CreatedAt)
+			}, args...)
 	})
 	return in.Consume("notifications", []string{kit.SubjectOrderPlaced, kit.SubjectPaymentSucceeded, kit.SubjectPaymentFailed},
 		func(ctx context.Context, ev kit.Event, _ string) error {

@@ -323,21 +323,9 @@ func (s *shop) show(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *shop) all(w http.ResponseWriter, r *http.Request) {
-	rows, err := s.in.DB.QueryContext(r.Context(), `SELECT id, user_id, status, reason, total_cents, mode, created_at, updated_at
-		FROM orders ORDER BY created_at`)
-	if err != nil {
-		kit.WriteError(w, http.StatusInternalServerError, err.Error())
-		return
-	}
-	defer rows.Close()
-	out := []Order{}
-	for rows.Next() {
-		var o Order
-		if err := rows.Scan(&o.ID, &o.UserID, &o.Status, &o.Reason, &o.TotalCents, &o.Mode, &o.CreatedAt, &o.UpdatedAt); err != nil {
-			kit.WriteError(w, http.StatusInternalServerError, err.Error())
-			return
-		}
-		out = append(out, o)
-	}
-	kit.WriteJSON(w, http.StatusOK, map[string]any{"orders": out})
+	kit.WriteRows(w, r, s.in.DB, "orders", `SELECT id, user_id, status, reason, total_cents, mode, created_at, updated_at
+		FROM orders ORDER BY created_at`,
+		func(rows *sql.Rows, o *Order) error {
+			return rows.Scan(&o.ID, &o.UserID, &o.Status, &o.Reason, &o.TotalCents, &o.Mode, &o.CreatedAt, &o.UpdatedAt)
+		})
 }

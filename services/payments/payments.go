@@ -193,20 +193,8 @@ func declined(seed int64, order string, rate float64) bool {
 }
 
 func (p *processor) all(w http.ResponseWriter, r *http.Request) {
-	rows, err := p.in.DB.QueryContext(r.Context(), `SELECT charge_id, order_id, amount_cents, status, created_at FROM charges ORDER BY created_at`)
-	if err != nil {
-		kit.WriteError(w, http.StatusInternalServerError, err.Error())
-		return
-	}
-	defer rows.Close()
-	out := []Charge{}
-	for rows.Next() {
-		var c Charge
-		if err := rows.Scan(&c.ChargeID, &c.OrderID, &c.AmountCents, &c.Status, &c.CreatedAt); err != nil {
-			kit.WriteError(w, http.StatusInternalServerError, err.Error())
-			return
-		}
-		out = append(out, c)
-	}
-	kit.WriteJSON(w, http.StatusOK, map[string]any{"charges": out})
+	kit.WriteRows(w, r, p.in.DB, "charges", `SELECT charge_id, order_id, amount_cents, status, created_at FROM charges ORDER BY created_at`,
+		func(rows *sql.Rows, c *Charge) error {
+			return rows.Scan(&c.ChargeID, &c.OrderID, &c.AmountCents, &c.Status, &c.CreatedAt)
+		})
 }
