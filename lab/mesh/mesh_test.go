@@ -1,10 +1,12 @@
 package mesh_test
 
 import (
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"slices"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -29,12 +31,28 @@ func hop(tb testing.TB) (direct, proxied string) {
 }
 
 func get(tb testing.TB, c *http.Client, url string) {
-	resp, err := c.Get(url)
-	if err != nil {
+	tb.Helper()
+	if err := fetch(c, url); err != nil {
 		tb.Fatal(err)
 	}
-	io.Copy(io.Discard, resp.Body)
-	resp.Body.Close()
+}
+
+// fetch GETs url and wants the server's own "ok": a 502 of a proxy that
+// could not reach it is an error, not a hop measured.
+func fetch(c *http.Client, url string) error {
+	resp, err := c.Get(url)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return err
+	}
+	if resp.StatusCode != http.StatusOK || string(body) != "ok" {
+		return fmt.Errorf("GET %s: %s %q, want 200 ok", url, resp.Status, body)
+	}
+	return nil
 }
 
 // BenchmarkHop measures one keep-alive request at a time, directly and
@@ -64,11 +82,18 @@ func BenchmarkHopParallel(b *testing.B) {
 		b.Run(tc.name, func(b *testing.B) {
 			c := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
 			b.SetParallelism(10)
+			var failed atomic.Pointer[error]
 			b.RunParallel(func(pb *testing.PB) {
 				for pb.Next() {
-					get(b, c, tc.url)
+					if err := fetch(c, tc.url); err != nil { // Fatal may not be called from these goroutines
+						failed.CompareAndSwap(nil, &err)
+						return
+					}
 				}
 			})
+			if err := failed.Load(); err != nil {
+				b.Fatal(*err)
+			}
 		})
 	}
 }
