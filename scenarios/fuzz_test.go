@@ -154,3 +154,17 @@ func TestBareTags(t *testing.T) {
 		})
 	}
 }
+
+// FuzzCheck: lab check goes on past a file's first problem, into sections
+// Parse never reaches with a broken scenario: no input may panic it, and
+// every problem it reports is located in the file.
+func FuzzCheck(f *testing.F) {
+	seedFiles(f)
+	shape := lab.Shape{Replicas: map[string]int{"catalog": 2}}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		_, errs := scenarios.Check("f.yaml", data, shape)
+		for _, err := range errs {
+			checkErr(t, err)
+		}
+	})
+}
