@@ -2,7 +2,9 @@ package soak
 
 import (
 	"fmt"
+	"slices"
 	"sort"
+	"strings"
 )
 
 // MaxAPIP99Ms is the bound on the Toxiproxy API's p99 answer time.
@@ -48,11 +50,7 @@ func Judge(r *Run) Verdict {
 	if len(samples) > 0 {
 		samples = samples[1:]
 	}
-	var procs []string
-	for name := range lastUsage(samples) {
-		procs = append(procs, name)
-	}
-	sort.Strings(procs)
+	procs := names(samples)
 	var climbed []string
 	for _, proc := range procs {
 		for _, metric := range []string{"memory_mb", "goroutines", "fds"} {
@@ -69,7 +67,20 @@ func Judge(r *Run) Verdict {
 			}
 		}
 	}
+	var gone []string
+	for _, name := range names(r.Samples) {
+		for _, smp := range samples {
+			if slices.Contains(smp.Silent, name) {
+				gone = append(gone, fmt.Sprintf("%s from %s", name, smp.At))
+				break
+			}
+		}
+	}
 	switch {
+	case len(r.Exits) > 0:
+		v.Pass, v.Reason = false, fmt.Sprintf("%d %s ended unasked: %s", len(r.Exits), plural(len(r.Exits), "instance", "instances"), strings.Join(r.Exits, "; "))
+	case len(gone) > 0:
+		v.Pass, v.Reason = false, "stopped answering /metrics: "+strings.Join(gone, ", ")
 	case len(samples) < 3:
 		v.Pass, v.Reason = false, fmt.Sprintf("%d samples: too few to see a trend (want at least 3 after the first)", len(samples))
 	case len(climbed) > 0:
@@ -104,11 +115,30 @@ func pick(u Usage, metric string) float64 {
 	return u.FDs
 }
 
-func lastUsage(samples []Sample) map[string]Usage {
-	if len(samples) == 0 {
-		return nil
+// names lists every process any sample read or found silent, sorted.
+func names(samples []Sample) []string {
+	seen := map[string]bool{}
+	for _, s := range samples {
+		for name := range s.Usage {
+			seen[name] = true
+		}
+		for _, name := range s.Silent {
+			seen[name] = true
+		}
 	}
-	return samples[len(samples)-1].Usage
+	out := make([]string, 0, len(seen))
+	for name := range seen {
+		out = append(out, name)
+	}
+	sort.Strings(out)
+	return out
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }
 
 func median(xs []float64) float64 { return quantile(xs, 0.5) }

@@ -57,3 +57,22 @@ func TestJudgeFindsASteadyClimbOnly(t *testing.T) {
 		})
 	}
 }
+
+// TestJudgeFailsAnInstanceThatStopsAnswering: an instance that stops
+// answering its /metrics, or ends unasked, fails the soak, however flat the
+// others are (the first hour's soak lost notifications-1 after 6 minutes
+// and judged only the six that were left).
+func TestJudgeFailsAnInstanceThatStopsAnswering(t *testing.T) {
+	r := run(series(60, func(int) float64 { return 80 }), 2)
+	for i := 7; i < 60; i++ {
+		r.Samples[i].Silent = []string{"notifications-1"}
+	}
+	if v := Judge(r); v.Pass || !strings.Contains(v.Reason, "notifications-1 from 7m0s") {
+		t.Fatalf("pass %v (%s), want a failure naming notifications-1 and when", v.Pass, v.Reason)
+	}
+	r = run(series(60, func(int) float64 { return 80 }), 2)
+	r.Exits = []string{"orders-1 at 12m0s: signal: killed"}
+	if v := Judge(r); v.Pass || !strings.Contains(v.Reason, "orders-1 at 12m0s") {
+		t.Fatalf("pass %v (%s), want a failure naming the exit", v.Pass, v.Reason)
+	}
+}

@@ -65,6 +65,8 @@ type Sample struct {
 	Usage map[string]Usage `json:"usage"`
 	// APIP99Ms is the Toxiproxy API's p99 answer time since the last sample.
 	APIP99Ms float64 `json:"api_p99_ms"`
+	// Silent names the instances whose /metrics did not answer.
+	Silent []string `json:"silent,omitempty"`
 }
 
 // Usage is what one process holds.
@@ -88,6 +90,8 @@ type Run struct {
 	Failed   int64 `json:"failed"`
 	// Segments is how many k6 runs the load took.
 	Segments int `json:"segments"`
+	// Exits are the instances that ended without the lab asking, with how.
+	Exits []string `json:"exits,omitempty"`
 }
 
 // segment is the longest one k6 run of the soak lasts.
@@ -104,7 +108,27 @@ func Soak(ctx context.Context, p Params) (*Run, error) {
 	var wg sync.WaitGroup
 	hc := &http.Client{Timeout: 10 * time.Second}
 
-	wg.Add(2)
+	wg.Add(3)
+	go func() { // an instance that ends unasked fails the soak
+		defer wg.Done()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case e, ok := <-p.Shop.Exits():
+				if !ok {
+					return
+				}
+				mu.Lock()
+				r.Exits = append(r.Exits, fmt.Sprintf("%s at %s: %v; last log line: %s", e.Instance,
+					e.At.Sub(began).Round(time.Second), e.Err, lastOf(e.Last)))
+				mu.Unlock()
+				if p.Progress != nil {
+					fmt.Fprintf(p.Progress, "%s exited unasked: %v\n", e.Instance, e.Err)
+				}
+			}
+		}
+	}()
 	go func() { // 3. toggle faults
 		defer wg.Done()
 		toggle(ctx, p, hc, &mu, r)
@@ -143,6 +167,11 @@ func Soak(ctx context.Context, p Params) (*Run, error) {
 				return
 			case <-tick.C:
 				s := Sample{At: time.Since(began).Round(time.Second), Usage: usage(ctx, hc, p.Shop)}
+				for _, in := range p.Shop.Instances() {
+					if _, ok := s.Usage[in.Name]; !ok {
+						s.Silent = append(s.Silent, in.Name)
+					}
+				}
 				if ctx.Err() != nil {
 					return // the soak ended while the sample was read: it is not whole
 				}
@@ -153,8 +182,8 @@ func Soak(ctx context.Context, p Params) (*Run, error) {
 				mu.Unlock()
 				if p.Progress != nil {
 					l := s.Usage["lab"]
-					fmt.Fprintf(p.Progress, "[%s] lab heap %.1f MB, %0.f goroutines, %0.f fds; Toxiproxy API p99 %.1f ms\n",
-						s.At, l.MemoryMB, l.Goroutines, l.FDs, s.APIP99Ms)
+					fmt.Fprintf(p.Progress, "[%s] lab heap %.1f MB, %0.f goroutines, %0.f fds; Toxiproxy API p99 %.1f ms%s\n",
+						s.At, l.MemoryMB, l.Goroutines, l.FDs, s.APIP99Ms, silent(s.Silent))
 				}
 			}
 		}
@@ -293,12 +322,28 @@ func toggle(ctx context.Context, p Params, hc *http.Client, mu *sync.Mutex, r *R
 	}
 }
 
+func silent(names []string) string {
+	if len(names) == 0 {
+		return ""
+	}
+	return "; not answering: " + strings.Join(names, ", ")
+}
+
+func lastOf(lines []string) string {
+	if len(lines) == 0 {
+		return "(none)"
+	}
+	return lines[len(lines)-1]
+}
+
 // usage reads the lab's own usage and every instance's from its /metrics.
 func usage(ctx context.Context, hc *http.Client, shop lab.Shop) map[string]Usage {
 	out := map[string]Usage{"lab": self()}
 	for _, in := range shop.Instances() {
 		var u Usage
+		n := 0
 		err := promtext.Get(ctx, hc, "http://"+in.Addr+"/metrics", "", func(name string, _ map[string]string, v float64) {
+			n++
 			switch name {
 			case "process_resident_memory_bytes":
 				u.MemoryMB = v / (1 << 20)
@@ -308,7 +353,7 @@ func usage(ctx context.Context, hc *http.Client, shop lab.Shop) map[string]Usage
 				u.FDs = v
 			}
 		})
-		if err == nil {
+		if err == nil && n > 0 { // an answer with no sample is no answer
 			out[in.Name] = u
 		}
 	}
