@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -64,6 +66,9 @@ type inspected struct {
 	MaxVUs int `json:"maxVUs"`
 }
 
+// logMsg finds the message of one of k6's log lines.
+var logMsg = regexp.MustCompile(`msg="((?:[^"\\]|\\.)*)"`)
+
 // Inspect reads the options of the k6 script at path with `lab k6 inspect`
 // (command runs the lab binary), with baseURL as the script's BASE_URL. An
 // error carries k6's own message about the script.
@@ -82,10 +87,15 @@ func Inspect(ctx context.Context, command []string, path, baseURL string) (*Scri
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Run(); err != nil {
 		msg := strings.TrimSpace(stderr.String())
+		if m := logMsg.FindStringSubmatch(msg); m != nil { // k6 logs: time=... level=error msg="..."
+			if u, uerr := strconv.Unquote(`"` + m[1] + `"`); uerr == nil {
+				msg = u
+			}
+		}
 		if msg == "" {
 			msg = err.Error()
 		}
-		return nil, fmt.Errorf("k6 cannot read %s: %s", path, lastLines(msg, 4))
+		return nil, fmt.Errorf("k6 cannot read the script: %s", strings.TrimSpace(lastLines(msg, 4)))
 	}
 	var in inspected
 	if err := json.Unmarshal(stdout.Bytes(), &in); err != nil {
