@@ -68,7 +68,14 @@ func (s *shop) create(ctx context.Context, b *box, sp spec) error {
 	}
 	labels := s.labels()
 	labels[LabelInstance] = b.name
-	res, err := s.e.cli.ContainerCreate(ctx, client.ContainerCreateOptions{
+	// The create is not cut short by ctx (Ctrl-C): the engine finishes a
+	// create whose client went away, and a container made after Close had
+	// listed the run's containers was left behind (the interrupt test found
+	// two, 110 ms into a start). Waiting for the answer, the shop knows every
+	// container it has, and Close removes them.
+	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), createTimeout)
+	defer cancel()
+	res, err := s.e.cli.ContainerCreate(cctx, client.ContainerCreateOptions{
 		Name: s.netName + "-" + b.name,
 		Config: &container.Config{
 			Image: s.image, Cmd: sp.cmd, Env: s.rt.Env, Labels: labels, ExposedPorts: exposed,
@@ -83,8 +90,15 @@ func (s *shop) create(ctx context.Context, b *box, sp spec) error {
 		return fmt.Errorf("create %s: %w", b.name, err)
 	}
 	b.id = res.ID
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("create %s: %w", b.name, err)
+	}
 	return nil
 }
+
+// createTimeout bounds the create of a container or a network, which ctx
+// does not cut short.
+const createTimeout = 30 * time.Second
 
 // start starts b's container, follows its log into logs/NAME.log, and
 // watches for its end, reporting an end the harness did not ask for.

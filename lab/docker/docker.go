@@ -189,11 +189,16 @@ func (s *shop) startAll(ctx context.Context) error {
 		s.progress("clean      removed %d things left by crashed runs", n)
 	}
 	// 3. Network.
-	res, err := s.e.cli.NetworkCreate(ctx, s.netName, client.NetworkCreateOptions{Driver: "bridge", Labels: s.labels()})
+	nctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), createTimeout) // as a container's: see create
+	res, err := s.e.cli.NetworkCreate(nctx, s.netName, client.NetworkCreateOptions{Driver: "bridge", Labels: s.labels()})
+	cancel()
 	if err != nil {
 		return fmt.Errorf("create network %s: %w", s.netName, err)
 	}
 	s.netID = res.ID
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("create network %s: %w", s.netName, err)
+	}
 	s.progress("run        %s (network %s; every container is labelled %s=%s)", s.run, s.netName, LabelRun, s.run)
 
 	// 4. Broker and Toxiproxy; their ports are planned with the proxies'.
