@@ -131,6 +131,11 @@ func (s *shop) start(ctx context.Context, b *box) error {
 			return
 		}
 		lab.ReportExit(s.exits, b.name, err, b.last.Lines())
+		// Ended from outside (killed, removed): its callers' connections
+		// are reset as its kernel would on the process runtime.
+		rctx, cancel := context.WithTimeout(s.bg, 10*time.Second)
+		_ = s.resetConnections(rctx, b.name)
+		cancel()
 	}()
 	return nil
 }
