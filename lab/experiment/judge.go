@@ -132,8 +132,11 @@ func judge(res *Result, sc *scenarios.Scenario, s series, t0 time.Time, duration
 	case len(invisible) > 0:
 		res.Verdict, res.Reason = Inconclusive, fmt.Sprintf("fault %s had no observable effect, so the experiment proved nothing", strings.Join(invisible, ", "))
 	default:
-		res.Verdict, res.Reason = Pass, fmt.Sprintf("all %d %s and %d %s held", len(res.Hypotheses), plural(len(res.Hypotheses), "hypothesis", "hypotheses"),
-			len(res.Invariants)-idle, plural(len(res.Invariants)-idle, "invariant", "invariants"))
+		held := []string{fmt.Sprintf("%d %s", len(res.Hypotheses), plural(len(res.Hypotheses), "hypothesis", "hypotheses"))}
+		if n := len(res.Invariants) - idle; n > 0 || idle == 0 {
+			held = append(held, fmt.Sprintf("%d %s", n, plural(n, "invariant", "invariants")))
+		}
+		res.Verdict, res.Reason = Pass, "all "+strings.Join(held, " and ")+" held"
 		if len(res.Thresholds) > 0 {
 			res.Reason += fmt.Sprintf(", and all %d k6 %s", len(res.Thresholds), plural(len(res.Thresholds), "threshold", "thresholds"))
 		}
