@@ -4,7 +4,7 @@ import (
 	"bufio"
 	"encoding/json"
 	"fmt"
-	"math"
+	"lab/lab/results"
 	"net"
 	"sort"
 	"sync"
@@ -19,57 +19,11 @@ type Collector struct {
 
 	mu      sync.Mutex
 	start   time.Time
-	series  map[string]map[int]*Agg // endpoint -> second -> aggregate
+	series  map[string]map[int]*results.Agg // endpoint -> second -> aggregate
 	ended   bool
 	started chan struct{}
 	done    chan struct{}
 	err     error
-}
-
-// Agg is the aggregate of one endpoint over one or more seconds.
-type Agg struct {
-	Requests int64
-	Failed   int64
-	Status   map[string]int
-	Hist     *hdrhistogram.Histogram // microseconds
-}
-
-func newAgg() *Agg { return &Agg{Status: map[string]int{}, Hist: NewHistogram()} }
-
-// Add merges b into a.
-func (a *Agg) Add(b *Agg) {
-	a.Requests += b.Requests
-	a.Failed += b.Failed
-	for k, v := range b.Status {
-		a.Status[k] += v
-	}
-	a.Hist.Merge(b.Hist)
-}
-
-// SuccessRate is the share of requests that did not fail, 1 for none.
-func (a *Agg) SuccessRate() float64 {
-	if a.Requests == 0 {
-		return 1
-	}
-	return float64(a.Requests-a.Failed) / float64(a.Requests)
-}
-
-// Quantile returns the q-quantile (0..1) of durations in milliseconds, by
-// nearest rank: the smallest recorded value that at least q of the
-// requests did not exceed (to the histogram's 3 digits). The histogram's
-// own ValueAtPercentile rounds the rank to the nearest instead, so for 64
-// requests its p99 is the 63rd value, below which only 98.4% fall: a tail
-// understated by 10-25% in a short phase, which the cross-check against
-// k6's raw samples found.
-func (a *Agg) Quantile(q float64) float64 {
-	n := a.Hist.TotalCount()
-	if n == 0 {
-		return 0
-	}
-	rank := min(max(math.Ceil(q*float64(n)), 1), float64(n))
-	// ValueAtPercentile takes the rank int(p/100*n + 0.5); this p gives
-	// exactly rank.
-	return float64(a.Hist.ValueAtPercentile(100*(rank-0.25)/float64(n))) / 1000
 }
 
 // Listen starts a collector on a free loopback port.
@@ -78,7 +32,7 @@ func Listen() (*Collector, error) {
 	if err != nil {
 		return nil, fmt.Errorf("listen for the load stream: %w", err)
 	}
-	c := &Collector{ln: ln, series: map[string]map[int]*Agg{}, started: make(chan struct{}), done: make(chan struct{})}
+	c := &Collector{ln: ln, series: map[string]map[int]*results.Agg{}, started: make(chan struct{}), done: make(chan struct{})}
 	go c.accept()
 	return c, nil
 }
@@ -166,14 +120,14 @@ func (c *Collector) add(b *Bucket) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.series[b.Endpoint] == nil {
-		c.series[b.Endpoint] = map[int]*Agg{}
+		c.series[b.Endpoint] = map[int]*results.Agg{}
 	}
 	a := c.series[b.Endpoint][b.Second]
 	if a == nil {
-		a = newAgg()
+		a = results.NewAgg()
 		c.series[b.Endpoint][b.Second] = a
 	}
-	a.Add(&Agg{Requests: b.Requests, Failed: b.Failed, Status: b.Status, Hist: h})
+	a.Add(&results.Agg{Requests: b.Requests, Failed: b.Failed, Status: b.Status, Hist: h})
 	return nil
 }
 
@@ -191,10 +145,10 @@ func (c *Collector) Endpoints() []string {
 
 // Sum returns the aggregate of endpoint over seconds [from, to) since the
 // start ("" for every endpoint).
-func (c *Collector) Sum(endpoint string, from, to int) *Agg {
+func (c *Collector) Sum(endpoint string, from, to int) *results.Agg {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	out := newAgg()
+	out := results.NewAgg()
 	for e, secs := range c.series {
 		if endpoint != "" && e != endpoint {
 			continue
@@ -212,7 +166,7 @@ func (c *Collector) Sum(endpoint string, from, to int) *Agg {
 // the collector's lock, if that second has any request. fn must not keep a.
 // Unlike Sum it copies nothing, so walking a run second by second does not
 // build a histogram per second.
-func (c *Collector) At(endpoint string, second int, fn func(a *Agg)) {
+func (c *Collector) At(endpoint string, second int, fn func(a *results.Agg)) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if a := c.series[endpoint][second]; a != nil {

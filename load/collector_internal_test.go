@@ -1,6 +1,7 @@
 package load
 
 import (
+	"lab/lab/results"
 	"math"
 	"testing"
 
@@ -9,7 +10,7 @@ import (
 
 func bucket(t *testing.T, second int, endpoint string, failed int64, us ...int64) *Bucket {
 	t.Helper()
-	h := NewHistogram()
+	h := results.NewHistogram()
 	for _, v := range us {
 		h.RecordValue(v)
 	}
@@ -23,7 +24,7 @@ func bucket(t *testing.T, second int, endpoint string, failed int64, us ...int64
 // TestAtReadsWhatSumAdds checks that At sees one second exactly as Sum does,
 // late deltas merged, and nothing for a second without requests.
 func TestAtReadsWhatSumAdds(t *testing.T) {
-	c := &Collector{series: map[string]map[int]*Agg{}}
+	c := &Collector{series: map[string]map[int]*results.Agg{}}
 	for _, b := range []*Bucket{
 		bucket(t, 3, "browse", 0, 1000, 2000, 3000),
 		bucket(t, 3, "browse", 1, 50000), // a late delta for the same second
@@ -34,16 +35,16 @@ func TestAtReadsWhatSumAdds(t *testing.T) {
 		}
 	}
 	sum := c.Sum("browse", 3, 4)
-	var got *Agg
-	c.At("browse", 3, func(a *Agg) { got = a })
+	var got *results.Agg
+	c.At("browse", 3, func(a *results.Agg) { got = a })
 	if got == nil || got.Requests != sum.Requests || got.Failed != sum.Failed || got.Quantile(0.99) != sum.Quantile(0.99) {
 		t.Fatalf("At %+v, Sum %+v", got, sum)
 	}
 	if got.Requests != 4 || got.Failed != 1 {
 		t.Fatalf("second 3: %d requests, %d failed; want 4 and 1", got.Requests, got.Failed)
 	}
-	c.At("browse", 5, func(*Agg) { t.Fatal("At called fn for a second without requests") })
-	c.At("checkout", 3, func(*Agg) { t.Fatal("At called fn for an endpoint without requests") })
+	c.At("browse", 5, func(*results.Agg) { t.Fatal("At called fn for a second without requests") })
+	c.At("checkout", 3, func(*results.Agg) { t.Fatal("At called fn for an endpoint without requests") })
 }
 
 // TestQuantileIsNearestRank: the q-quantile is the smallest value at least
@@ -55,7 +56,7 @@ func TestQuantileIsNearestRank(t *testing.T) {
 		q    float64
 		want float64 // ms: the values are 1..n ms
 	}{{64, 0.99, 64}, {64, 0.95, 61}, {64, 0.50, 32}, {11, 0.95, 11}, {1, 0.5, 1}, {1000, 0.99, 990}} {
-		a := newAgg()
+		a := results.NewAgg()
 		for i := 1; i <= tt.n; i++ {
 			_ = a.Hist.RecordValue(int64(i * 1000))
 		}

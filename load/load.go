@@ -16,19 +16,7 @@ package load
 
 import (
 	"time"
-
-	"github.com/HdrHistogram/hdrhistogram-go"
 )
-
-// Histogram bounds: latencies in microseconds from 1 us to 120 s, 3 digits.
-const (
-	histMin    = 1
-	histMax    = 120_000_000
-	histDigits = 3
-)
-
-// NewHistogram returns an empty latency histogram in microseconds.
-func NewHistogram() *hdrhistogram.Histogram { return hdrhistogram.New(histMin, histMax, histDigits) }
 
 // Message is one line of the stream from the output to the collector.
 type Message struct {

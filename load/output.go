@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"encoding/json"
 	"fmt"
+	"lab/lab/results"
 	"net"
 	"sync"
 	"time"
@@ -118,7 +119,7 @@ func (o *Output) AddMetricSamples(containers []metrics.SampleContainer) {
 			k := key{sec, endpoint}
 			a := o.pending[k]
 			if a == nil {
-				a = &agg{status: map[string]int{}, hist: NewHistogram()}
+				a = &agg{status: map[string]int{}, hist: results.NewHistogram()}
 				o.pending[k] = a
 			}
 			a.requests++
@@ -128,7 +129,7 @@ func (o *Output) AddMetricSamples(containers []metrics.SampleContainer) {
 			st, _ := s.Tags.Get("status")
 			a.status[st]++
 			us := int64(s.Value * 1000) // k6 records milliseconds
-			_ = a.hist.RecordValue(max(us, histMin))
+			_ = a.hist.RecordValue(max(us, results.HistMin))
 		}
 	}
 }

@@ -7,7 +7,7 @@ import (
 	"strings"
 
 	"lab/internal/table"
-	"lab/lab/experiment"
+	"lab/lab/results"
 )
 
 // matrix is the blast radius or the recovery laid out as a table: a row per
@@ -20,11 +20,11 @@ type matrix struct {
 type matrixRow struct {
 	subject, kind string
 	cells         []string
-	impacts       []*experiment.Impact // nil where the subject had nothing in that window
+	impacts       []*results.Impact // nil where the subject had nothing in that window
 }
 
 // blastMatrix lays r's blast radius out; cell says what a cell shows.
-func blastMatrix(r *experiment.Result, cell func(*experiment.Impact) string, endpointsOnly bool) matrix {
+func blastMatrix(r *results.Result, cell func(*results.Impact) string, endpointsOnly bool) matrix {
 	var m matrix
 	col := map[string]int{}
 	for _, f := range r.Faults {
@@ -34,12 +34,12 @@ func blastMatrix(r *experiment.Result, cell func(*experiment.Impact) string, end
 		}
 	}
 	row := map[string]int{}
-	impacts := append([]experiment.Impact{}, r.BlastRadius...)
+	impacts := append([]results.Impact{}, r.BlastRadius...)
 	sort.SliceStable(impacts, func(i, j int) bool {
 		if impacts[i].Kind != impacts[j].Kind {
 			return impacts[i].Kind == "endpoint"
 		}
-		return experiment.EndpointRank(impacts[i].Subject) < experiment.EndpointRank(impacts[j].Subject)
+		return results.EndpointRank(impacts[i].Subject) < results.EndpointRank(impacts[j].Subject)
 	})
 	for i := range impacts {
 		im := &impacts[i]
@@ -52,7 +52,7 @@ func blastMatrix(r *experiment.Result, cell func(*experiment.Impact) string, end
 			ri = len(m.rows)
 			row[key] = ri
 			m.rows = append(m.rows, matrixRow{subject: im.Subject, kind: im.Kind,
-				cells: make([]string, len(m.faults)), impacts: make([]*experiment.Impact, len(m.faults))})
+				cells: make([]string, len(m.faults)), impacts: make([]*results.Impact, len(m.faults))})
 			for c := range m.rows[ri].cells {
 				m.rows[ri].cells[c] = "-"
 			}
@@ -64,9 +64,9 @@ func blastMatrix(r *experiment.Result, cell func(*experiment.Impact) string, end
 }
 
 // blastCell says a subject's class, with the figures that put it there.
-func blastCell(im *experiment.Impact) string {
+func blastCell(im *results.Impact) string {
 	switch {
-	case im.Class == experiment.Isolated:
+	case im.Class == results.Isolated:
 		return im.Class
 	case im.Kind == "service" && im.P95Ratio == 0:
 		return fmt.Sprintf("%s: %.1f%% ok", im.Class, 100*im.SuccessRate)
@@ -75,7 +75,7 @@ func blastCell(im *experiment.Impact) string {
 }
 
 // recoveryCell says how long after the fault the endpoint was back in band.
-func recoveryCell(im *experiment.Impact) string {
+func recoveryCell(im *results.Impact) string {
 	if im.RecoveryS == nil {
 		return "not back"
 	}

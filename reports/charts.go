@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"html/template"
 	"image/color"
+	"lab/lab/results"
 	"maps"
 	"math"
 	"slices"
@@ -17,8 +18,6 @@ import (
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 	"gonum.org/v1/plot/vg/vgsvg"
-
-	"lab/lab/experiment"
 )
 
 // Charts are drawn with gonum/plot into SVG, inlined in report.html: no
@@ -64,7 +63,7 @@ type shade struct {
 }
 
 // faultShades returns the fault windows in seconds of the measured load.
-func faultShades(r *experiment.Result) []shade {
+func faultShades(r *results.Result) []shade {
 	var out []shade
 	for _, p := range r.Phases {
 		for _, f := range r.Faults {
@@ -179,7 +178,7 @@ func addShades(p *plot.Plot, shades []shade, ymin, ymax float64) error {
 
 // breakerLanes draws a lane per edge: its breaker closed, open or
 // half-open over the run, from the callers' recorded transitions.
-func breakerLanes(r *experiment.Result, shades []shade, seconds float64, w vg.Length) (template.HTML, error) {
+func breakerLanes(r *results.Result, shades []shade, seconds float64, w vg.Length) (template.HTML, error) {
 	edges := map[string]bool{}
 	for _, e := range r.Edges {
 		edges[e.Edge] = true
@@ -202,7 +201,7 @@ func breakerLanes(r *experiment.Result, shades []shade, seconds float64, w vg.Le
 		return "", err
 	}
 	for i, edge := range names {
-		var ts []experiment.BreakerTransition
+		var ts []results.BreakerTransition
 		for _, t := range r.Breakers {
 			if t.Edge == edge {
 				ts = append(ts, t)

@@ -1,9 +1,8 @@
 package reports
 
 import (
+	"lab/lab/results"
 	"testing"
-
-	"lab/lab/experiment"
 )
 
 // TestCutOffCountsInstancesBehindCutProxies: a down fault stops proxies,
@@ -11,10 +10,10 @@ import (
 // instances with a proxy in front of them cut, during the fault's window
 // only, and a broker link cuts no caller off.
 func TestCutOffCountsInstancesBehindCutProxies(t *testing.T) {
-	r := &experiment.Result{
-		Phases: []experiment.Phase{{Name: "baseline", StartS: 0, EndS: 8}, {Name: "payments-down", StartS: 8, EndS: 16},
+	r := &results.Result{
+		Phases: []results.Phase{{Name: "baseline", StartS: 0, EndS: 8}, {Name: "payments-down", StartS: 8, EndS: 16},
 			{Name: "orders-offline", StartS: 16, EndS: 18}, {Name: "recovery", StartS: 18, EndS: 24}},
-		Faults: []experiment.FaultRecord{
+		Faults: []results.FaultRecord{
 			{Name: "payments-down", Kind: "down", Targets: []string{"orders->payments-1", "orders->payments-2"}},
 			{Name: "orders-offline", Kind: "down", Targets: []string{"orders.broker"}},
 		},

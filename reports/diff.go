@@ -6,7 +6,7 @@ import (
 	"math"
 
 	"lab/internal/table"
-	"lab/lab/experiment"
+	"lab/lab/results"
 )
 
 // DiffOptions are the thresholds beyond which Diff flags a change as a
@@ -28,17 +28,17 @@ var DefaultDiff = DiffOptions{MaxSuccessDrop: 0.01, MaxP95Ratio: 1.5, MinP95Delt
 // DiffRow compares one endpoint over one phase in two runs.
 type DiffRow struct {
 	Phase, Endpoint string
-	A, B            experiment.EndpointStats
+	A, B            results.EndpointStats
 	// Regression names what crossed a threshold, or is "".
 	Regression string
 }
 
 // Diff compares every endpoint of every phase that both runs have, B
 // against A (A: main; B: the branch).
-func Diff(a, b *experiment.Result, o DiffOptions) []DiffRow {
+func Diff(a, b *results.Result, o DiffOptions) []DiffRow {
 	var out []DiffRow
 	for _, pa := range a.Phases {
-		var pb *experiment.Phase
+		var pb *results.Phase
 		for i := range b.Phases {
 			if b.Phases[i].Name == pa.Name {
 				pb = &b.Phases[i]
@@ -68,14 +68,14 @@ func Diff(a, b *experiment.Result, o DiffOptions) []DiffRow {
 
 // Regressions counts the flagged rows, and a verdict that went from pass to
 // anything else.
-func Regressions(a, b *experiment.Result, rows []DiffRow) int {
+func Regressions(a, b *results.Result, rows []DiffRow) int {
 	n := 0
 	for _, r := range rows {
 		if r.Regression != "" {
 			n++
 		}
 	}
-	if a.Verdict == experiment.Pass && b.Verdict != experiment.Pass {
+	if a.Verdict == results.Pass && b.Verdict != results.Pass {
 		n++
 	}
 	return n
@@ -83,7 +83,7 @@ func Regressions(a, b *experiment.Result, rows []DiffRow) int {
 
 // DiffTable writes the comparison a person reads: both runs' figures per
 // endpoint and phase, and what regressed.
-func DiffTable(w io.Writer, a, b *experiment.Result, rows []DiffRow) {
+func DiffTable(w io.Writer, a, b *results.Result, rows []DiffRow) {
 	fmt.Fprintf(w, "A: %s, %s (%s runtime, seed %d)\nB: %s, %s (%s runtime, seed %d)\n\n",
 		a.Scenario, a.Verdict, a.Runtime, a.Seed, b.Scenario, b.Verdict, b.Runtime, b.Seed)
 	t := table.New(w)

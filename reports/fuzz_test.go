@@ -7,14 +7,14 @@ import (
 	"strings"
 	"testing"
 
-	"lab/lab/experiment"
+	"lab/lab/results"
 	"lab/reports"
 )
 
 // FuzzDecode: no report.json that `lab report` or `lab diff` reads panics
 // the decoder or any renderer; a refusal names the file.
 func FuzzDecode(f *testing.F) {
-	for _, r := range []*experiment.Result{outage(1), outage(0.5)} {
+	for _, r := range []*results.Result{outage(1), outage(0.5)} {
 		b, err := json.Marshal(r)
 		if err != nil {
 			f.Fatal(err)
@@ -35,7 +35,7 @@ func FuzzDecode(f *testing.F) {
 			return
 		}
 		if r.BlastRadius == nil {
-			r.BlastRadius = experiment.BlastRadius(r)
+			r.BlastRadius = results.BlastRadius(r)
 		}
 		reports.Terminal(io.Discard, r)
 		for _, w := range reports.Formats() {

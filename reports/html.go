@@ -5,14 +5,13 @@ import (
 	"html/template"
 	"image/color"
 	"io"
+	"lab/lab/results"
 	"maps"
 	"slices"
 	"strings"
 
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
-
-	"lab/lab/experiment"
 )
 
 // htmlReport is report.html: one self-contained page a trainer can put on a
@@ -39,7 +38,7 @@ type htmlMatrix struct {
 	}
 }
 
-func (htmlReport) Write(w io.Writer, r *experiment.Result) error {
+func (htmlReport) Write(w io.Writer, r *results.Result) error {
 	charts, err := htmlCharts(r)
 	if err != nil {
 		return fmt.Errorf("draw charts: %w", err)
@@ -80,7 +79,7 @@ func toHTMLMatrix(m matrix) htmlMatrix {
 }
 
 // htmlCharts draws every chart of the page.
-func htmlCharts(r *experiment.Result) ([]htmlChart, error) {
+func htmlCharts(r *results.Result) ([]htmlChart, error) {
 	shades := faultShades(r)
 	seconds := r.DurationS
 	if seconds <= 0 {
@@ -96,10 +95,10 @@ func htmlCharts(r *experiment.Result) ([]htmlChart, error) {
 				return
 			}
 		}
-	}, func(a, b string) int { return experiment.EndpointRank(a) - experiment.EndpointRank(b) })
+	}, func(a, b string) int { return results.EndpointRank(a) - results.EndpointRank(b) })
 	// Each endpoint keeps its colour on every chart: its rank's.
 	colorOf := func(e string) color.Color {
-		if r := experiment.EndpointRank(e); r >= 0 && r < len(palette)-1 {
+		if r := results.EndpointRank(e); r >= 0 && r < len(palette)-1 {
 			return palette[r]
 		}
 		if e == "all" {
@@ -107,7 +106,7 @@ func htmlCharts(r *experiment.Result) ([]htmlChart, error) {
 		}
 		return palette[len(e)%(len(palette)-1)]
 	}
-	per := func(f func(experiment.Second) (float64, bool)) []line {
+	per := func(f func(results.Second) (float64, bool)) []line {
 		var out []line
 		for _, e := range names {
 			l := line{name: e, color: colorOf(e)}
@@ -130,13 +129,13 @@ func htmlCharts(r *experiment.Result) ([]htmlChart, error) {
 		}
 		return err
 	}
-	svg, legend, err := lineChart("requests per second", "req/s", per(func(s experiment.Second) (float64, bool) {
+	svg, legend, err := lineChart("requests per second", "req/s", per(func(s results.Second) (float64, bool) {
 		return float64(s.Requests), true
 	}), shades, seconds, wide, tall)
 	if err := add("rate", svg, legend, err); err != nil {
 		return nil, err
 	}
-	svg, legend, err = lineChart("error rate", "% failed", per(func(s experiment.Second) (float64, bool) {
+	svg, legend, err = lineChart("error rate", "% failed", per(func(s results.Second) (float64, bool) {
 		return 100 * float64(s.Failed) / float64(s.Requests), s.Requests > 0
 	}), shades, seconds, wide, tall)
 	if err := add("errors", svg, legend, err); err != nil {
@@ -185,7 +184,7 @@ func htmlCharts(r *experiment.Result) ([]htmlChart, error) {
 // had a proxy in front of them cut by a down fault (a down fault stops the
 // proxies, not the process: the instance answers the lab, its callers
 // cannot reach it).
-func cutOff(r *experiment.Result) func(second int) int {
+func cutOff(r *results.Result) func(second int) int {
 	type cut struct {
 		from, to  int
 		instances map[string]bool

@@ -4,10 +4,9 @@ import (
 	"encoding/xml"
 	"fmt"
 	"io"
+	"lab/lab/results"
 	"os"
 	"strings"
-
-	"lab/lab/experiment"
 )
 
 // junit is junit.xml: one testsuite per run, a testcase per hypothesis,
@@ -53,7 +52,7 @@ type jFailure struct {
 	Body    string `xml:",chardata"`
 }
 
-func (junit) Write(w io.Writer, r *experiment.Result) error {
+func (junit) Write(w io.Writer, r *results.Result) error {
 	host, _ := os.Hostname()
 	if host == "" {
 		host = "localhost"

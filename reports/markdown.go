@@ -3,17 +3,16 @@ package reports
 import (
 	"fmt"
 	"io"
+	"lab/lab/results"
 	"sort"
 	"strings"
-
-	"lab/lab/experiment"
 )
 
 // markdown is report.md: a compact summary for a pull-request comment.
 type markdown struct{}
 
-func (markdown) Write(w io.Writer, r *experiment.Result) error {
-	icon := map[string]string{experiment.Pass: "PASS", experiment.Fail: "FAIL", experiment.Inconclusive: "INCONCLUSIVE"}[r.Verdict]
+func (markdown) Write(w io.Writer, r *results.Result) error {
+	icon := map[string]string{results.Pass: "PASS", results.Fail: "FAIL", results.Inconclusive: "INCONCLUSIVE"}[r.Verdict]
 	fmt.Fprintf(w, "## lab: %s: **%s**\n\n%s\n\n%s\n\n", r.Scenario, icon, r.Summary, r.Reason)
 	worstChanges(w, r)
 	if c := r.Compare; c != nil {
@@ -79,10 +78,10 @@ func orWhole(s string) string {
 
 // worstChanges names the three endpoints that fared worst in a fault's
 // window against the baseline: a pull request's reader sees them first.
-func worstChanges(w io.Writer, r *experiment.Result) {
-	var bad []experiment.Impact
+func worstChanges(w io.Writer, r *results.Result) {
+	var bad []results.Impact
 	for _, im := range r.BlastRadius {
-		if im.Kind == "endpoint" && im.Class != experiment.Isolated {
+		if im.Kind == "endpoint" && im.Class != results.Isolated {
 			bad = append(bad, im)
 		}
 	}

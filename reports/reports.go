@@ -9,16 +9,15 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"lab/lab/results"
 	"os"
 	"path/filepath"
 	"strings"
-
-	"lab/lab/experiment"
 )
 
 // Writer renders a Result to w.
 type Writer interface {
-	Write(w io.Writer, r *experiment.Result) error
+	Write(w io.Writer, r *results.Result) error
 }
 
 // files lists every file format of the run folder.
@@ -35,7 +34,7 @@ var files = []struct {
 // WriteAll writes every file format into dir. Each file is written under
 // a temporary name and renamed into place, so a lab killed mid-write leaves
 // the previous file or the new one, never a truncated one.
-func WriteAll(dir string, r *experiment.Result) error {
+func WriteAll(dir string, r *results.Result) error {
 	var errs []error
 	for _, f := range files {
 		if err := writeFile(filepath.Join(dir, f.name), func(w io.Writer) error { return f.w.Write(w, r) }); err != nil {
@@ -68,7 +67,7 @@ func writeFile(path string, write func(io.Writer) error) error {
 }
 
 // Read loads report.json from dir (see Decode).
-func Read(dir string) (*experiment.Result, error) {
+func Read(dir string) (*results.Result, error) {
 	name := filepath.Join(dir, "report.json")
 	b, err := os.ReadFile(name)
 	if err != nil {
@@ -81,8 +80,8 @@ func Read(dir string) (*experiment.Result, error) {
 // which say where in the file (line and column) and what was expected.
 // It refuses what the renderers cannot draw: a report without a scenario or
 // a verdict, a phase that ends before it starts, a second far out of the run.
-func Decode(name string, b []byte) (*experiment.Result, error) {
-	var r experiment.Result
+func Decode(name string, b []byte) (*results.Result, error) {
+	var r results.Result
 	if err := json.Unmarshal(b, &r); err != nil {
 		var se *json.SyntaxError
 		var te *json.UnmarshalTypeError
@@ -103,11 +102,11 @@ func Decode(name string, b []byte) (*experiment.Result, error) {
 }
 
 // check refuses a Result the renderers cannot draw.
-func check(r *experiment.Result) error {
+func check(r *results.Result) error {
 	switch {
 	case r.Scenario == "":
 		return errors.New("no scenario")
-	case r.Verdict != experiment.Pass && r.Verdict != experiment.Fail && r.Verdict != experiment.Inconclusive:
+	case r.Verdict != results.Pass && r.Verdict != results.Fail && r.Verdict != results.Inconclusive:
 		return fmt.Errorf("verdict %q", r.Verdict)
 	case r.DurationS < 0 || r.DurationS > 7*24*3600:
 		return fmt.Errorf("duration_s %g", r.DurationS)
@@ -158,7 +157,7 @@ func position(b []byte, off int64) (line, col int) {
 
 type jsonWriter struct{}
 
-func (jsonWriter) Write(w io.Writer, r *experiment.Result) error {
+func (jsonWriter) Write(w io.Writer, r *results.Result) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	enc.SetEscapeHTML(false) // "p95 < 200ms", not "p95 \u003c 200ms": the file is read by people and jq, never inlined in HTML

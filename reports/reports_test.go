@@ -13,7 +13,7 @@ import (
 	"strings"
 	"testing"
 
-	"lab/lab/experiment"
+	"lab/lab/results"
 	"lab/reports"
 )
 
@@ -22,7 +22,7 @@ import (
 // viewers read.
 func TestJUnitValidatesAgainstTheSchema(t *testing.T) {
 	xmllint := requireTool(t, "xmllint")
-	for name, r := range map[string]*experiment.Result{"pass": outage(1), "fail": outage(0.5)} {
+	for name, r := range map[string]*results.Result{"pass": outage(1), "fail": outage(0.5)} {
 		t.Run(name, func(t *testing.T) {
 			dir := t.TempDir()
 			if err := reports.WriteAll(dir, r); err != nil {
@@ -156,9 +156,9 @@ func near(a, b uint32) bool {
 // k6 observed; an abort is said in each human format.
 func TestThresholdsInEveryFormat(t *testing.T) {
 	r := outage(1)
-	r.Verdict, r.Reason = experiment.Fail, "1 of 2 k6 thresholds crossed"
+	r.Verdict, r.Reason = results.Fail, "1 of 2 k6 thresholds crossed"
 	r.Aborted = "k6 stopped the load after 3s of 24s: a threshold with abortOnFail was crossed"
-	r.Thresholds = []experiment.ThresholdResult{
+	r.Thresholds = []results.ThresholdResult{
 		{Name: "http_req_duration{name:browse}", Expression: "p(95)<0.001", Observed: "p(95)=1.93", Pass: false},
 		{Name: "http_req_failed", Expression: "rate<0.5", Observed: "rate=0", Pass: true},
 	}

@@ -3,12 +3,11 @@ package reports
 import (
 	"fmt"
 	"io"
-
-	"lab/lab/experiment"
+	"lab/lab/results"
 )
 
 // scalingRows are the scaling table's rows, shared by every format.
-func scalingRows(r *experiment.Result) [][]string {
+func scalingRows(r *results.Result) [][]string {
 	var rows [][]string
 	for _, s := range r.Scaling {
 		knee := "did not bend"
@@ -30,7 +29,7 @@ func scalingRows(r *experiment.Result) [][]string {
 
 var scalingHeader = []string{"endpoint", "served by", "peak req/s", "per replica", "low-load p95 ms", "latency bends at", "scaling efficiency"}
 
-func scalingTerminal(w io.Writer, r *experiment.Result) {
+func scalingTerminal(w io.Writer, r *results.Result) {
 	rows := scalingRows(r)
 	if len(rows) == 0 {
 		return
@@ -39,7 +38,7 @@ func scalingTerminal(w io.Writer, r *experiment.Result) {
 	termGrid(w, scalingHeader, rows)
 }
 
-func scalingMarkdown(w io.Writer, r *experiment.Result) {
+func scalingMarkdown(w io.Writer, r *results.Result) {
 	rows := scalingRows(r)
 	if len(rows) == 0 {
 		return

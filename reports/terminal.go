@@ -8,16 +8,16 @@ import (
 	"time"
 
 	"lab/internal/table"
-	"lab/lab/experiment"
+	"lab/lab/results"
 )
 
-func sortedEndpoints(m map[string]experiment.EndpointStats) []string {
+func sortedEndpoints(m map[string]results.EndpointStats) []string {
 	var out []string
 	for e := range m {
 		out = append(out, e)
 	}
 	sort.Slice(out, func(i, j int) bool {
-		a, b := experiment.EndpointRank(out[i]), experiment.EndpointRank(out[j])
+		a, b := results.EndpointRank(out[i]), results.EndpointRank(out[j])
 		if a != b {
 			return a < b
 		}
@@ -35,7 +35,7 @@ func mark(ok bool) string {
 
 // Terminal writes the tables a person reads after a run: phases by
 // endpoint, hypotheses with what was observed, faults with their times.
-func Terminal(w io.Writer, r *experiment.Result) {
+func Terminal(w io.Writer, r *results.Result) {
 	fmt.Fprintf(w, "\n%s: %s\n\n", r.Scenario, r.Summary)
 	t := table.New(w)
 	t.Header("phase", "seconds", "endpoint", "requests", "success", "p50 ms", "p95 ms", "p99 ms", "req/s")
@@ -116,7 +116,7 @@ func Terminal(w io.Writer, r *experiment.Result) {
 func wrap(s string) string { return strings.ReplaceAll(s, "; ", "\n") }
 
 // measuredStart is when the measured load began: the first phase's start.
-func measuredStart(r *experiment.Result) time.Time {
+func measuredStart(r *results.Result) time.Time {
 	if len(r.Phases) == 0 {
 		return r.Started
 	}

@@ -6,12 +6,12 @@ import (
 	"sort"
 
 	"lab/internal/table"
-	"lab/lab/experiment"
+	"lab/lab/results"
 )
 
 // edgesTable shows, per phase, the edges where the resilience patterns did
 // something: retries, timeouts, rejections, fallbacks, failures.
-func edgesTable(w io.Writer, r *experiment.Result) {
+func edgesTable(w io.Writer, r *results.Result) {
 	t := table.New(w)
 	t.Header("phase", "edge", "calls", "failed", "unsent", "attempts/call", "retries", "timeouts", "rejected", "fallbacks")
 	rows := 0
@@ -37,7 +37,7 @@ func edgesTable(w io.Writer, r *experiment.Result) {
 }
 
 // breakerLines says how breakers answered each fault.
-func breakerLines(w io.Writer, r *experiment.Result) {
+func breakerLines(w io.Writer, r *results.Result) {
 	for _, f := range r.Faults {
 		for _, b := range f.Breakers {
 			opened, closed := "did not open", "did not close again"
@@ -53,7 +53,7 @@ func breakerLines(w io.Writer, r *experiment.Result) {
 }
 
 // compareTable shows the experiment against the control.
-func compareTable(w io.Writer, r *experiment.Result) {
+func compareTable(w io.Writer, r *results.Result) {
 	c := r.Compare
 	if c == nil {
 		return
@@ -62,12 +62,12 @@ func compareTable(w io.Writer, r *experiment.Result) {
 	t := table.New(w)
 	ctl := c.Key + "=" + c.Value
 	t.Header("phase", "endpoint", "success as written", "success "+ctl, "p95 as written", "p95 "+ctl)
-	deltas := append([]experiment.CompareDelta{}, c.Deltas...)
+	deltas := append([]results.CompareDelta{}, c.Deltas...)
 	sort.Slice(deltas, func(i, j int) bool {
 		if deltas[i].Phase != deltas[j].Phase {
 			return phaseIndex(r, deltas[i].Phase) < phaseIndex(r, deltas[j].Phase)
 		}
-		return experiment.EndpointRank(deltas[i].Endpoint) < experiment.EndpointRank(deltas[j].Endpoint)
+		return results.EndpointRank(deltas[i].Endpoint) < results.EndpointRank(deltas[j].Endpoint)
 	})
 	for _, d := range deltas {
 		t.Append(d.Phase, d.Endpoint, fmt.Sprintf("%.2f%%", 100*d.SuccessRate), fmt.Sprintf("%.2f%%", 100*d.ControlSuccess),
@@ -80,7 +80,7 @@ func compareTable(w io.Writer, r *experiment.Result) {
 	fmt.Fprintf(w, "\n%s\n", c.Summary)
 }
 
-func phaseIndex(r *experiment.Result, name string) int {
+func phaseIndex(r *results.Result, name string) int {
 	for i, p := range r.Phases {
 		if p.Name == name {
 			return i

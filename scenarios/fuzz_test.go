@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"lab/lab"
+	"lab/lab/results"
 	"lab/scenarios"
 )
 
@@ -111,23 +112,23 @@ func FuzzCompile(f *testing.F) {
 		if len(code) > 4096 {
 			return
 		}
-		p, err := scenarios.Compile(code, scenarios.Endpoints)
+		p, err := results.Compile(code, scenarios.Endpoints)
 		if err != nil {
 			if strings.TrimSpace(err.Error()) == "" {
 				t.Fatal("an empty error")
 			}
 			return
 		}
-		stats := map[string]scenarios.Stats{"all": {}}
+		stats := map[string]results.Stats{"all": {}}
 		for _, e := range scenarios.Endpoints {
-			stats[e] = scenarios.Stats{Requests: 10, SuccessRate: 1, P95: 5}
+			stats[e] = results.Stats{Requests: 10, SuccessRate: 1, P95: 5}
 		}
 		zero2 := func(string, string) (float64, error) { return 0, nil }
-		env := scenarios.Env(stats, scenarios.Funcs{
+		env := results.Env(stats, results.Funcs{
 			Recovery: func(string, ...string) (float64, error) { return 0, nil },
 			Edge:     zero2, BreakerOpened: zero2, BreakerClosed: zero2,
 		})
-		_, _ = scenarios.Eval(p, env)
+		_, _ = results.Eval(p, env)
 	})
 }
 

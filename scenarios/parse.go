@@ -16,6 +16,7 @@ import (
 	"lab/faults"
 	"lab/lab"
 	"lab/lab/invariants"
+	"lab/lab/results"
 	"lab/load"
 	"lab/services/kit"
 )
@@ -496,9 +497,9 @@ func (s *Scenario) checkHypothesis(l *locator, i int, h Hypothesis, phases, name
 	if strings.TrimSpace(h.Expect) == "" {
 		return l.at(p, "hypothesis %q: want expect, such as checkout.success_rate >= 0.99", h.Name)
 	}
-	if _, err := Compile(h.Expect, s.EndpointNames()); err != nil {
+	if _, err := results.Compile(h.Expect, s.EndpointNames()); err != nil {
 		msg := strings.SplitN(err.Error(), "\n", 2)[0]
-		return l.at(p+".expect", "expect: bad expression %q: %s (want true or false over endpoints' %s)", h.Expect, msg, strings.Join(StatFields, ", "))
+		return l.at(p+".expect", "expect: bad expression %q: %s (want true or false over endpoints' %s)", h.Expect, msg, strings.Join(results.StatFields, ", "))
 	}
 	return nil
 }

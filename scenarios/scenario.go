@@ -6,6 +6,7 @@ package scenarios
 
 import (
 	"lab/faults"
+	"lab/lab/results"
 	"lab/load"
 )
 
@@ -84,6 +85,9 @@ type Stage struct {
 	Duration faults.Duration `yaml:"duration" json:"duration"`
 }
 
+// Endpoints are the endpoint names of the built-in journeys.
+var Endpoints = []string{"browse", "product", "login", "checkout", "order", "register"}
+
 // Hypothesis is an expectation over the metrics of one phase, such as
 // "checkout.success_rate >= 0.99" during "payments-down".
 type Hypothesis struct {
@@ -112,4 +116,13 @@ func (s *Scenario) WarmupOrDefault() faults.Duration {
 		return 0
 	}
 	return DefaultWarmup
+}
+
+// Judged returns the hypotheses as results.Judge reads them.
+func (s *Scenario) Judged() []results.Hypothesis {
+	out := make([]results.Hypothesis, len(s.Hypotheses))
+	for i, h := range s.Hypotheses {
+		out[i] = results.Hypothesis{Name: h.Name, During: h.During, Expect: h.Expect}
+	}
+	return out
 }

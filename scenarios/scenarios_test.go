@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"lab/lab/results"
 	"lab/scenarios"
 )
 
@@ -88,7 +89,7 @@ func TestRewriteDurations(t *testing.T) {
 		{"browse.p95 < 100", "browse.p95 < 100"},
 	}
 	for _, tt := range tests {
-		if got := scenarios.Rewrite(tt.in); got != tt.want {
+		if got := results.Rewrite(tt.in); got != tt.want {
 			t.Errorf("Rewrite(%q) = %q, want %q", tt.in, got, tt.want)
 		}
 	}

@@ -5,7 +5,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"lab/lab/experiment"
+	"lab/lab/results"
 	"lab/reports"
 )
 
@@ -22,7 +22,7 @@ func newReport() *cobra.Command {
 				return badInput(err)
 			}
 			if r.BlastRadius == nil { // a report.json from before the blast radius
-				r.BlastRadius = experiment.BlastRadius(r)
+				r.BlastRadius = results.BlastRadius(r)
 			}
 			if err := reports.WriteAll(args[0], r); err != nil {
 				return cannotRun(err)

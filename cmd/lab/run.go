@@ -13,6 +13,7 @@ import (
 
 	"lab/lab"
 	"lab/lab/experiment"
+	"lab/lab/results"
 	"lab/load"
 	"lab/reports"
 	"lab/scenarios"
@@ -60,7 +61,7 @@ could not run; 4 inconclusive (a fault had no observable effect); 130 interrupte
 				out = filepath.Join("runs", time.Now().UTC().Format("20060102T150405Z")+"-"+sc.Name)
 			}
 			stderr := cmd.ErrOrStderr()
-			var ctl *experiment.Result
+			var ctl *results.Result
 			if compare != "" {
 				if !strings.Contains(compare, "=") {
 					return badInput(fmt.Errorf("--compare %q: want KEY=VALUE, such as resilience=none", compare))
@@ -82,7 +83,7 @@ could not run; 4 inconclusive (a fault had no observable effect); 130 interrupte
 			}
 			if ctl != nil {
 				key, value, _ := strings.Cut(compare, "=")
-				experiment.AttachControl(res, ctl, key, value)
+				results.AttachControl(res, ctl, key, value)
 				if err := reports.WriteAll(out, res); err != nil {
 					return cannotRun(fmt.Errorf("write the run folder: %w", err))
 				}
@@ -96,9 +97,9 @@ could not run; 4 inconclusive (a fault had no observable effect); 130 interrupte
 				return &exitError{code: ExitInterrupted, err: errors.New("interrupted while writing the reports; they are complete")}
 			case res.Interrupted:
 				return &exitError{code: ExitInterrupted, err: errors.New(res.Reason)}
-			case res.Verdict == experiment.Fail:
+			case res.Verdict == results.Fail:
 				return &exitError{code: ExitFail, err: errors.New("verdict fail: " + res.Reason)}
-			case res.Verdict == experiment.Inconclusive:
+			case res.Verdict == results.Inconclusive:
 				return &exitError{code: ExitInconclusive, err: errors.New("verdict inconclusive: " + res.Reason)}
 			}
 			return nil
@@ -119,7 +120,7 @@ could not run; 4 inconclusive (a fault had no observable effect); 130 interrupte
 
 // runOnce runs sc into the folder out and writes its reports there.
 // live, if set, is a live fault file applied while the load runs.
-func runOnce(ctx context.Context, cmd *cobra.Command, sc *scenarios.Scenario, rt lab.Runtime, out, live string, k6Outs []string) (*experiment.Result, error) {
+func runOnce(ctx context.Context, cmd *cobra.Command, sc *scenarios.Scenario, rt lab.Runtime, out, live string, k6Outs []string) (*results.Result, error) {
 	if err := os.MkdirAll(out, 0o755); err != nil {
 		return nil, cannotRun(err)
 	}
@@ -159,7 +160,7 @@ var runFolderEntries = []string{"data", "logs", "broker", "load", "control", "re
 	"report.html", "junit.xml", "scenario.yaml", "k6.log", "k6-summary.json", "script"}
 
 // runErr turns a run that did not finish into its exit code.
-func runErr(cmd *cobra.Command, res *experiment.Result, err error) error {
+func runErr(cmd *cobra.Command, res *results.Result, err error) error {
 	if err == nil && res != nil && res.Interrupted {
 		reports.Terminal(cmd.OutOrStdout(), res)
 		return &exitError{code: ExitInterrupted, err: errors.New(res.Reason)}

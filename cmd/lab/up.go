@@ -11,8 +11,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/spf13/cobra"
 	"lab/internal/table"
+
+	"github.com/spf13/cobra"
 
 	"lab/lab"
 	"lab/lab/live"

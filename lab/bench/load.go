@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"lab/lab"
+	"lab/lab/results"
 	"lab/load"
 )
 
@@ -98,7 +99,7 @@ func Knee(secs []Second, maxP99 time.Duration) (Second, bool) {
 func seconds(c *load.Collector, endpoint string, n int) []Second {
 	out := make([]Second, n)
 	for i := range n {
-		c.At(endpoint, i, func(a *load.Agg) {
+		c.At(endpoint, i, func(a *results.Agg) {
 			out[i] = Second{Requests: a.Requests, Failed: a.Failed,
 				P99: time.Duration(a.Quantile(0.99) * float64(time.Millisecond))}
 		})

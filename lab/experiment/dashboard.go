@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strings"
 
+	"lab/lab/results"
 	"lab/load"
 )
 
@@ -18,15 +19,15 @@ type dashboard struct {
 	lines int // drawn last time, to move the cursor back over
 }
 
-func (d *dashboard) draw(header string, c *load.Collector, last int, edges []EdgeSecond, active []string) {
+func (d *dashboard) draw(header string, c *load.Collector, last int, edges []results.EdgeSecond, active []string) {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s\n", header)
 	fmt.Fprintf(&b, "  %-10s %8s %9s %10s\n", "endpoint", "req/s", "errors", "p95 ms")
 	eps := c.Endpoints()
-	sort.Slice(eps, func(i, j int) bool { return EndpointRank(eps[i]) < EndpointRank(eps[j]) })
+	sort.Slice(eps, func(i, j int) bool { return results.EndpointRank(eps[i]) < results.EndpointRank(eps[j]) })
 	for _, e := range eps {
 		var line string
-		c.At(e, last, func(a *load.Agg) {
+		c.At(e, last, func(a *results.Agg) {
 			line = fmt.Sprintf("  %-10s %8d %8.1f%% %10.1f\n", e, a.Requests, 100*(1-a.SuccessRate()), a.Quantile(0.95))
 		})
 		if line == "" {
@@ -34,7 +35,7 @@ func (d *dashboard) draw(header string, c *load.Collector, last int, edges []Edg
 		}
 		b.WriteString(line)
 	}
-	latest := map[string]EdgeSecond{}
+	latest := map[string]results.EdgeSecond{}
 	for _, e := range edges {
 		latest[e.Edge] = e
 	}
@@ -56,14 +57,3 @@ func (d *dashboard) draw(header string, c *load.Collector, last int, edges []Edg
 	io.WriteString(d.w, b.String())
 	d.lines = strings.Count(b.String(), "\n")
 }
-
-// EndpointRank orders endpoints for people: the built-in journeys' in
-// journey order, then any others, then "all".
-func EndpointRank(e string) int {
-	if n, ok := endpointOrder[e]; ok {
-		return n
-	}
-	return 50
-}
-
-var endpointOrder = map[string]int{"browse": 0, "product": 1, "register": 2, "login": 3, "checkout": 4, "order": 5, "all": 99}

@@ -29,6 +29,7 @@ import (
 
 	"lab/lab"
 	"lab/lab/invariants"
+	"lab/lab/results"
 	"lab/load"
 	"lab/scenarios"
 )
@@ -77,12 +78,12 @@ func cannot(ctx context.Context, stage string, err error) error {
 // ctx (SIGINT) ends the run early: before the load started with an
 // *Interrupted error, after with a Result marked Interrupted whose Reason
 // says what the lab was doing.
-func Run(ctx context.Context, p Params) (*Result, error) {
+func Run(ctx context.Context, p Params) (*results.Result, error) {
 	sc := p.Scenario
 	began := time.Now()
 	duration := int(sc.Duration.D() / time.Second)
-	res := &Result{Scenario: sc.Name, Summary: sc.Summary, Runtime: p.Runtime.Name(), Seed: sc.Seed,
-		Started: began, Hypotheses: []HypothesisResult{}, Invariants: []InvariantResult{}, Faults: []FaultRecord{}}
+	res := &results.Result{Scenario: sc.Name, Summary: sc.Summary, Runtime: p.Runtime.Name(), Seed: sc.Seed,
+		Started: began, Hypotheses: []results.HypothesisResult{}, Invariants: []results.InvariantResult{}, Faults: []results.FaultRecord{}}
 	say := func(format string, args ...any) {
 		if p.Progress != nil {
 			fmt.Fprintf(p.Progress, format+"\n", args...)
@@ -188,7 +189,7 @@ func Run(ctx context.Context, p Params) (*Result, error) {
 		say("invariants checked in %.0fms", 1000*res.InvariantCheckS)
 		interrupted, stage = ctx.Err() != nil, "checking the invariants"
 		if interrupted { // what a cancelled read found is not evidence
-			res.Invariants = []InvariantResult{}
+			res.Invariants = []results.InvariantResult{}
 		}
 	}
 	res.Interrupted = interrupted
@@ -202,18 +203,18 @@ func Run(ctx context.Context, p Params) (*Result, error) {
 	res.Faults = append(res.Faults, un.recs...)
 	s := offset{c: run.Collector, shift: shift}
 	res.Edges, res.Breakers = scr.Edges(), scr.Transitions()
-	res.Series = seriesOf(s, measured)
+	res.Series = results.SeriesOf(s, measured)
 	res.DurationS = float64(measured)
-	judge(res, sc, s, t0, measured, scr.Signals())
+	res.Signals = scr.Signals()
+	results.Judge(res, sc.Judged(), results.Measured{Series: s, T0: t0, Duration: measured, Endpoints: sc.EndpointNames()})
 	res.Replicas = map[string]int{}
 	for _, svc := range lab.Services {
 		res.Replicas[svc] = shape.ReplicasOf(svc)
 	}
-	res.Scaling = scalingOf(res, res.Replicas)
-	res.Signals = scr.Signals()
+	res.Scaling = results.ScalingOf(res, res.Replicas)
 	res.K6 = crossCheck(run, s)
 	if interrupted {
-		res.Verdict = Inconclusive
+		res.Verdict = results.Inconclusive
 		res.Reason = fmt.Sprintf("interrupted while %s, after %ds of %ds; the figures cover what ran", stage, measured, duration)
 	}
 	res.Reason += un.note()
@@ -343,24 +344,24 @@ func orNone(s []string) string {
 }
 
 // drain waits until no outbox holds an event and no consumer lags, or timeout.
-func drain(ctx context.Context, scr *scraper, timeout time.Duration) DrainResult {
+func drain(ctx context.Context, scr *scraper, timeout time.Duration) results.DrainResult {
 	start := time.Now()
-	var last Signal
+	var last results.Signal
 	for time.Since(start) < timeout && ctx.Err() == nil {
 		last = scr.once(ctx, time.Now())
 		if last.InstancesUp == last.InstancesAll && last.OutboxMax == 0 && last.ConsumerLag == 0 {
-			return DrainResult{Settled: true, TookS: time.Since(start).Seconds(),
+			return results.DrainResult{Settled: true, TookS: time.Since(start).Seconds(),
 				Detail: fmt.Sprintf("outboxes empty and consumers caught up in %s", time.Since(start).Round(time.Millisecond))}
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
-	return DrainResult{TookS: time.Since(start).Seconds(), Detail: fmt.Sprintf(
+	return results.DrainResult{TookS: time.Since(start).Seconds(), Detail: fmt.Sprintf(
 		"not settled after %s: %.0f events in outboxes, %.0f unacknowledged, %d of %d instances answering",
 		timeout, last.OutboxMax, last.ConsumerLag, last.InstancesUp, last.InstancesAll)}
 }
 
 // crossCheck reads k6's own summary of the main scenario per endpoint.
-func crossCheck(run *load.Run, s series) map[string]K6Check {
+func crossCheck(run *load.Run, s results.Series) map[string]results.K6Check {
 	data, err := os.ReadFile(run.SummaryPath)
 	if err != nil {
 		return nil
@@ -371,7 +372,7 @@ func crossCheck(run *load.Run, s series) map[string]K6Check {
 	if json.Unmarshal(data, &sum) != nil {
 		return nil
 	}
-	out := map[string]K6Check{}
+	out := map[string]results.K6Check{}
 	for _, e := range s.Endpoints() {
 		reqs, ok := sum.Metrics["http_reqs{name:"+e+",scenario:main}"]
 		if !ok {
@@ -380,28 +381,41 @@ func crossCheck(run *load.Run, s series) map[string]K6Check {
 		a := s.Sum(e, math.MinInt32, math.MaxInt32)
 		count, _ := reqs["count"].(float64)
 		p95, _ := sum.Metrics["http_req_duration{name:"+e+",scenario:main}"]["p(95)"].(float64)
-		out[e] = K6Check{LabRequests: a.Requests, K6Requests: int64(count), LabP95: a.Quantile(0.95), K6P95: p95}
+		out[e] = results.K6Check{LabRequests: a.Requests, K6Requests: int64(count), LabP95: a.Quantile(0.95), K6P95: p95}
 	}
 	return out
 }
 
 // checkInvariants reads the shop's data and checks the named invariants
 // (all when none are named); a shop that cannot be read breaks them all.
-func checkInvariants(ctx context.Context, shop lab.Shop, names []string) ([]InvariantResult, float64) {
+func checkInvariants(ctx context.Context, shop lab.Shop, names []string) ([]results.InvariantResult, float64) {
 	start := time.Now()
 	if len(names) == 0 {
 		names = invariants.Names
 	}
-	var out []InvariantResult
+	var out []results.InvariantResult
 	data, err := invariants.Read(ctx, shop)
 	if err != nil {
 		for _, n := range names {
-			out = append(out, InvariantResult{Name: n, Detail: "could not read the shop's data: " + err.Error()})
+			out = append(out, results.InvariantResult{Name: n, Detail: "could not read the shop's data: " + err.Error()})
 		}
 		return out, time.Since(start).Seconds()
 	}
 	for _, r := range invariants.Check(data, names) {
-		out = append(out, InvariantResult{Name: r.Name, Pass: r.Pass, Detail: r.Detail, NotExercised: !r.Exercised})
+		out = append(out, results.InvariantResult{Name: r.Name, Pass: r.Pass, Detail: r.Detail, NotExercised: !r.Exercised})
 	}
 	return out, time.Since(start).Seconds()
 }
+
+// offset shifts a collector whose seconds count from k6's start by the
+// warmup, so that second 0 is the start of the measured load.
+type offset struct {
+	c     *load.Collector
+	shift int
+}
+
+func (o offset) Sum(e string, from, to int) *results.Agg { return o.c.Sum(e, from+o.shift, to+o.shift) }
+func (o offset) At(e string, sec int, fn func(*results.Agg)) {
+	o.c.At(e, sec+o.shift, fn)
+}
+func (o offset) Endpoints() []string { return o.c.Endpoints() }

@@ -11,6 +11,7 @@ import (
 	"lab/internal/k6main"
 	"lab/internal/shoptest"
 	"lab/lab/experiment"
+	"lab/lab/results"
 	"lab/scenarios"
 )
 
@@ -23,7 +24,7 @@ func TestMain(m *testing.M) {
 	shoptest.Main(m)
 }
 
-func mustRun(t *testing.T, name string, sets ...string) *experiment.Result {
+func mustRun(t *testing.T, name string, sets ...string) *results.Result {
 	t.Helper()
 	sc, err := scenarios.Open(name, sets)
 	if err != nil {
@@ -37,7 +38,7 @@ func mustRun(t *testing.T, name string, sets ...string) *experiment.Result {
 	return res
 }
 
-func phase(t *testing.T, r *experiment.Result, name string) experiment.Phase {
+func phase(t *testing.T, r *results.Result, name string) results.Phase {
 	t.Helper()
 	for _, p := range r.Phases {
 		if p.Name == name {
@@ -45,7 +46,7 @@ func phase(t *testing.T, r *experiment.Result, name string) experiment.Phase {
 		}
 	}
 	t.Fatalf("no phase %q in %+v", name, r.Phases)
-	return experiment.Phase{}
+	return results.Phase{}
 }
 
 // TestLatencyFaultAddsItsLatencyToBrowse injects 100 ms on gateway->catalog:
@@ -58,7 +59,7 @@ func TestLatencyFaultAddsItsLatencyToBrowse(t *testing.T) {
 	if math.Abs(added-100) > 3 {
 		t.Fatalf("browse p50 went from %.2fms to %.2fms: +%.2fms, want +100ms within 3ms", base.P50, slow.P50, added)
 	}
-	if r.Verdict != experiment.Pass {
+	if r.Verdict != results.Pass {
 		t.Fatalf("verdict %s (%s)", r.Verdict, r.Reason)
 	}
 	if f := r.Faults[0]; f.AppliedAt.IsZero() || f.RemovedAt.IsZero() || f.LateMS > 50 {
@@ -71,7 +72,7 @@ func TestLatencyFaultAddsItsLatencyToBrowse(t *testing.T) {
 // the lab's checkout figures against k6's own end-of-test summary.
 func TestPaymentOutageAgreesWithK6(t *testing.T) {
 	r := mustRun(t, "payment-outage")
-	if r.Verdict != experiment.Pass {
+	if r.Verdict != results.Pass {
 		t.Errorf("verdict %s (%s)", r.Verdict, r.Reason)
 	}
 	down := phase(t, r, "payments-down")
@@ -95,7 +96,7 @@ func TestPaymentOutageAgreesWithK6(t *testing.T) {
 // not pass, because it proved nothing.
 func TestInvisibleFaultIsInconclusive(t *testing.T) {
 	r := mustRun(t, "testdata/invisible.yaml")
-	if r.Verdict != experiment.Inconclusive || r.Faults[0].Visible {
+	if r.Verdict != results.Inconclusive || r.Faults[0].Visible {
 		t.Fatalf("verdict %s (%s), fault visible %v; want inconclusive", r.Verdict, r.Reason, r.Faults[0].Visible)
 	}
 }
@@ -105,10 +106,10 @@ func TestInvisibleFaultIsInconclusive(t *testing.T) {
 // expression and the value k6 observed; the one that held is a passing row.
 func TestCrossedThresholdFailsTheVerdict(t *testing.T) {
 	r := mustRun(t, "testdata/thresholds.yaml")
-	if r.Verdict != experiment.Fail || !strings.Contains(r.Reason, "1 of 2 k6 thresholds crossed") {
+	if r.Verdict != results.Fail || !strings.Contains(r.Reason, "1 of 2 k6 thresholds crossed") {
 		t.Fatalf("verdict %s (%s), want fail for the crossed threshold", r.Verdict, r.Reason)
 	}
-	got := map[string]experiment.ThresholdResult{}
+	got := map[string]results.ThresholdResult{}
 	for _, th := range r.Thresholds {
 		got[th.Name+" "+th.Expression] = th
 	}
@@ -129,7 +130,7 @@ func TestCrossedThresholdFailsTheVerdict(t *testing.T) {
 func TestAbortOnFailStopsTheLoad(t *testing.T) {
 	began := time.Now()
 	r := mustRun(t, "testdata/abort.yaml")
-	if r.Verdict != experiment.Fail || r.Aborted == "" || !strings.Contains(r.Reason, "abortOnFail") {
+	if r.Verdict != results.Fail || r.Aborted == "" || !strings.Contains(r.Reason, "abortOnFail") {
 		t.Fatalf("verdict %s (%s), aborted %q: want fail, aborted", r.Verdict, r.Reason, r.Aborted)
 	}
 	if r.DurationS >= 12 || time.Since(began) > 25*time.Second {

@@ -10,6 +10,7 @@ import (
 	"lab/faults"
 	"lab/lab"
 	"lab/lab/live"
+	"lab/lab/results"
 )
 
 // liveFaults applies a live fault file during a run (`lab run --live FILE`)
@@ -22,7 +23,7 @@ type liveFaults struct {
 	stop context.CancelFunc
 
 	mu   sync.Mutex
-	recs []FaultRecord
+	recs []results.FaultRecord
 	open map[string]int // name -> index in recs of its window in force
 	seen map[string]int // name -> windows so far
 }
@@ -63,7 +64,7 @@ func (lf *liveFaults) record(changes []faults.Change) {
 		if n := lf.seen[c.Name]; n > 1 {
 			name = fmt.Sprintf("%s#%d", c.Name, n)
 		}
-		lf.recs = append(lf.recs, FaultRecord{Name: name, Kind: c.Spec.Kind, Target: c.Spec.Target,
+		lf.recs = append(lf.recs, results.FaultRecord{Name: name, Kind: c.Spec.Kind, Target: c.Spec.Target,
 			ScheduledAt: c.At, AppliedAt: c.At, Visible: true, Evidence: "applied live from the fault file"})
 		lf.open[c.Name] = len(lf.recs) - 1
 	}
@@ -95,8 +96,8 @@ func (lf *liveFaults) close() {
 }
 
 // records returns the windows of the live faults.
-func (lf *liveFaults) records() []FaultRecord {
+func (lf *liveFaults) records() []results.FaultRecord {
 	lf.mu.Lock()
 	defer lf.mu.Unlock()
-	return append([]FaultRecord{}, lf.recs...)
+	return append([]results.FaultRecord{}, lf.recs...)
 }

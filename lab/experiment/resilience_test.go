@@ -1,10 +1,9 @@
 package experiment_test
 
 import (
+	"lab/lab/results"
 	"strings"
 	"testing"
-
-	"lab/lab/experiment"
 )
 
 // TestPaymentOutageHoldsOnlyWithResilience runs payment-outage as written
@@ -13,8 +12,8 @@ import (
 func TestPaymentOutageHoldsOnlyWithResilience(t *testing.T) {
 	ctl := mustRun(t, "payment-outage", "resilience=none")
 	res := mustRun(t, "payment-outage")
-	experiment.AttachControl(res, ctl, "resilience", "none")
-	if res.Verdict != experiment.Pass || ctl.Verdict != experiment.Fail {
+	results.AttachControl(res, ctl, "resilience", "none")
+	if res.Verdict != results.Pass || ctl.Verdict != results.Fail {
 		t.Fatalf("experiment %s (%s), control %s (%s); want pass and fail", res.Verdict, res.Reason, ctl.Verdict, ctl.Reason)
 	}
 	if s := res.Compare.Summary; !strings.Contains(s, "checkout during payments-down") {
@@ -32,7 +31,7 @@ func TestPaymentOutageHoldsOnlyWithResilience(t *testing.T) {
 // TestRetryStormAmplification holds the amplification on the slowed edge to
 // at least 3 under naive retries and at most 1.5 with the default policies.
 func TestRetryStormAmplification(t *testing.T) {
-	amp := func(r *experiment.Result) float64 {
+	amp := func(r *results.Result) float64 {
 		for _, p := range r.Phases {
 			if p.Name == "slow-reservations" {
 				return p.Edges["orders->inventory"].Amplification
@@ -58,7 +57,7 @@ func TestRetryStormAmplification(t *testing.T) {
 func TestDuplicateDeliveryNeedsIdempotency(t *testing.T) {
 	ctl := mustRun(t, "duplicate-delivery", "idempotency=off")
 	res := mustRun(t, "duplicate-delivery")
-	if res.Verdict != experiment.Pass {
+	if res.Verdict != results.Pass {
 		t.Errorf("as written: %s (%s)", res.Verdict, res.Reason)
 	}
 	for _, inv := range ctl.Invariants {

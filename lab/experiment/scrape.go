@@ -12,6 +12,7 @@ import (
 
 	"lab/internal/promtext"
 	"lab/lab"
+	"lab/lab/results"
 	"lab/services/kit"
 )
 
@@ -28,8 +29,8 @@ type scraper struct {
 	stream jetstream.Stream
 
 	mu      sync.Mutex
-	signals []Signal
-	edges   []EdgeSecond
+	signals []results.Signal
+	edges   []results.EdgeSecond
 	last    map[string]map[string]float64 // instance -> counter key -> last value
 	trans   map[string]kit.Transition     // instance/at/to -> transition
 }
@@ -88,7 +89,7 @@ type sample struct {
 	breaker  map[string]float64 // callee -> state
 }
 
-func (s *scraper) once(ctx context.Context, now time.Time) Signal {
+func (s *scraper) once(ctx context.Context, now time.Time) results.Signal {
 	ins := s.shop.Instances()
 	res := make([]sample, len(ins))
 	var wg sync.WaitGroup
@@ -102,11 +103,11 @@ func (s *scraper) once(ctx context.Context, now time.Time) Signal {
 	lag, lagOK := s.brokerLag(ctx)
 	wg.Wait()
 	sec := int(now.Sub(s.t0) / time.Second)
-	sig := Signal{S: sec, InstancesAll: len(ins)}
-	edges := map[string]*EdgeSecond{}
-	edge := func(name string) *EdgeSecond {
+	sig := results.Signal{S: sec, InstancesAll: len(ins)}
+	edges := map[string]*results.EdgeSecond{}
+	edge := func(name string) *results.EdgeSecond {
 		if edges[name] == nil {
-			edges[name] = &EdgeSecond{S: sec, Edge: name}
+			edges[name] = &results.EdgeSecond{S: sec, Edge: name}
 		}
 		return edges[name]
 	}
@@ -280,29 +281,29 @@ func (s *scraper) breakerAtLocked(edge string, t time.Time) (state int, ok bool)
 }
 
 // Signals returns what was scraped so far.
-func (s *scraper) Signals() []Signal {
+func (s *scraper) Signals() []results.Signal {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return append([]Signal{}, s.signals...)
+	return append([]results.Signal{}, s.signals...)
 }
 
 // Edges returns the per-second edge figures scraped so far.
-func (s *scraper) Edges() []EdgeSecond {
+func (s *scraper) Edges() []results.EdgeSecond {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return append([]EdgeSecond{}, s.edges...)
+	return append([]results.EdgeSecond{}, s.edges...)
 }
 
 // Transitions returns every breaker transition seen, in time order.
-func (s *scraper) Transitions() []BreakerTransition {
+func (s *scraper) Transitions() []results.BreakerTransition {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	var out []BreakerTransition
+	var out []results.BreakerTransition
 	for k, t := range s.trans {
 		inst := k[:strings.IndexByte(k, '|')]
-		out = append(out, BreakerTransition{Edge: t.Edge, Instance: inst, From: t.From, To: t.To, At: t.At,
+		out = append(out, results.BreakerTransition{Edge: t.Edge, Instance: inst, From: t.From, To: t.To, At: t.At,
 			AtS: t.At.Sub(s.t0).Seconds()})
 	}
-	sortTransitions(out)
+	results.SortTransitions(out)
 	return out
 }

@@ -3,23 +3,12 @@ package experiment
 import (
 	"encoding/json"
 	"fmt"
+	"lab/lab/results"
 	"os"
 	"regexp"
 	"sort"
 	"strconv"
 )
-
-// ThresholdResult is one threshold of the user's k6 script, as k6 itself
-// judged it: k6 stays the authority on its own thresholds.
-type ThresholdResult struct {
-	// Name is the metric with its tags: http_req_duration{name:checkout}.
-	Name string `json:"name"`
-	// Expression is the threshold as the script writes it: p(95)<200.
-	Expression string `json:"expression"`
-	// Observed is the aggregate the expression reads, as k6 reported it.
-	Observed string `json:"observed"`
-	Pass     bool   `json:"pass"`
-}
 
 // aggregate finds the aggregation a threshold expression reads: p(95),
 // avg, rate, count, value...
@@ -28,7 +17,7 @@ var aggregate = regexp.MustCompile(`^\s*([a-z]+(?:\(\s*[0-9.]+\s*\))?)`)
 // readThresholds reads every threshold from k6's summary export, sorted by
 // metric and expression. crossed is k6's exit 99: when the summary has no
 // failed threshold to show for it (k6 could not write one), a row says so.
-func readThresholds(path string, crossed bool) []ThresholdResult {
+func readThresholds(path string, crossed bool) []results.ThresholdResult {
 	var sum struct {
 		Metrics map[string]map[string]any `json:"metrics"`
 	}
@@ -36,7 +25,7 @@ func readThresholds(path string, crossed bool) []ThresholdResult {
 	if err == nil {
 		err = json.Unmarshal(data, &sum)
 	}
-	var out []ThresholdResult
+	var out []results.ThresholdResult
 	failed := false
 	for metric, values := range sum.Metrics {
 		ths, _ := values["thresholds"].(map[string]any)
@@ -44,7 +33,7 @@ func readThresholds(path string, crossed bool) []ThresholdResult {
 			// The summary export writes true for a threshold that failed.
 			bad, _ := v.(bool)
 			failed = failed || bad
-			out = append(out, ThresholdResult{Name: metric, Expression: expr, Observed: observedFor(expr, values), Pass: !bad})
+			out = append(out, results.ThresholdResult{Name: metric, Expression: expr, Observed: observedFor(expr, values), Pass: !bad})
 		}
 	}
 	sort.Slice(out, func(i, j int) bool {
@@ -58,7 +47,7 @@ func readThresholds(path string, crossed bool) []ThresholdResult {
 		if err != nil {
 			why = fmt.Sprintf("k6 exited 99 (a threshold failed) and its summary could not be read (%v): see k6.log", err)
 		}
-		out = append(out, ThresholdResult{Name: "k6", Expression: "every threshold of the script", Observed: why})
+		out = append(out, results.ThresholdResult{Name: "k6", Expression: "every threshold of the script", Observed: why})
 	}
 	return out
 }
@@ -79,15 +68,4 @@ func observedFor(expr string, values map[string]any) string {
 		return key + "=?"
 	}
 	return key + "=" + strconv.FormatFloat(v, 'f', -1, 64)
-}
-
-// crossedThresholds returns the expressions of the thresholds that failed.
-func crossedThresholds(ths []ThresholdResult) []string {
-	var out []string
-	for _, t := range ths {
-		if !t.Pass {
-			out = append(out, t.Name+": "+t.Expression+" ("+t.Observed+")")
-		}
-	}
-	return out
 }

@@ -8,6 +8,7 @@ import (
 
 	"lab/faults"
 	"lab/lab"
+	"lab/lab/results"
 )
 
 // timeline applies faults at t0+at and removes them at t0+at+for. Every
@@ -20,7 +21,7 @@ type timeline struct {
 	t0    time.Time
 
 	mu      sync.Mutex
-	recs    []FaultRecord
+	recs    []results.FaultRecord
 	undo    map[int]faults.Undo
 	removed bool
 	timers  []*time.Timer
@@ -31,7 +32,7 @@ type timeline struct {
 func newTimeline(env faults.Env, shape lab.Shape, specs []faults.Spec, t0 time.Time) *timeline {
 	tl := &timeline{env: env, shape: shape, specs: specs, t0: t0, undo: map[int]faults.Undo{}}
 	for _, s := range specs {
-		tl.recs = append(tl.recs, FaultRecord{Name: s.Name, Kind: s.Kind, Target: s.Target,
+		tl.recs = append(tl.recs, results.FaultRecord{Name: s.Name, Kind: s.Kind, Target: s.Target,
 			ScheduledAt: t0.Add(s.At.D())})
 	}
 	return tl
@@ -155,16 +156,16 @@ func (tl *timeline) anyRemoved() bool {
 }
 
 // records returns the fault records.
-func (tl *timeline) records() []FaultRecord {
+func (tl *timeline) records() []results.FaultRecord {
 	tl.mu.Lock()
 	defer tl.mu.Unlock()
-	return append([]FaultRecord{}, tl.recs...)
+	return append([]results.FaultRecord{}, tl.recs...)
 }
 
 // PlayFaults plays specs on a timeline that begins lead from now, exactly as
 // a run does, and returns once every fault has been applied and removed (or
 // ctx ends): `lab bench` measures from the records how late faults land.
-func PlayFaults(ctx context.Context, env faults.Env, shape lab.Shape, specs []faults.Spec, lead time.Duration) []FaultRecord {
+func PlayFaults(ctx context.Context, env faults.Env, shape lab.Shape, specs []faults.Spec, lead time.Duration) []results.FaultRecord {
 	tl := newTimeline(env, shape, specs, time.Now().Add(lead))
 	tl.start()
 	defer tl.removeAll()

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"lab/lab"
+	"lab/lab/results"
 )
 
 // UnplannedKind is the kind of a fault the lab did not inject: an instance
@@ -20,7 +21,7 @@ const UnplannedKind = "unplanned_exit"
 // figures. An instance that exits twice gets a second record, NAME#2.
 type unplanned struct {
 	t0   time.Time
-	recs []FaultRecord
+	recs []results.FaultRecord
 	seen map[string]int
 }
 
@@ -42,7 +43,7 @@ func (u *unplanned) record(e lab.Exit, w io.Writer) {
 	if len(e.Last) > 0 {
 		evidence += "; its last log line: " + e.Last[len(e.Last)-1]
 	}
-	u.recs = append(u.recs, FaultRecord{Name: name, Kind: UnplannedKind, Target: e.Instance, Targets: []string{e.Instance},
+	u.recs = append(u.recs, results.FaultRecord{Name: name, Kind: UnplannedKind, Target: e.Instance, Targets: []string{e.Instance},
 		ScheduledAt: e.At, AppliedAt: e.At, Visible: true, Evidence: evidence, Unplanned: true})
 	if w != nil {
 		fmt.Fprintf(w, "\n%s %s exited unasked (%s): recorded as the unplanned fault %s\n", e.At.Format("15:04:05.000"), e.Instance, how, name)

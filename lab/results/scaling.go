@@ -1,4 +1,4 @@
-package experiment
+package results
 
 import (
 	"maps"
@@ -39,10 +39,10 @@ type Scaling struct {
 	AtLeast    bool     `json:"at_least,omitempty"`
 }
 
-// scalingOf analyses every endpoint whose server is known, outside the
+// ScalingOf analyses every endpoint whose server is known, outside the
 // fault windows, when the load varied (a ramp or steps) or a service ran
 // more than one replica; otherwise there is nothing to say.
-func scalingOf(res *Result, replicas map[string]int) []Scaling {
+func ScalingOf(res *Result, replicas map[string]int) []Scaling {
 	faulty := map[int]bool{}
 	for _, p := range res.Phases {
 		if p.Name == "baseline" || p.Name == "recovery" {

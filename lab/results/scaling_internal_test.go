@@ -1,4 +1,4 @@
-package experiment
+package results
 
 import (
 	"math"
@@ -24,20 +24,20 @@ func ramp(knee int64) *Result {
 }
 
 func TestScalingFindsTheKneeAndTheEfficiency(t *testing.T) {
-	one := scalingOf(ramp(150), map[string]int{"catalog": 1})
+	one := ScalingOf(ramp(150), map[string]int{"catalog": 1})
 	if len(one) != 1 {
 		t.Fatalf("scaling %+v, want browse only", one)
 	}
 	if got := one[0]; got.KneeRPS != 150 || got.LowP95 != 10 || got.PeakRPS != 310 || got.Service != "catalog" {
 		t.Fatalf("one replica: %+v, want the knee at 150 req/s from a low-load p95 of 10 ms, peak 310", got)
 	}
-	three := scalingOf(ramp(300), map[string]int{"catalog": 3})
+	three := ScalingOf(ramp(300), map[string]int{"catalog": 3})
 	scalingEfficiency(three, one)
 	// Capacity 150 -> 300 with replicas 1 -> 3: (2-1)/(3-1) = 0.5.
 	if e := three[0].Efficiency; e == nil || math.Abs(*e-0.5) > 1e-9 || three[0].AtLeast {
 		t.Fatalf("efficiency %v (at least %v), want exactly 0.5", e, three[0].AtLeast)
 	}
-	if steady := scalingOf(&Result{Series: []Second{{S: 1, Endpoint: "browse", Requests: 30}, {S: 2, Endpoint: "browse", Requests: 31}}}, nil); len(steady) != 0 {
+	if steady := ScalingOf(&Result{Series: []Second{{S: 1, Endpoint: "browse", Requests: 30}, {S: 2, Endpoint: "browse", Requests: 31}}}, nil); len(steady) != 0 {
 		t.Fatalf("a steady load on one replica: %+v, want nothing to say", steady)
 	}
 }

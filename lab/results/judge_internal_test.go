@@ -1,19 +1,17 @@
-package experiment
+package results
 
 import (
 	"strings"
 	"testing"
-
-	"lab/scenarios"
 )
 
 // TestObservedNamesEveryFigureLookedAt checks that the observed column shows
 // each endpoint and each function an expression used, whatever its kind.
 func TestObservedNamesEveryFigureLookedAt(t *testing.T) {
-	fns := scenarios.Funcs{
+	fns := Funcs{
 		Recovery:      func(string, ...string) (float64, error) { return 1500, nil },
 		Edge:          func(metric, edge string) (float64, error) { return 2.5, nil },
-		BreakerOpened: func(string, string) (float64, error) { return scenarios.Never, nil },
+		BreakerOpened: func(string, string) (float64, error) { return Never, nil },
 		BreakerClosed: func(string, string) (float64, error) { return 300, nil },
 	}
 	stats := map[string]EndpointStats{"checkout": {Requests: 40, SuccessRate: 1, P95: 12}}

@@ -1,4 +1,8 @@
-package scenarios
+// The hypothesis language: expressions over one phase's figures per
+// endpoint (browse.p95 < 200ms), edges' counters and the times of recovery
+// and of the breakers' reactions, compiled with expr.
+
+package results
 
 import (
 	"fmt"
@@ -9,9 +13,6 @@ import (
 	"github.com/expr-lang/expr"
 	"github.com/expr-lang/expr/vm"
 )
-
-// Endpoints are the endpoint names of the built-in journeys.
-var Endpoints = []string{"browse", "product", "login", "checkout", "order", "register"}
 
 // Stats are one endpoint's figures over a phase as expressions see them:
 // browse.p95, checkout.success_rate. Times are in milliseconds.

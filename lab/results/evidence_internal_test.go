@@ -1,10 +1,8 @@
-package experiment
+package results
 
 import (
 	"math"
 	"testing"
-
-	"lab/load"
 )
 
 // TestBreakerReactionsJudgeAgainstTheCallBrackets holds the circuit-breaker
@@ -81,9 +79,9 @@ func TestBacklogAfterTheFaultIsItsEffect(t *testing.T) {
 // noRequests is a series with no endpoint: the signals alone decide.
 type noRequests struct{}
 
-func (noRequests) Sum(string, int, int) *load.Agg  { return &load.Agg{Hist: load.NewHistogram()} }
-func (noRequests) At(string, int, func(*load.Agg)) {}
-func (noRequests) Endpoints() []string             { return nil }
+func (noRequests) Sum(string, int, int) *Agg  { return &Agg{Hist: NewHistogram()} }
+func (noRequests) At(string, int, func(*Agg)) {}
+func (noRequests) Endpoints() []string        { return nil }
 
 // TestBucketQuantile reads a p95 off a cumulative histogram as Prometheus
 // does: within the bucket it falls in, linearly.

@@ -1,15 +1,14 @@
-package experiment
+package results
 
 import (
 	"fmt"
 	"math"
 	"sort"
 	"strconv"
-
-	"lab/scenarios"
 )
 
-func sortTransitions(ts []BreakerTransition) {
+// SortTransitions orders breaker transitions by time.
+func SortTransitions(ts []BreakerTransition) {
 	sort.Slice(ts, func(i, j int) bool { return ts[i].At.Before(ts[j].At) })
 }
 
@@ -109,7 +108,7 @@ func reactions(ts []BreakerTransition, on, off span) []BreakerReaction {
 }
 
 // breakerFuncs answer breaker_opened_after(fault, edge) and
-// breaker_closed_after(fault, edge), in milliseconds; scenarios.Never when
+// breaker_closed_after(fault, edge), in milliseconds; Never when
 // the breaker did not move.
 func breakerFuncs(faults []FaultRecord) (opened, closed func(fault, edge string) (float64, error)) {
 	find := func(fault, edge string) (*BreakerReaction, error) {
@@ -129,14 +128,14 @@ func breakerFuncs(faults []FaultRecord) (opened, closed func(fault, edge string)
 	opened = func(fault, edge string) (float64, error) {
 		r, err := find(fault, edge)
 		if err != nil || r == nil || r.OpenedAfterS == nil {
-			return scenarios.Never, err
+			return Never, err
 		}
 		return *r.OpenedAfterS * 1000, nil
 	}
 	closed = func(fault, edge string) (float64, error) {
 		r, err := find(fault, edge)
 		if err != nil || r == nil || r.ClosedAfterS == nil {
-			return scenarios.Never, err
+			return Never, err
 		}
 		return *r.ClosedAfterS * 1000, nil
 	}

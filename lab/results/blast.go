@@ -1,12 +1,10 @@
-package experiment
+package results
 
 import (
 	"maps"
 	"math"
 	"slices"
 	"strings"
-
-	"lab/scenarios"
 )
 
 // Classes of the blast radius.
@@ -90,7 +88,7 @@ func BlastRadius(res *Result) []Impact {
 				im.P95Ratio = st.P95 / b.P95
 			}
 			im.Class = classify(im.SuccessDrop, st.P95, b.P95)
-			if rt := recoveryTime(res.Series, e, bandOf(b), ph.EndS, int(res.DurationS)); rt != scenarios.Never {
+			if rt := recoveryTime(res.Series, e, bandOf(b), ph.EndS, int(res.DurationS)); rt != Never {
 				v := rt / 1000
 				im.RecoveryS = &v
 			}

@@ -1,4 +1,4 @@
-package experiment
+package results
 
 import (
 	"fmt"
@@ -7,12 +7,31 @@ import (
 	"sort"
 	"strings"
 	"time"
-
-	"lab/scenarios"
 )
 
-// judge fills phases, hypotheses, fault visibility and the verdict.
-func judge(res *Result, sc *scenarios.Scenario, s series, t0 time.Time, duration int, sig []Signal) {
+// Hypothesis is one hypothesis of a scenario: Expect, an expression of the
+// hypothesis language (Compile), over the phase During ("" for the whole
+// measured load).
+type Hypothesis struct {
+	Name, During, Expect string
+}
+
+// Measured is what a run measured besides the Result: the per-second
+// series of every endpoint, from T0 for Duration seconds.
+type Measured struct {
+	Series   Series
+	T0       time.Time
+	Duration int
+	// Endpoints are the endpoints hypotheses may name.
+	Endpoints []string
+}
+
+// Judge fills the phases, the breakers' reactions, the hypotheses, the
+// blast radius, fault visibility and the verdict of res from m and what
+// res already holds: faults, edges, breaker transitions, signals,
+// invariants and thresholds.
+func Judge(res *Result, hyps []Hypothesis, m Measured) {
+	s, t0, duration, sig := m.Series, m.T0, m.Duration, res.Signals
 	ws := windows(res.Faults, t0, duration)
 	byName := map[string]window{"": {name: "", from: 0, to: duration}}
 	var base map[string]EndpointStats
@@ -71,16 +90,16 @@ func judge(res *Result, sc *scenarios.Scenario, s series, t0 time.Time, duration
 	}
 	opened, closed := breakerFuncs(res.Faults)
 	failed := 0
-	for _, h := range sc.Hypotheses {
+	for _, h := range hyps {
 		hr := HypothesisResult{Name: h.Name, During: h.During, Expect: h.Expect}
 		w := byName[h.During]
 		stats := phaseStats(s, w)
-		fns := scenarios.Funcs{Recovery: recovery, Edge: edgeFunc(edgeStats(res.Edges, w)),
+		fns := Funcs{Recovery: recovery, Edge: edgeFunc(edgeStats(res.Edges, w)),
 			BreakerOpened: opened, BreakerClosed: closed}
-		env := scenarios.Env(toStats(stats, w.to-w.from, sc.EndpointNames()), fns)
-		prog, err := scenarios.Compile(h.Expect, sc.EndpointNames())
+		env := Env(toStats(stats, w.to-w.from, m.Endpoints), fns)
+		prog, err := Compile(h.Expect, m.Endpoints)
 		if err == nil {
-			hr.Pass, err = scenarios.Eval(prog, env)
+			hr.Pass, err = Eval(prog, env)
 		}
 		hr.Observed = observed(h.Expect, stats, fns)
 		if err != nil {
@@ -146,26 +165,26 @@ func judge(res *Result, sc *scenarios.Scenario, s series, t0 time.Time, duration
 	}
 }
 
-func toStats(in map[string]EndpointStats, seconds int, names []string) map[string]scenarios.Stats {
-	out := map[string]scenarios.Stats{}
+func toStats(in map[string]EndpointStats, seconds int, names []string) map[string]Stats {
+	out := map[string]Stats{}
 	for _, n := range append(names, "all") {
-		out[n] = scenarios.Stats{SuccessRate: 1}
+		out[n] = Stats{SuccessRate: 1}
 	}
 	for e, st := range in {
-		out[e] = scenarios.Stats{Requests: float64(st.Requests), SuccessRate: st.SuccessRate, ErrorRate: 1 - st.SuccessRate,
+		out[e] = Stats{Requests: float64(st.Requests), SuccessRate: st.SuccessRate, ErrorRate: 1 - st.SuccessRate,
 			P50: st.P50, P95: st.P95, P99: st.P99, RPS: st.RPS}
 	}
 	return out
 }
 
 var (
-	fieldRef = regexp.MustCompile(`\b([a-z_][a-z0-9_-]*)\.(` + strings.Join(scenarios.StatFields, "|") + `)\b`)
-	callRef  = regexp.MustCompile(`\b(` + strings.Join(append(append([]string{}, scenarios.TimeFuncs...), scenarios.EdgeFuncs...), "|") +
+	fieldRef = regexp.MustCompile(`\b([a-z_][a-z0-9_-]*)\.(` + strings.Join(StatFields, "|") + `)\b`)
+	callRef  = regexp.MustCompile(`\b(` + strings.Join(append(append([]string{}, TimeFuncs...), EdgeFuncs...), "|") +
 		`)\(\s*"([^"]+)"\s*(?:,\s*"([^"]+)"\s*)?\)`)
 )
 
 // observed writes the values an expression looked at.
-func observed(code string, stats map[string]EndpointStats, fns scenarios.Funcs) string {
+func observed(code string, stats map[string]EndpointStats, fns Funcs) string {
 	seen := map[string]bool{}
 	var parts []string
 	for _, m := range fieldRef.FindAllStringSubmatch(code, -1) {

@@ -1,4 +1,4 @@
-package experiment
+package results
 
 import (
 	"fmt"
@@ -6,9 +6,6 @@ import (
 	"sort"
 	"strings"
 	"time"
-
-	"lab/load"
-	"lab/scenarios"
 )
 
 // window is a stretch of measured seconds [from, to) since t0.
@@ -17,25 +14,7 @@ type window struct {
 	from, to int
 }
 
-// series is what the stats are computed from: the collector's aggregates,
-// with second 0 at the start of the measured load.
-type series interface {
-	Sum(endpoint string, from, to int) *load.Agg
-	At(endpoint string, second int, fn func(*load.Agg))
-	Endpoints() []string
-}
-
-// offset shifts a collector whose seconds count from k6's start by the warmup.
-type offset struct {
-	c     *load.Collector
-	shift int
-}
-
-func (o offset) Sum(e string, from, to int) *load.Agg     { return o.c.Sum(e, from+o.shift, to+o.shift) }
-func (o offset) At(e string, sec int, fn func(*load.Agg)) { o.c.At(e, sec+o.shift, fn) }
-func (o offset) Endpoints() []string                      { return o.c.Endpoints() }
-
-func statsOf(a *load.Agg, seconds int) EndpointStats {
+func statsOf(a *Agg, seconds int) EndpointStats {
 	st := EndpointStats{
 		Requests: a.Requests, Failed: a.Failed, SuccessRate: a.SuccessRate(),
 		P50: a.Quantile(0.50), P95: a.Quantile(0.95), P99: a.Quantile(0.99), Status: a.Status,
@@ -47,7 +26,7 @@ func statsOf(a *load.Agg, seconds int) EndpointStats {
 }
 
 // phaseStats returns every endpoint's stats over w, and "all" together.
-func phaseStats(s series, w window) map[string]EndpointStats {
+func phaseStats(s Series, w window) map[string]EndpointStats {
 	out := map[string]EndpointStats{}
 	n := w.to - w.from
 	for _, e := range s.Endpoints() {
@@ -118,7 +97,7 @@ func (bd band) holds(st EndpointStats) bool {
 
 // recoveryTime returns, in ms, how long after end (a second) the endpoint's
 // one-second figures in series were back in band for two seconds running;
-// 0 when it never left the band, scenarios.Never when it did not come back.
+// 0 when it never left the band, Never when it did not come back.
 func recoveryTime(series []Second, endpoint string, bd band, end, duration int) float64 {
 	at := map[int]Second{}
 	for _, s := range series {
@@ -138,17 +117,17 @@ func recoveryTime(series []Second, endpoint string, bd band, end, duration int) 
 			return float64(sec-end) * 1000
 		}
 	}
-	return scenarios.Never
+	return Never
 }
 
-// seriesOf lists every measured second of every endpoint.
-func seriesOf(s series, duration int) []Second {
+// SeriesOf lists every measured second of every endpoint.
+func SeriesOf(s Series, duration int) []Second {
 	var out []Second
 	eps := s.Endpoints()
 	sort.Strings(eps)
 	for sec := 0; sec < duration; sec++ {
 		for _, e := range eps {
-			s.At(e, sec, func(a *load.Agg) {
+			s.At(e, sec, func(a *Agg) {
 				out = append(out, Second{S: sec, Endpoint: e, Requests: a.Requests, Failed: a.Failed,
 					P50: a.Quantile(0.5), P95: a.Quantile(0.95), P99: a.Quantile(0.99)})
 			})
@@ -164,7 +143,7 @@ func seriesOf(s series, duration int) []Second {
 // Events that wait (an outbox backlog, a consumer's lag) are looked for up
 // to afterS seconds past the window's end as well: a backlog built while the
 // broker was down shows as it drains, right after.
-func visible(s series, w window, base map[string]EndpointStats, baseW window, sig []Signal, afterS int) (bool, string) {
+func visible(s Series, w window, base map[string]EndpointStats, baseW window, sig []Signal, afterS int) (bool, string) {
 	var evidence []string
 	for e, st := range phaseStats(s, w) {
 		b, ok := base[e]
