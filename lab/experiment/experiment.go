@@ -203,8 +203,6 @@ func Run(ctx context.Context, p Params) (*results.Result, error) {
 	res.Faults = append(res.Faults, un.recs...)
 	s := offset{c: run.Collector, shift: shift}
 	res.Edges, res.Breakers = scr.Edges(), scr.Transitions()
-	res.Series = results.SeriesOf(s, measured)
-	res.DurationS = float64(measured)
 	res.Signals = scr.Signals()
 	results.Judge(res, sc.Judged(), results.Measured{Series: s, T0: t0, Duration: measured, Endpoints: sc.EndpointNames()})
 	res.Replicas = map[string]int{}

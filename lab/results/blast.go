@@ -43,7 +43,8 @@ type Impact struct {
 // band that decides whether a fault was visible).
 func classify(drop float64, p95, baseP95 float64) string {
 	switch {
-	case drop >= FailedDrop:
+	case drop >= FailedDrop-1e-9: // 1 - 0.9 is 0.0999...: ten points are ten points
+
 		return Failed
 	case drop > 0.02 || p95 > math.Max(2*baseP95, baseP95+20):
 		return Degraded

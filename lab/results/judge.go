@@ -26,12 +26,13 @@ type Measured struct {
 	Endpoints []string
 }
 
-// Judge fills the phases, the breakers' reactions, the hypotheses, the
-// blast radius, fault visibility and the verdict of res from m and what
-// res already holds: faults, edges, breaker transitions, signals,
+// Judge fills the series, the phases, the breakers' reactions, the
+// hypotheses, the blast radius, fault visibility and the verdict of res from
+// m and what res already holds: faults, edges, breaker transitions, signals,
 // invariants and thresholds.
 func Judge(res *Result, hyps []Hypothesis, m Measured) {
 	s, t0, duration, sig := m.Series, m.T0, m.Duration, res.Signals
+	res.Series, res.DurationS = SeriesOf(s, duration), float64(duration)
 	ws := windows(res.Faults, t0, duration)
 	byName := map[string]window{"": {name: "", from: 0, to: duration}}
 	var base map[string]EndpointStats
