@@ -4,8 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-
-	"lab/services/kit"
+	"lab/services/contract"
 )
 
 // consumers are the services that consume events.
@@ -22,13 +21,13 @@ func checkConsumer(s Spec) error {
 }
 
 // putConsume writes f for every target instance and returns how to remove it.
-func putConsume(ctx context.Context, env Env, s Spec, targets []string, f kit.ConsumeFault) (Undo, error) {
+func putConsume(ctx context.Context, env Env, s Spec, targets []string, f contract.ConsumeFault) (Undo, error) {
 	for _, t := range targets {
 		if svc := serviceOf(t); !consumers[svc] {
 			return nil, fmt.Errorf("%s consumes no events", svc)
 		}
 	}
-	return putConfig(ctx, env, targets, func(t string) string { return kit.ConsumeFaultKey(t, s.Name) }, f)
+	return putConfig(ctx, env, targets, func(t string) string { return contract.ConsumeFaultKey(t, s.Name) }, f)
 }
 
 func serviceOf(instance string) string {
@@ -52,7 +51,7 @@ func (redeliver) Params() []string { return []string{"toxicity"} }
 func (redeliver) Check(s Spec) error { return checkConsumer(s) }
 
 func (redeliver) Apply(ctx context.Context, env Env, s Spec, targets []string) (Undo, error) {
-	return putConsume(ctx, env, s, targets, kit.ConsumeFault{Redeliver: s.Share()})
+	return putConsume(ctx, env, s, targets, contract.ConsumeFault{Redeliver: s.Share()})
 }
 
 // stall has the target's consumer stop acknowledging events until the fault
@@ -71,5 +70,5 @@ func (stall) Check(s Spec) error {
 }
 
 func (stall) Apply(ctx context.Context, env Env, s Spec, targets []string) (Undo, error) {
-	return putConsume(ctx, env, s, targets, kit.ConsumeFault{Stall: true})
+	return putConsume(ctx, env, s, targets, contract.ConsumeFault{Stall: true})
 }

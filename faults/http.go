@@ -5,8 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-
-	"lab/services/kit"
+	"lab/services/contract"
 )
 
 func checkHTTP(s Spec) error {
@@ -23,8 +22,8 @@ func checkHTTP(s Spec) error {
 }
 
 // putHTTP writes f for every target instance and returns how to delete it.
-func putHTTP(ctx context.Context, env Env, s Spec, targets []string, f kit.HTTPFault) (Undo, error) {
-	return putConfig(ctx, env, targets, func(t string) string { return kit.HTTPFaultKey(t, s.Name) }, f)
+func putHTTP(ctx context.Context, env Env, s Spec, targets []string, f contract.HTTPFault) (Undo, error) {
+	return putConfig(ctx, env, targets, func(t string) string { return contract.HTTPFaultKey(t, s.Name) }, f)
 }
 
 // putConfig writes value, as JSON, under key(t) for every target t, and

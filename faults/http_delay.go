@@ -3,7 +3,7 @@ package faults
 import (
 	"context"
 	"errors"
-	"lab/services/kit"
+	"lab/services/contract"
 )
 
 // httpDelay holds a share of requests (or the next Count) for Latency before
@@ -22,5 +22,5 @@ func (httpDelay) Check(s Spec) error {
 }
 
 func (httpDelay) Apply(ctx context.Context, env Env, s Spec, targets []string) (Undo, error) {
-	return putHTTP(ctx, env, s, targets, kit.HTTPFault{DelayMS: ms(s.Latency), Share: s.Share(), Count: s.Count})
+	return putHTTP(ctx, env, s, targets, contract.HTTPFault{DelayMS: ms(s.Latency), Share: s.Share(), Count: s.Count})
 }

@@ -3,7 +3,7 @@ package faults
 import (
 	"context"
 	"fmt"
-	"lab/services/kit"
+	"lab/services/contract"
 )
 
 // httpError answers a share of requests (or the next Count) with Status.
@@ -21,5 +21,5 @@ func (httpError) Check(s Spec) error {
 }
 
 func (httpError) Apply(ctx context.Context, env Env, s Spec, targets []string) (Undo, error) {
-	return putHTTP(ctx, env, s, targets, kit.HTTPFault{Status: s.Status, Share: s.Share(), Count: s.Count})
+	return putHTTP(ctx, env, s, targets, contract.HTTPFault{Status: s.Status, Share: s.Share(), Count: s.Count})
 }

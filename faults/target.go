@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"lab/lab"
+	"lab/services/contract"
 )
 
 // Resolve turns a target into what a kind of layer acts on, for shape:
@@ -28,7 +29,7 @@ func Resolve(target string, layer Layer, shape lab.Shape) ([]string, error) {
 			return []string{Broker}, nil
 		case Network:
 			var out []string
-			for _, svc := range lab.Services {
+			for _, svc := range contract.Services {
 				out = append(out, lab.BrokerProxy(svc))
 			}
 			return out, nil
@@ -88,9 +89,9 @@ const Broker = "broker"
 
 // Edges lists every caller->callee edge, load->gateway first.
 func Edges() []string {
-	out := []string{lab.LoadCaller + "->gateway"}
-	for _, caller := range lab.Services {
-		for _, callee := range lab.Calls[caller] {
+	out := []string{contract.LoadCaller + "->gateway"}
+	for _, caller := range contract.Services {
+		for _, callee := range contract.Calls[caller] {
 			out = append(out, caller+"->"+callee)
 		}
 	}
@@ -109,10 +110,10 @@ func calls(caller, callee string) bool {
 func callers(svc string) []string {
 	var out []string
 	if svc == "gateway" {
-		out = append(out, lab.LoadCaller)
+		out = append(out, contract.LoadCaller)
 	}
-	for _, caller := range lab.Services {
-		for _, callee := range lab.Calls[caller] {
+	for _, caller := range contract.Services {
+		for _, callee := range contract.Calls[caller] {
 			if callee == svc {
 				out = append(out, caller)
 			}
@@ -136,7 +137,7 @@ func splitInstance(s string, shape lab.Shape) (string, int, error) {
 			return svc, n, nil
 		}
 	}
-	return "", 0, fmt.Errorf("unknown service or instance %q (services: %s)", s, strings.Join(lab.Services, ", "))
+	return "", 0, fmt.Errorf("unknown service or instance %q (services: %s)", s, strings.Join(contract.Services, ", "))
 }
 
 func instances(svc string, n int, shape lab.Shape) []string {

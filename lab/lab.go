@@ -16,22 +16,10 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"lab/services/contract"
 	"sort"
 	"time"
 )
-
-// Services are the shop's services.
-var Services = []string{"gateway", "users", "catalog", "inventory", "orders", "payments", "notifications"}
-
-// Calls lists, for each caller, the services it calls over HTTP. Each such
-// call crosses the proxy of its edge.
-var Calls = map[string][]string{
-	"gateway": {"users", "catalog", "inventory", "orders"},
-	"orders":  {"catalog", "inventory", "payments"},
-}
-
-// LoadCaller is the caller's name on the edges in front of the gateway.
-const LoadCaller = "load"
 
 // InstanceName returns the name of the n-th instance (from 1) of service.
 func InstanceName(service string, n int) string { return fmt.Sprintf("%s-%d", service, n) }
@@ -44,7 +32,7 @@ func BrokerProxy(service string) string { return service + ".broker" }
 
 // IsService reports whether name is one of the Services.
 func IsService(name string) bool {
-	for _, s := range Services {
+	for _, s := range contract.Services {
 		if s == name {
 			return true
 		}
@@ -169,7 +157,7 @@ type Processes interface {
 // SortInstances sorts instances by service order, then by name.
 func SortInstances(in []Instance) {
 	rank := map[string]int{}
-	for i, s := range Services {
+	for i, s := range contract.Services {
 		rank[s] = i
 	}
 	sort.Slice(in, func(i, j int) bool {

@@ -1,5 +1,7 @@
 package lab
 
+import "lab/services/contract"
+
 // Broker is the target name of a broker link, and the instance name faults
 // and Shop.Do use for the broker.
 const Broker = "broker"
@@ -8,37 +10,37 @@ const Broker = "broker"
 // of a service, from a service to the broker, or from the load to a gateway.
 type Link struct {
 	Name   string // the proxy's name: EdgeProxy or BrokerProxy
-	Caller string // a service, or LoadCaller
+	Caller string // a service, or contract.LoadCaller
 	Target string // an instance name, or Broker
 }
 
 // Routed reports whether the caller learns of this proxy from a route in the
-// config bucket (kit.RouteKey(Caller, Target)): true for every edge between
+// config bucket (contract.RouteKey(Caller, Target)): true for every edge between
 // two services.
-func (l Link) Routed() bool { return l.Caller != LoadCaller && l.Target != Broker }
+func (l Link) Routed() bool { return l.Caller != contract.LoadCaller && l.Target != Broker }
 
 // Front reports whether the link carries the load into a gateway.
-func (l Link) Front() bool { return l.Caller == LoadCaller }
+func (l Link) Front() bool { return l.Caller == contract.LoadCaller }
 
 // Links lists the proxies of shape: every caller to every instance of each
 // callee (sorted by caller, then callee as in Calls), every service's broker
 // link, then the load's link to each gateway instance.
 func Links(shape Shape) []Link {
 	var out []Link
-	for _, caller := range Services {
-		for _, callee := range Calls[caller] {
+	for _, caller := range contract.Services {
+		for _, callee := range contract.Calls[caller] {
 			for i := 1; i <= shape.ReplicasOf(callee); i++ {
 				inst := InstanceName(callee, i)
 				out = append(out, Link{Name: EdgeProxy(caller, inst), Caller: caller, Target: inst})
 			}
 		}
 	}
-	for _, svc := range Services {
+	for _, svc := range contract.Services {
 		out = append(out, Link{Name: BrokerProxy(svc), Caller: svc, Target: Broker})
 	}
 	for i := 1; i <= shape.ReplicasOf("gateway"); i++ {
 		inst := InstanceName("gateway", i)
-		out = append(out, Link{Name: EdgeProxy(LoadCaller, inst), Caller: LoadCaller, Target: inst})
+		out = append(out, Link{Name: EdgeProxy(contract.LoadCaller, inst), Caller: contract.LoadCaller, Target: inst})
 	}
 	return out
 }

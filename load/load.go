@@ -1,7 +1,7 @@
 // Package load drives the shop with k6, embedded in the lab binary.
 //
 // The harness runs the load as a child `lab k6 run --out lab=ADDR SCRIPT`.
-// Inside that child, the k6 output extension "lab" (Output) folds every
+// Inside that child, the k6 output extension "lab" (package k6out) folds every
 // http_req_duration sample into per-second, per-endpoint aggregates (the k6
 // `name` tag is the endpoint) with an HDR histogram of latencies, and streams
 // them as JSON lines to ADDR, where the harness's Collector merges them.
@@ -37,6 +37,9 @@ type Bucket struct {
 	// Hist is the HDR histogram of durations in microseconds, encoded.
 	Hist []byte `json:"h"`
 }
+
+// OutputName is the name of the output extension: `--out lab=ADDR`.
+const OutputName = "lab"
 
 // StreamEnv names the environment variable through which the harness may
 // also pass the collector's address to the output.

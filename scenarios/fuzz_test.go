@@ -10,6 +10,7 @@ import (
 	"lab/lab"
 	"lab/lab/results"
 	"lab/scenarios"
+	"lab/services/contract"
 )
 
 // seedFiles adds every built-in scenario and every malformed file of the
@@ -112,7 +113,7 @@ func FuzzCompile(f *testing.F) {
 		if len(code) > 4096 {
 			return
 		}
-		p, err := results.Compile(code, scenarios.Endpoints)
+		p, err := results.Compile(code, contract.Endpoints)
 		if err != nil {
 			if strings.TrimSpace(err.Error()) == "" {
 				t.Fatal("an empty error")
@@ -120,7 +121,7 @@ func FuzzCompile(f *testing.F) {
 			return
 		}
 		stats := map[string]results.Stats{"all": {}}
-		for _, e := range scenarios.Endpoints {
+		for _, e := range contract.Endpoints {
 			stats[e] = results.Stats{Requests: 10, SuccessRate: 1, P95: 5}
 		}
 		zero2 := func(string, string) (float64, error) { return 0, nil }

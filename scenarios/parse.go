@@ -15,10 +15,9 @@ import (
 
 	"lab/faults"
 	"lab/lab"
-	"lab/lab/invariants"
 	"lab/lab/results"
 	"lab/load"
-	"lab/services/kit"
+	"lab/services/contract"
 )
 
 //go:embed builtin/*.yaml
@@ -164,7 +163,7 @@ func (s *Scenario) Set(kv string) error {
 		if s.Shop.Config == nil {
 			s.Shop.Config = map[string]any{}
 		}
-		s.Shop.Config[kit.IdempotencyKey] = v
+		s.Shop.Config[contract.IdempotencyKey] = v
 	case k == "resilience" || strings.HasPrefix(k, "resilience."):
 		return s.setResilience(k, v)
 	case k == "shop.payment_mode":
@@ -199,7 +198,7 @@ func (s *Scenario) Shape() lab.Shape {
 		sh.Config[k] = fmt.Sprint(v)
 	}
 	if s.Shop.PaymentMode != "" {
-		sh.Config["payments.mode"] = s.Shop.PaymentMode
+		sh.Config[contract.PaymentModeKey] = s.Shop.PaymentMode
 	}
 	for k, v := range s.Resilience.config() {
 		sh.Config[k] = v
@@ -209,7 +208,7 @@ func (s *Scenario) Shape() lab.Shape {
 
 // EndpointNames are the endpoints hypotheses may name.
 func (s *Scenario) EndpointNames() []string {
-	return append(append([]string{}, Endpoints...), s.Load.Endpoints...)
+	return append(append([]string{}, contract.Endpoints...), s.Load.Endpoints...)
 }
 
 // ScriptPath returns the k6 script's path, relative to the scenario's file.
@@ -265,8 +264,8 @@ func (s *Scenario) problems(l *locator) []error {
 	errs = append(errs, s.checkFaults(l)...)
 	errs = append(errs, s.checkHypotheses(l)...)
 	for i, n := range s.Invariants {
-		if !slices.Contains(invariants.Names, n) {
-			add(l.at(fmt.Sprintf("$.invariants[%d]", i), "invariants: unknown invariant %q (want some of %s)", n, strings.Join(invariants.Names, ", ")))
+		if !slices.Contains(contract.Invariants, n) {
+			add(l.at(fmt.Sprintf("$.invariants[%d]", i), "invariants: unknown invariant %q (want some of %s)", n, strings.Join(contract.Invariants, ", ")))
 		}
 	}
 	return errs
@@ -280,7 +279,7 @@ func (s *Scenario) checkShop(l *locator) error {
 	sort.Strings(names)
 	for _, svc := range names {
 		if !lab.IsService(svc) {
-			return l.at("$.shop.replicas."+svc, "shop.replicas: unknown service %q (want one of %s)", svc, strings.Join(lab.Services, ", "))
+			return l.at("$.shop.replicas."+svc, "shop.replicas: unknown service %q (want one of %s)", svc, strings.Join(contract.Services, ", "))
 		}
 		if n := s.Shop.Replicas[svc]; n < 1 || n > 50 {
 			return l.at("$.shop.replicas."+svc, "shop.replicas.%s: want a count from 1 to 50, got %d", svc, n)

@@ -3,11 +3,12 @@ package scenarios
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
 	"lab/faults"
-	"lab/services/kit"
+	"lab/services/contract"
 )
 
 // Resilience sets the shop's resilience policies: a preset (none,
@@ -53,12 +54,12 @@ func callEdges() []string {
 func (r Resilience) config() map[string]string {
 	out := map[string]string{}
 	if r.Preset != "" {
-		out[kit.ResiliencePresetKey] = r.Preset
+		out[contract.ResiliencePresetKey] = r.Preset
 	}
 	for edge, p := range r.Edges {
 		caller, callee, _ := strings.Cut(edge, "->")
 		b, _ := json.Marshal(p)
-		out[kit.ResilienceEdgeKey(caller, callee)] = string(b)
+		out[contract.ResilienceEdgeKey(caller, callee)] = string(b)
 	}
 	return out
 }
@@ -66,8 +67,8 @@ func (r Resilience) config() map[string]string {
 func (s *Scenario) checkResilience(l *locator) error {
 	r := s.Resilience
 	if r.Preset != "" {
-		if _, ok := kit.Presets[r.Preset]; !ok {
-			return l.at("$.resilience.preset", "resilience.preset: unknown preset %q (want one of %s)", r.Preset, strings.Join(kit.PresetNames(), ", "))
+		if !slices.Contains(contract.Presets, r.Preset) {
+			return l.at("$.resilience.preset", "resilience.preset: unknown preset %q (want one of %s)", r.Preset, strings.Join(contract.Presets, ", "))
 		}
 	}
 	edges := make([]string, 0, len(r.Edges))

@@ -85,9 +85,6 @@ type Stage struct {
 	Duration faults.Duration `yaml:"duration" json:"duration"`
 }
 
-// Endpoints are the endpoint names of the built-in journeys.
-var Endpoints = []string{"browse", "product", "login", "checkout", "order", "register"}
-
 // Hypothesis is an expectation over the metrics of one phase, such as
 // "checkout.success_rate >= 0.99" during "payments-down".
 type Hypothesis struct {

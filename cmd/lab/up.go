@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"lab/internal/table"
+	"lab/services/contract"
 
 	"github.com/spf13/cobra"
 
@@ -58,7 +59,7 @@ func (f *shapeFlags) shape() (lab.Shape, error) {
 	switch f.payment {
 	case "":
 	case "sync", "async":
-		s.Config["payments.mode"] = f.payment
+		s.Config[contract.PaymentModeKey] = f.payment
 	default:
 		return s, fmt.Errorf("--payment-mode %q: want sync or async", f.payment)
 	}
@@ -93,7 +94,7 @@ func parseReplicas(spec string) (map[string]int, error) {
 			return nil, fmt.Errorf("--replicas %q: want svc=N, got %q", spec, part)
 		}
 		if !lab.IsService(svc) {
-			return nil, fmt.Errorf("--replicas: unknown service %q (want one of %s)", svc, strings.Join(lab.Services, ", "))
+			return nil, fmt.Errorf("--replicas: unknown service %q (want one of %s)", svc, strings.Join(contract.Services, ", "))
 		}
 		count, err := strconv.Atoi(n)
 		if err != nil || count < 1 || count > 50 {

@@ -4,11 +4,10 @@
 package k6main
 
 import (
+	"lab/load/k6out"
 	"os"
 
 	k6cmd "go.k6.io/k6/cmd"
-
-	"lab/load"
 )
 
 // Main runs k6 with args (those after "k6"). It never returns: k6 ends the
@@ -16,6 +15,6 @@ import (
 func Main(args []string) {
 	os.Setenv("K6_NO_USAGE_REPORT", "true")
 	os.Args = append([]string{"k6"}, args...)
-	load.RegisterOutput()
+	k6out.RegisterOutput()
 	k6cmd.Execute()
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"lab/lab/broker"
+	"lab/services/contract"
 	"lab/services/kit"
 )
 
@@ -33,7 +34,7 @@ func Broker(tb testing.TB, config map[string]string) string {
 	}
 	defer nc.Close()
 	js, _ := jetstream.New(nc)
-	kv, err := js.KeyValue(ctx, kit.ConfigBucket)
+	kv, err := js.KeyValue(ctx, contract.ConfigBucket)
 	if err != nil {
 		tb.Fatal(err)
 	}

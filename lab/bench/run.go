@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"lab/lab"
+	"lab/services/contract"
 )
 
 // Run measures what opts ask for, each figure opts.Runs times, and returns
@@ -162,7 +163,7 @@ func (b *bencher) start(ctx context.Context, shape lab.Shape, what string) (lab.
 
 func (b *bencher) startups(ctx context.Context, shape lab.Shape) ([]float64, string, error) {
 	n := 0
-	for _, svc := range lab.Services {
+	for _, svc := range contract.Services {
 		n += shape.ReplicasOf(svc)
 	}
 	detail := fmt.Sprintf("%d instances, a broker, %d proxies", n, len(lab.Links(shape)))

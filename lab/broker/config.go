@@ -10,6 +10,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"lab/services/contract"
 	"lab/services/kit"
 )
 
@@ -50,15 +51,15 @@ func WriteConfig(ctx context.Context, url string, values map[string]string) erro
 	if err := kit.SetupBroker(ctx, js); err != nil { // the broker may still be creating them
 		return err
 	}
-	kv, err := js.KeyValue(ctx, kit.ConfigBucket)
+	kv, err := js.KeyValue(ctx, contract.ConfigBucket)
 	if err != nil {
 		return fmt.Errorf("bind config bucket: %w", err)
 	}
-	if _, ok := values[kit.AuthSecretKey]; !ok {
+	if _, ok := values[contract.AuthSecretKey]; !ok {
 		secret := make([]byte, 32)
 		_, _ = rand.Read(secret)
-		if _, err := kv.PutString(ctx, kit.AuthSecretKey, hex.EncodeToString(secret)); err != nil {
-			return fmt.Errorf("write config %s: %w", kit.AuthSecretKey, err)
+		if _, err := kv.PutString(ctx, contract.AuthSecretKey, hex.EncodeToString(secret)); err != nil {
+			return fmt.Errorf("write config %s: %w", contract.AuthSecretKey, err)
 		}
 	}
 	for k, v := range values {

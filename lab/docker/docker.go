@@ -23,7 +23,7 @@ import (
 
 	"lab/lab"
 	"lab/lab/broker"
-	"lab/services/kit"
+	"lab/services/contract"
 )
 
 // Ports inside the containers.
@@ -239,7 +239,7 @@ func (s *shop) startAll(ctx context.Context) error {
 	s.progress("broker     %s, toxiproxy %s (%s)", s.brokerURL, s.apiURL, time.Since(began).Round(time.Millisecond))
 
 	// 5. Proxies; 6. routes.
-	for _, svc := range lab.Services {
+	for _, svc := range contract.Services {
 		for i := 1; i <= s.p.Shape.ReplicasOf(svc); i++ {
 			name := lab.InstanceName(svc, i)
 			b, err := s.newBox(svc, name, servicePort)
@@ -278,7 +278,7 @@ func (s *shop) startAll(ctx context.Context) error {
 		}
 		switch {
 		case l.Routed():
-			config[kit.RouteKey(l.Caller, l.Target)] = dial
+			config[contract.RouteKey(l.Caller, l.Target)] = dial
 		case l.Front() && s.p.Shape.NoProxies:
 			gateways = append(gateways, s.boxes[l.Target])
 		case l.Front():

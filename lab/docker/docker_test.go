@@ -17,6 +17,7 @@ import (
 	"lab/internal/shoptest"
 	"lab/lab"
 	"lab/lab/docker"
+	"lab/services/contract"
 )
 
 func TestMain(m *testing.M) {
@@ -63,7 +64,7 @@ func TestShopRunsInContainers(t *testing.T) {
 	e := shoptest.Docker(t)
 	ctx := context.Background()
 	s := shoptest.StartDocker(t, e, lab.Shape{Seed: 3, Replicas: map[string]int{"catalog": 2},
-		Config: map[string]string{"payments.mode": "sync"}})
+		Config: map[string]string{contract.PaymentModeKey: "sync"}})
 	run := docker.RunID(s)
 	if c, n, err := e.Labelled(ctx, run); err != nil || c != 10 || n != 1 {
 		t.Fatalf("run %s: %d containers and %d networks (%v), want 10 (8 instances, broker, toxiproxy) and 1", run, c, n, err)

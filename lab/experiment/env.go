@@ -10,7 +10,7 @@ import (
 
 	"lab/faults"
 	"lab/lab"
-	"lab/services/kit"
+	"lab/services/contract"
 )
 
 // FaultEnv returns what faults act through on shop: its Toxiproxy API, its
@@ -51,7 +51,7 @@ func openConfig(ctx context.Context, url string) (*config, error) {
 		return nil, fmt.Errorf("connect to broker: %w", err)
 	}
 	js, _ := jetstream.New(nc)
-	kv, err := js.KeyValue(ctx, kit.ConfigBucket)
+	kv, err := js.KeyValue(ctx, contract.ConfigBucket)
 	if err != nil {
 		nc.Close()
 		return nil, fmt.Errorf("bind config bucket: %w", err)

@@ -32,6 +32,7 @@ import (
 	"lab/lab/results"
 	"lab/load"
 	"lab/scenarios"
+	"lab/services/contract"
 )
 
 // Params are what a run needs.
@@ -206,7 +207,7 @@ func Run(ctx context.Context, p Params) (*results.Result, error) {
 	res.Signals = scr.Signals()
 	results.Judge(res, sc.Judged(), results.Measured{Series: s, T0: t0, Duration: measured, Endpoints: sc.EndpointNames()})
 	res.Replicas = map[string]int{}
-	for _, svc := range lab.Services {
+	for _, svc := range contract.Services {
 		res.Replicas[svc] = shape.ReplicasOf(svc)
 	}
 	res.Scaling = results.ScalingOf(res, res.Replicas)
@@ -389,7 +390,7 @@ func crossCheck(run *load.Run, s results.Series) map[string]results.K6Check {
 func checkInvariants(ctx context.Context, shop lab.Shop, names []string) ([]results.InvariantResult, float64) {
 	start := time.Now()
 	if len(names) == 0 {
-		names = invariants.Names
+		names = contract.Invariants
 	}
 	var out []results.InvariantResult
 	data, err := invariants.Read(ctx, shop)

@@ -13,7 +13,7 @@ import (
 	"lab/internal/promtext"
 	"lab/lab"
 	"lab/lab/results"
-	"lab/services/kit"
+	"lab/services/contract"
 )
 
 // scraper reads every instance's /metrics each second and keeps what the
@@ -31,17 +31,17 @@ type scraper struct {
 	mu      sync.Mutex
 	signals []results.Signal
 	edges   []results.EdgeSecond
-	last    map[string]map[string]float64 // instance -> counter key -> last value
-	trans   map[string]kit.Transition     // instance/at/to -> transition
+	last    map[string]map[string]float64  // instance -> counter key -> last value
+	trans   map[string]contract.Transition // instance/at/to -> transition
 }
 
 func newScraper(shop lab.Shop, t0 time.Time, js jetstream.JetStream) *scraper {
 	s := &scraper{shop: shop, t0: t0, hc: &http.Client{Timeout: 800 * time.Millisecond},
-		last: map[string]map[string]float64{}, trans: map[string]kit.Transition{}}
+		last: map[string]map[string]float64{}, trans: map[string]contract.Transition{}}
 	if js != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		defer cancel()
-		s.stream, _ = js.Stream(ctx, kit.Stream)
+		s.stream, _ = js.Stream(ctx, contract.Stream)
 	}
 	return s
 }
@@ -198,34 +198,34 @@ func splitKey(k string) (metric, callee, outcome string) {
 }
 
 var counterNames = map[string]string{
-	"shop_client_requests_total":          "calls",
-	"shop_edge_calls_total":               "edge_calls",
-	"shop_edge_attempts_total":            "attempts",
-	"shop_edge_retries_total":             "retries",
-	"shop_edge_timeouts_total":            "timeouts",
-	"shop_edge_bulkhead_rejections_total": "rejections",
-	"shop_edge_fallbacks_total":           "fallbacks",
-	"shop_events_consumed_total":          "consumed",
+	contract.ClientRequests: "calls",
+	contract.EdgeCalls:      "edge_calls",
+	contract.EdgeAttempts:   "attempts",
+	contract.EdgeRetries:    "retries",
+	contract.EdgeTimeouts:   "timeouts",
+	contract.EdgeRejections: "rejections",
+	contract.EdgeFallbacks:  "fallbacks",
+	contract.EventsConsumed: "consumed",
 }
 
 func (s *scraper) scrapeOne(ctx context.Context, in lab.Instance) sample {
 	out := sample{instance: in.Name, service: in.Service, counters: map[string]float64{}, breaker: map[string]float64{}}
-	err := promtext.Get(ctx, s.hc, "http://"+in.Addr+"/metrics", "shop_", func(name string, labels map[string]string, v float64) {
+	err := promtext.Get(ctx, s.hc, "http://"+in.Addr+"/metrics", contract.MetricPrefix, func(name string, labels map[string]string, v float64) {
 		switch {
 		case counterNames[name] != "":
 			callee := labels["callee"]
-			if name == "shop_events_consumed_total" {
+			if name == contract.EventsConsumed {
 				callee = labels["consumer"]
 			}
 			key := counterNames[name] + "|" + callee + "|" + labels["outcome"]
 			out.counters[key] += v
-		case name == "shop_client_request_duration_seconds_bucket":
+		case name == contract.ClientDuration+"_bucket":
 			out.counters["latency|"+labels["callee"]+"|"+labels["le"]] += v
-		case name == "shop_outbox_pending":
+		case name == contract.OutboxPending:
 			out.outbox += v
-		case name == "shop_consumer_lag":
+		case name == contract.ConsumerLag:
 			out.lag += v
-		case name == "shop_edge_breaker_state":
+		case name == contract.EdgeBreakerState:
 			out.breaker[labels["callee"]] = v
 		}
 	})
@@ -233,7 +233,7 @@ func (s *scraper) scrapeOne(ctx context.Context, in lab.Instance) sample {
 		return out
 	}
 	out.ok = true
-	if len(lab.Calls[in.Service]) > 0 {
+	if len(contract.Calls[in.Service]) > 0 {
 		s.transitions(ctx, in)
 	}
 	return out
@@ -241,13 +241,13 @@ func (s *scraper) scrapeOne(ctx context.Context, in lab.Instance) sample {
 
 // transitions fetches the breaker transitions of a caller instance.
 func (s *scraper) transitions(ctx context.Context, in lab.Instance) {
-	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+in.Addr+"/admin/resilience", nil)
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+in.Addr+contract.AdminResiliencePath, nil)
 	resp, err := s.hc.Do(req)
 	if err != nil {
 		return
 	}
 	defer resp.Body.Close()
-	var body struct{ Transitions []kit.Transition }
+	var body struct{ Transitions []contract.Transition }
 	if json.NewDecoder(resp.Body).Decode(&body) != nil {
 		return
 	}
@@ -263,7 +263,7 @@ func (s *scraper) transitions(ctx context.Context, in lab.Instance) {
 // instances' latest transitions at or before t; ok is false when no
 // instance has recorded one. s.mu is held.
 func (s *scraper) breakerAtLocked(edge string, t time.Time) (state int, ok bool) {
-	latest := map[string]kit.Transition{}
+	latest := map[string]contract.Transition{}
 	for k, tr := range s.trans {
 		inst := k[:strings.IndexByte(k, '|')]
 		if tr.Edge != edge || tr.At.After(t) {

@@ -32,11 +32,8 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"lab/lab"
-	"lab/services/kit"
+	"lab/services/contract"
 )
-
-// Names lists every invariant, in the order they are checked.
-var Names = []string{"orders-settled", "charged-once", "charges-match-orders", "stock-conserved", "notified-once", "no-event-lost"}
 
 // Result is one invariant as checked. An invariant with nothing to check
 // (no order placed, no event published) is not Exercised: it held, but
@@ -80,7 +77,7 @@ type Data struct {
 	Charges       []Charge
 	Stock         []Stock
 	Notifications []Notification
-	Events        []kit.Event
+	Events        []contract.Event
 	OutboxPending map[string]int // service -> events waiting
 	ConsumerLag   map[string]int // durable consumer -> not yet acknowledged
 	// Unread says, per source that could not be read ("orders",
@@ -198,7 +195,7 @@ func readStream(ctx context.Context, url string, d *Data) error {
 	}
 	defer nc.Close()
 	js, _ := jetstream.New(nc)
-	stream, err := js.Stream(ctx, kit.Stream)
+	stream, err := js.Stream(ctx, contract.Stream)
 	if err != nil {
 		return fmt.Errorf("open stream: %w", err)
 	}
@@ -219,7 +216,7 @@ func readStream(ctx context.Context, url string, d *Data) error {
 			}
 			got := 0
 			for msg := range batch.Messages() {
-				var ev kit.Event
+				var ev contract.Event
 				if json.Unmarshal(msg.Data(), &ev) == nil {
 					d.Events = append(d.Events, ev)
 				}
@@ -241,7 +238,7 @@ func readStream(ctx context.Context, url string, d *Data) error {
 // Check runs the named invariants (all when names is empty) over d.
 func Check(d *Data, names []string) []Result {
 	if len(names) == 0 {
-		names = Names
+		names = contract.Invariants
 	}
 	checks := map[string]func(*Data) (bool, string){
 		"orders-settled": ordersSettled, "charged-once": chargedOnce, "charges-match-orders": chargesMatch,
@@ -459,9 +456,9 @@ func noEventLost(d *Data) (bool, string) {
 }
 
 // uniqueEvents drops repeats of an event id (a republished outbox row).
-func uniqueEvents(evs []kit.Event) []kit.Event {
+func uniqueEvents(evs []contract.Event) []contract.Event {
 	seen := map[string]bool{}
-	var out []kit.Event
+	var out []contract.Event
 	for _, ev := range evs {
 		if !seen[ev.ID] {
 			seen[ev.ID] = true

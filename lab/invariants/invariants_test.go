@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"lab/lab/invariants"
-	"lab/services/kit"
+	"lab/services/contract"
 )
 
 // healthy is the data of a shop that lost nothing and did nothing twice.
@@ -15,7 +15,7 @@ func healthy() *invariants.Data {
 		Orders:  []invariants.Order{{ID: "o1", Status: "paid"}, {ID: "o2", Status: "payment_failed"}, {ID: "o3", Status: "pending", Reason: "payment deferred"}},
 		Charges: []invariants.Charge{{ChargeID: "c1", OrderID: "o1", Status: "succeeded"}, {ChargeID: "c2", OrderID: "o2", Status: "declined"}},
 		Stock:   []invariants.Stock{{ProductID: 1, Initial: 10, Available: 7, Reserved: 1, Sold: 2}},
-		Events: []kit.Event{
+		Events: []contract.Event{
 			{ID: "e1", Type: "OrderPlaced", OrderID: "o1"}, {ID: "e2", Type: "OrderPlaced", OrderID: "o2"},
 			{ID: "e3", Type: "OrderPlaced", OrderID: "o3"}, {ID: "e4", Type: "PaymentSucceeded", OrderID: "o1"},
 			{ID: "e5", Type: "PaymentFailed", OrderID: "o2"}, {ID: "e6", Type: "PaymentRequested", OrderID: "o3"},

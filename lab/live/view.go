@@ -15,6 +15,7 @@ import (
 	"lab/faults"
 	"lab/internal/promtext"
 	"lab/lab"
+	"lab/services/contract"
 )
 
 // View is the live view of a shop that `lab up` keeps up: every second it
@@ -76,17 +77,17 @@ func (v *View) Run(ctx context.Context) {
 func (v *View) scrape(ctx context.Context) map[string]float64 {
 	out := map[string]float64{}
 	for _, in := range v.Shop.Instances() {
-		_ = promtext.Get(ctx, v.hc, "http://"+in.Addr+"/metrics", "shop_", func(name string, l map[string]string, val float64) {
+		_ = promtext.Get(ctx, v.hc, "http://"+in.Addr+"/metrics", contract.MetricPrefix, func(name string, l map[string]string, val float64) {
 			switch {
-			case in.Service == "gateway" && name == "shop_http_requests_total" && !hideFrom[l["route"]]:
+			case in.Service == "gateway" && name == contract.HTTPRequests && !hideFrom[l["route"]]:
 				class := "ok"
 				if strings.HasPrefix(l["code"], "5") {
 					class = "5xx"
 				}
 				out["req|"+l["route"]+"|"+class] += val
-			case in.Service == "gateway" && name == "shop_http_request_duration_seconds_bucket" && !hideFrom[l["route"]]:
+			case in.Service == "gateway" && name == contract.HTTPRequestDuration+"_bucket" && !hideFrom[l["route"]]:
 				out["bucket|"+l["route"]+"|"+l["le"]] += val
-			case name == "shop_edge_breaker_state":
+			case name == contract.EdgeBreakerState:
 				edge := in.Service + "->" + l["callee"]
 				out["breaker|"+edge] = math.Max(out["breaker|"+edge], val)
 			}

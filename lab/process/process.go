@@ -39,7 +39,7 @@ import (
 	"lab/lab"
 	"lab/lab/broker"
 	"lab/lab/mesh"
-	"lab/services/kit"
+	"lab/services/contract"
 )
 
 // StopGrace is how long an instance may take to stop after SIGTERM.
@@ -144,7 +144,7 @@ func (s *shop) start(ctx context.Context) error {
 	s.mesh = m
 
 	// 3. Sockets.
-	for _, svc := range lab.Services {
+	for _, svc := range contract.Services {
 		for i := 1; i <= s.p.Shape.ReplicasOf(svc); i++ {
 			name := lab.InstanceName(svc, i)
 			c := &child{service: svc, name: name, last: &lab.Tail{},
@@ -179,7 +179,7 @@ func (s *shop) start(ctx context.Context) error {
 		}
 		switch {
 		case l.Routed():
-			config[kit.RouteKey(l.Caller, l.Target)] = listen
+			config[contract.RouteKey(l.Caller, l.Target)] = listen
 		case l.Front():
 			fronts = append(fronts, listen)
 		default:

@@ -21,7 +21,7 @@ import (
 	"lab/faults"
 	"lab/internal/shoptest"
 	"lab/lab"
-	"lab/services/kit"
+	"lab/services/contract"
 )
 
 func TestMain(m *testing.M) { shoptest.Main(m) }
@@ -107,7 +107,7 @@ func TestCheckoutIsPaidNotifiedAndSold(t *testing.T) {
 // checkout must answer with a clear status within the call timeout, never
 // hang, and the order must be paid once payments is back.
 func TestSyncCheckoutWithPaymentsDeadAnswersQuickly(t *testing.T) {
-	s := shoptest.Start(t, lab.Shape{Seed: 1, Config: map[string]string{"payments.mode": "sync"}})
+	s := shoptest.Start(t, lab.Shape{Seed: 1, Config: map[string]string{contract.PaymentModeKey: "sync"}})
 	sh := shoptest.MustLogin(t, s.GatewayURL(), "ada@example.com")
 	order := map[string]any{"items": []map[string]int{{"product_id": 1, "qty": 1}}}
 
@@ -139,7 +139,7 @@ func TestSyncCheckoutWithPaymentsDeadAnswersQuickly(t *testing.T) {
 // only the client timeout can end the call.
 func TestBlackholedPaymentsTimesOut(t *testing.T) {
 	s := shoptest.Start(t, lab.Shape{Seed: 1, Config: map[string]string{
-		"payments.mode": "sync", kit.ResilienceEdgeKey("orders", "payments"): `{"timeout":"300ms","retries":0}`}})
+		contract.PaymentModeKey: "sync", contract.ResilienceEdgeKey("orders", "payments"): `{"timeout":"300ms","retries":0}`}})
 	sh := shoptest.MustLogin(t, s.GatewayURL(), "ada@example.com")
 	p, err := toxiproxy.NewClient(s.ToxiproxyURL()).Proxy(lab.EdgeProxy("orders", "payments-1"))
 	if err != nil {
@@ -220,7 +220,7 @@ func TestOutboxPublishesOnceAfterCrash(t *testing.T) {
 		t.Fatalf("checkout with orders cut off the broker: %v %+v", err, r)
 	}
 	id := r.Body["id"].(string)
-	if got := countEvents(t, s, kit.SubjectOrderPlaced, id); got != 0 {
+	if got := countEvents(t, s, contract.SubjectOrderPlaced, id); got != 0 {
 		t.Fatalf("OrderPlaced published %d times while the link was down", got)
 	}
 	if err := s.Do(context.Background(), "orders-1", lab.Kill); err != nil {
@@ -235,7 +235,7 @@ func TestOutboxPublishesOnceAfterCrash(t *testing.T) {
 	shoptest.Eventually(t, 15*time.Second, "order "+id+" paid after restart", func() bool {
 		return orderStatus(t, sh, id) == "paid"
 	})
-	if got := countEvents(t, s, kit.SubjectOrderPlaced, id); got != 1 {
+	if got := countEvents(t, s, contract.SubjectOrderPlaced, id); got != 1 {
 		t.Fatalf("OrderPlaced for %s published %d times, want exactly 1", id, got)
 	}
 }
@@ -250,7 +250,7 @@ func countEvents(t *testing.T, s lab.Shop, subject, order string) int {
 	js, _ := jetstream.New(nc)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	cons, err := js.OrderedConsumer(ctx, kit.Stream, jetstream.OrderedConsumerConfig{FilterSubjects: []string{subject}})
+	cons, err := js.OrderedConsumer(ctx, contract.Stream, jetstream.OrderedConsumerConfig{FilterSubjects: []string{subject}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -260,7 +260,7 @@ func countEvents(t *testing.T, s lab.Shop, subject, order string) int {
 	}
 	n := 0
 	for msg := range batch.Messages() {
-		var ev kit.Event
+		var ev contract.Event
 		if json.Unmarshal(msg.Data(), &ev) == nil && ev.OrderID == order {
 			n++
 		}
@@ -367,7 +367,7 @@ func TestBrokerRestartKeepsTheStream(t *testing.T) {
 		if !streamReady(s.BrokerURL()) {
 			return false // Start returns once the process runs, not once JetStream has recovered
 		}
-		return countEvents(t, s, kit.SubjectOrderPlaced, first) == 1
+		return countEvents(t, s, contract.SubjectOrderPlaced, first) == 1
 	})
 	r, err = sh.Do(http.MethodPost, "/api/orders", order)
 	if err != nil || r.Code != http.StatusAccepted {
@@ -387,7 +387,7 @@ func streamReady(url string) bool {
 	js, _ := jetstream.New(nc)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 	defer cancel()
-	_, err = js.Stream(ctx, kit.Stream)
+	_, err = js.Stream(ctx, contract.Stream)
 	return err == nil
 }
 

@@ -11,7 +11,7 @@ import (
 
 	"lab/internal/shoptest"
 	"lab/lab"
-	"lab/services/kit"
+	"lab/services/contract"
 )
 
 func proxy(t *testing.T, s lab.Shop, name string) *toxiproxy.Proxy {
@@ -33,8 +33,8 @@ func metric(t *testing.T, s lab.Shop, instance string, parts ...string) float64 
 // fallback, and once payments is back the breaker goes half-open and closes.
 func TestBreakerOpensHalfOpensAndCloses(t *testing.T) {
 	s := shoptest.Start(t, lab.Shape{Seed: 1, Config: map[string]string{
-		"payments.mode": "sync",
-		kit.ResilienceEdgeKey("orders", "payments"): `{"retries":0,"breaker":{"failures":3,"window":3,"delay":"300ms","successes":2}}`,
+		contract.PaymentModeKey:                          "sync",
+		contract.ResilienceEdgeKey("orders", "payments"): `{"retries":0,"breaker":{"failures":3,"window":3,"delay":"300ms","successes":2}}`,
 	}})
 	sh := shoptest.MustLogin(t, s.GatewayURL(), "ada@example.com")
 	order := map[string]any{"items": []map[string]int{{"product_id": 1, "qty": 1}}}
@@ -59,7 +59,7 @@ func TestBreakerOpensHalfOpensAndCloses(t *testing.T) {
 			t.Fatalf("checkout %d after payments came back: %v %+v, want 201", i, err, r)
 		}
 	}
-	var res struct{ Transitions []kit.Transition }
+	var res struct{ Transitions []contract.Transition }
 	if err := shoptest.GetJSON("http://"+shoptest.Instance(t, s, "orders-1").Addr+"/admin/resilience", &res); err != nil {
 		t.Fatal(err)
 	}
@@ -75,7 +75,7 @@ func TestBreakerOpensHalfOpensAndCloses(t *testing.T) {
 // TestRetriesStayBounded black-holes inventory under naive retries: each
 // product page makes exactly one attempt and three retries, no more.
 func TestRetriesStayBounded(t *testing.T) {
-	s := shoptest.Start(t, lab.Shape{Seed: 1, Config: map[string]string{kit.ResiliencePresetKey: "naive-retries"}})
+	s := shoptest.Start(t, lab.Shape{Seed: 1, Config: map[string]string{contract.ResiliencePresetKey: "naive-retries"}})
 	if _, err := proxy(t, s, lab.EdgeProxy("gateway", "inventory-1")).AddToxic("hole", "timeout", "downstream", 1, toxiproxy.Attributes{"timeout": 0}); err != nil {
 		t.Fatal(err)
 	}
@@ -96,7 +96,7 @@ func TestRetriesStayBounded(t *testing.T) {
 // TestBulkheadRejects lets two calls at a time through to a slowed catalog.
 func TestBulkheadRejects(t *testing.T) {
 	s := shoptest.Start(t, lab.Shape{Seed: 1, Config: map[string]string{
-		kit.ResilienceEdgeKey("gateway", "catalog"): `{"retries":0,"bulkhead":2,"bulkhead_wait":"0s","timeout":"2s"}`,
+		contract.ResilienceEdgeKey("gateway", "catalog"): `{"retries":0,"bulkhead":2,"bulkhead_wait":"0s","timeout":"2s"}`,
 	}})
 	if _, err := proxy(t, s, lab.EdgeProxy("gateway", "catalog-1")).AddToxic("slow", "latency", "downstream", 1, toxiproxy.Attributes{"latency": 300}); err != nil {
 		t.Fatal(err)
@@ -132,7 +132,7 @@ func TestFallbackServedOnlyWithAPolicy(t *testing.T) {
 		code   int
 	}{{"default", http.StatusOK}, {"none", http.StatusServiceUnavailable}} {
 		t.Run(tc.preset, func(t *testing.T) {
-			s := shoptest.Start(t, lab.Shape{Seed: 1, Config: map[string]string{kit.ResiliencePresetKey: tc.preset}})
+			s := shoptest.Start(t, lab.Shape{Seed: 1, Config: map[string]string{contract.ResiliencePresetKey: tc.preset}})
 			if err := proxy(t, s, lab.EdgeProxy("gateway", "inventory-1")).Disable(); err != nil {
 				t.Fatal(err)
 			}

@@ -31,6 +31,7 @@ import (
 
 	"golang.org/x/time/rate"
 
+	"lab/services/contract"
 	"lab/services/kit"
 )
 
@@ -132,7 +133,7 @@ type userKey struct{}
 func (g *gateway) authed(h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-		secret, _ := g.in.Config.Raw(kit.AuthSecretKey)
+		secret, _ := g.in.Config.Raw(contract.AuthSecretKey)
 		c, err := kit.VerifyToken([]byte(secret), strings.TrimSpace(token), time.Now())
 		if !ok || err != nil {
 			kit.WriteError(w, http.StatusUnauthorized, "a valid bearer token is required")

@@ -27,6 +27,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"lab/services/contract"
 	"lab/services/kit"
 )
 
@@ -109,10 +110,10 @@ func setup(ctx context.Context, in *kit.Instance) error {
 	})
 	in.Mux.HandleFunc("GET /stock/{id}", s.show)
 	in.Mux.HandleFunc("GET /admin/stock", s.all)
-	return in.Consume("inventory", []string{kit.SubjectPaymentSucceeded, kit.SubjectPaymentFailed},
-		func(ctx context.Context, ev kit.Event, subject string) error {
+	return in.Consume("inventory", []string{contract.SubjectPaymentSucceeded, contract.SubjectPaymentFailed},
+		func(ctx context.Context, ev contract.Event, subject string) error {
 			state := "sold"
-			if subject == kit.SubjectPaymentFailed {
+			if subject == contract.SubjectPaymentFailed {
 				state = "released"
 			}
 			return s.settle(ctx, ev.OrderID, state)

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"lab/services/contract"
 	"net"
 	"net/http"
 	"strconv"
@@ -64,7 +65,7 @@ func newClient(caller, callee string, dir *Directory, cfg *Config, m *Metrics, l
 	c := &Client{Callee: callee, caller: caller, dir: dir, cfg: cfg, m: m, log: log, hc: &http.Client{Transport: tr}}
 	c.reload()
 	cfg.OnChange(func(key, _ string) {
-		if key == ResiliencePresetKey || key == ResilienceEdgeKey(caller, callee) {
+		if key == contract.ResiliencePresetKey || key == contract.ResilienceEdgeKey(caller, callee) {
 			c.reload()
 		}
 	})
@@ -259,25 +260,17 @@ func FailureStatus(err error) int {
 // transitions records every breaker state change of an instance, with its time.
 type transitions struct {
 	mu   sync.Mutex
-	list []Transition
-}
-
-// Transition is one change of a breaker's state.
-type Transition struct {
-	Edge string    `json:"edge"`
-	From string    `json:"from"`
-	To   string    `json:"to"`
-	At   time.Time `json:"at"`
+	list []contract.Transition
 }
 
 func (t *transitions) add(edge, from, to string) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	t.list = append(t.list, Transition{Edge: edge, From: from, To: to, At: time.Now().UTC()})
+	t.list = append(t.list, contract.Transition{Edge: edge, From: from, To: to, At: time.Now().UTC()})
 }
 
-func (t *transitions) all() []Transition {
+func (t *transitions) all() []contract.Transition {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	return append([]Transition{}, t.list...)
+	return append([]contract.Transition{}, t.list...)
 }

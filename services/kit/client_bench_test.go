@@ -7,7 +7,7 @@ import (
 
 	"lab/internal/shoptest"
 	"lab/services/catalog"
-	"lab/services/kit"
+	"lab/services/contract"
 	"lab/services/shop"
 )
 
@@ -18,7 +18,7 @@ import (
 func BenchmarkCall(b *testing.B) {
 	for _, preset := range []string{"none", "default"} {
 		b.Run(preset, func(b *testing.B) {
-			url := shoptest.Broker(b, map[string]string{"catalog.products": "10", kit.ResiliencePresetKey: preset})
+			url := shoptest.Broker(b, map[string]string{"catalog.products": "10", contract.ResiliencePresetKey: preset})
 			cat := shoptest.Serve(b, catalog.Service(), url, 1)
 			gw, _ := shop.Lookup("gateway")
 			gw.Callees = []string{"catalog"}

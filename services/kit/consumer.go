@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"lab/services/contract"
 	"log/slog"
 	"math/rand/v2"
 	"time"
@@ -13,7 +14,7 @@ import (
 
 // Handler handles one event. It must be idempotent: an event is delivered at
 // least once. An error makes the broker deliver the event again later.
-type Handler func(ctx context.Context, ev Event, subject string) error
+type Handler func(ctx context.Context, ev contract.Event, subject string) error
 
 // ConsumerAckWait is how long the broker waits for an acknowledgement before
 // it delivers a message again, to this or another instance: a consumer that
@@ -23,11 +24,11 @@ const ConsumerAckWait = 5 * time.Second
 // consume binds the durable consumer name (shared by every instance of a
 // service, so they split the work) to subjects and handles messages until
 // ctx ends.
-func consume(ctx context.Context, js jetstream.JetStream, m *Metrics, log *slog.Logger, cf *faultSet[ConsumeFault],
+func consume(ctx context.Context, js jetstream.JetStream, m *Metrics, log *slog.Logger, cf *faultSet[contract.ConsumeFault],
 	name string, subjects []string, h Handler) (func(), error) {
 	cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
-	cons, err := js.CreateOrUpdateConsumer(cctx, Stream, jetstream.ConsumerConfig{
+	cons, err := js.CreateOrUpdateConsumer(cctx, contract.Stream, jetstream.ConsumerConfig{
 		Durable:        name,
 		FilterSubjects: subjects,
 		AckPolicy:      jetstream.AckExplicitPolicy,
@@ -45,7 +46,7 @@ func consume(ctx context.Context, js jetstream.JetStream, m *Metrics, log *slog.
 			m.consumed.WithLabelValues(name, "stalled").Inc()
 			return
 		}
-		var ev Event
+		var ev contract.Event
 		if err := json.Unmarshal(msg.Data(), &ev); err != nil {
 			log.Error("drop undecodable event", "consumer", name, "err", err)
 			m.consumed.WithLabelValues(name, "undecodable").Inc()
@@ -93,21 +94,10 @@ func consume(ctx context.Context, js jetstream.JetStream, m *Metrics, log *slog.
 	return cc.Stop, nil
 }
 
-// ConsumeFaultKey is the config key of a consumer fault on one instance.
-func ConsumeFaultKey(instance, fault string) string { return "fault.consume." + instance + "." + fault }
-
-// ConsumeFault is the value under a ConsumeFaultKey: redeliver a share of
-// the events after handling them (a duplicate delivery), or stall (stop
-// acknowledging, so the broker delivers again after ConsumerAckWait).
-type ConsumeFault struct {
-	Redeliver float64 `json:"redeliver,omitempty"`
-	Stall     bool    `json:"stall,omitempty"`
-}
-
 // consumeFaultsInForce sums up the consumer faults in force: the largest
 // redelivery share, and whether any stalls.
-func consumeFaultsInForce(set *faultSet[ConsumeFault]) (redeliver float64, stall bool) {
-	set.each(func(f *ConsumeFault) {
+func consumeFaultsInForce(set *faultSet[contract.ConsumeFault]) (redeliver float64, stall bool) {
+	set.each(func(f *contract.ConsumeFault) {
 		redeliver = max(redeliver, f.Redeliver)
 		stall = stall || f.Stall
 	})

@@ -1,27 +1,15 @@
 package kit
 
 import (
+	"lab/services/contract"
 	"math/rand/v2"
 	"net/http"
 	"sync/atomic"
 	"time"
 )
 
-// HTTPFaultKey is the config key of an HTTP fault on one instance. The lab
-// writes it; the instance's middleware applies every fault under
-// "fault.http.<instance>." to its requests (probes and metrics excepted).
-func HTTPFaultKey(instance, fault string) string { return "fault.http." + instance + "." + fault }
-
-// HTTPFault is the value under an HTTPFaultKey.
-type HTTPFault struct {
-	Status  int     `json:"status,omitempty"`   // answer with this status instead
-	DelayMS int64   `json:"delay_ms,omitempty"` // wait this long first
-	Share   float64 `json:"share"`              // share of requests affected
-	Count   int     `json:"count,omitempty"`    // only the next N requests (0: no bound)
-}
-
 type activeFault struct {
-	HTTPFault
+	contract.HTTPFault
 	used atomic.Int64
 }
 
@@ -29,7 +17,7 @@ type activeFault struct {
 type httpFaults struct{ set *faultSet[activeFault] }
 
 func newHTTPFaults(instance string, cfg *Config) *httpFaults {
-	return &httpFaults{set: newFaultSet[activeFault](cfg, "fault.http."+instance+".")}
+	return &httpFaults{set: newFaultSet[activeFault](cfg, contract.HTTPFaultPrefix(instance))}
 }
 
 // apply runs the faults in force on one request. It returns true when it

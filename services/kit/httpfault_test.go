@@ -7,14 +7,14 @@ import (
 
 	"lab/internal/shoptest"
 	"lab/services/catalog"
-	"lab/services/kit"
+	"lab/services/contract"
 )
 
 // TestHTTPErrorBoundedByCount fails exactly the next three requests.
 func TestHTTPErrorBoundedByCount(t *testing.T) {
 	url := shoptest.Broker(t, map[string]string{
-		"catalog.products":                     "10",
-		kit.HTTPFaultKey("catalog-1", "three"): `{"status":503,"share":1,"count":3}`,
+		"catalog.products":                          "10",
+		contract.HTTPFaultKey("catalog-1", "three"): `{"status":503,"share":1,"count":3}`,
 	})
 	base := shoptest.Serve(t, catalog.Service(), url, 1)
 	var got []int
@@ -39,8 +39,8 @@ func TestHTTPErrorBoundedByCount(t *testing.T) {
 
 func TestHTTPDelay(t *testing.T) {
 	url := shoptest.Broker(t, map[string]string{
-		"catalog.products":                    "10",
-		kit.HTTPFaultKey("catalog-1", "slow"): `{"delay_ms":150,"share":1}`,
+		"catalog.products":                         "10",
+		contract.HTTPFaultKey("catalog-1", "slow"): `{"delay_ms":150,"share":1}`,
 	})
 	base := shoptest.Serve(t, catalog.Service(), url, 1)
 	r, err := (&shoptest.Shopper{Base: base}).Do(http.MethodGet, "/products/1", nil)

@@ -1,6 +1,7 @@
 package kit
 
 import (
+	"lab/services/contract"
 	"math"
 	"sync/atomic"
 
@@ -46,10 +47,10 @@ func NewMetrics(service, instance string) *Metrics {
 	reg := prometheus.WrapRegistererWith(prometheus.Labels{"service": service, "instance": instance}, r)
 	m := &Metrics{Registry: r, Reg: reg}
 	m.requests = prometheus.NewCounterVec(prometheus.CounterOpts{
-		Name: "shop_http_requests_total", Help: "HTTP requests served, by route, method and status code.",
+		Name: contract.HTTPRequests, Help: "HTTP requests served, by route, method and status code.",
 	}, []string{"route", "method", "code"})
 	m.duration = prometheus.NewHistogramVec(prometheus.HistogramOpts{
-		Name: "shop_http_request_duration_seconds", Help: "Time to serve an HTTP request, by route.",
+		Name: contract.HTTPRequestDuration, Help: "Time to serve an HTTP request, by route.",
 		Buckets: latencyBuckets,
 	}, []string{"route"})
 	m.inFlight = prometheus.NewGauge(prometheus.GaugeOpts{
@@ -59,36 +60,36 @@ func NewMetrics(service, instance string) *Metrics {
 		Name: "shop_capacity_queue_length", Help: "Requests waiting for a slot of the capacity model.",
 	})
 	m.calls = prometheus.NewCounterVec(prometheus.CounterOpts{
-		Name: "shop_client_requests_total", Help: "Calls to other services, by callee instance and outcome.",
+		Name: contract.ClientRequests, Help: "Calls to other services, by callee instance and outcome.",
 	}, []string{"callee", "target", "outcome"})
 	m.callTime = prometheus.NewHistogramVec(prometheus.HistogramOpts{
-		Name: "shop_client_request_duration_seconds", Help: "Time of calls to other services, by callee.",
+		Name: contract.ClientDuration, Help: "Time of calls to other services, by callee.",
 		Buckets: latencyBuckets,
 	}, []string{"callee"})
-	m.outbox = &scrapedGauge{desc: prometheus.NewDesc("shop_outbox_pending",
+	m.outbox = &scrapedGauge{desc: prometheus.NewDesc(contract.OutboxPending,
 		"Events written to the outbox and not yet published, counted when scraped.", nil, nil)}
 	m.published = prometheus.NewCounter(prometheus.CounterOpts{
 		Name: "shop_outbox_published_total", Help: "Events published from the outbox.",
 	})
 	m.lag = prometheus.NewGaugeVec(prometheus.GaugeOpts{
-		Name: "shop_consumer_lag", Help: "Messages not yet acknowledged by a durable consumer.",
+		Name: contract.ConsumerLag, Help: "Messages not yet acknowledged by a durable consumer.",
 	}, []string{"consumer"})
 	m.consumed = prometheus.NewCounterVec(prometheus.CounterOpts{
-		Name: "shop_events_consumed_total", Help: "Events handled by a consumer, by outcome.",
+		Name: contract.EventsConsumed, Help: "Events handled by a consumer, by outcome.",
 	}, []string{"consumer", "outcome"})
 	edge := func(name, help string) *prometheus.CounterVec {
 		return prometheus.NewCounterVec(prometheus.CounterOpts{Name: name, Help: help}, []string{"callee"})
 	}
 	m.edgeCalls = prometheus.NewCounterVec(prometheus.CounterOpts{
-		Name: "shop_edge_calls_total", Help: "Calls on an edge as the caller's code made them, by outcome (retries inside).",
+		Name: contract.EdgeCalls, Help: "Calls on an edge as the caller's code made them, by outcome (retries inside).",
 	}, []string{"callee", "outcome"})
-	m.attempts = edge("shop_edge_attempts_total", "Requests sent upstream on an edge, retries included.")
-	m.retries = edge("shop_edge_retries_total", "Retries on an edge.")
-	m.timeouts = edge("shop_edge_timeouts_total", "Attempts on an edge that ran past their timeout.")
-	m.rejections = edge("shop_edge_bulkhead_rejections_total", "Calls on an edge rejected by a full bulkhead.")
-	m.fallbacks = edge("shop_edge_fallbacks_total", "Degraded answers served because a call on an edge failed.")
+	m.attempts = edge(contract.EdgeAttempts, "Requests sent upstream on an edge, retries included.")
+	m.retries = edge(contract.EdgeRetries, "Retries on an edge.")
+	m.timeouts = edge(contract.EdgeTimeouts, "Attempts on an edge that ran past their timeout.")
+	m.rejections = edge(contract.EdgeRejections, "Calls on an edge rejected by a full bulkhead.")
+	m.fallbacks = edge(contract.EdgeFallbacks, "Degraded answers served because a call on an edge failed.")
 	m.breaker = prometheus.NewGaugeVec(prometheus.GaugeOpts{
-		Name: "shop_edge_breaker_state", Help: "The edge's circuit breaker: 0 closed, 1 open, 2 half-open.",
+		Name: contract.EdgeBreakerState, Help: "The edge's circuit breaker: 0 closed, 1 open, 2 half-open.",
 	}, []string{"callee"})
 	reg.MustRegister(m.edgeCalls, m.attempts, m.retries, m.timeouts, m.rejections, m.fallbacks, m.breaker)
 	reg.MustRegister(m.requests, m.duration, m.inFlight, m.queued, m.calls, m.callTime,

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"lab/services/contract"
 	"log/slog"
 	"time"
 
@@ -40,7 +41,7 @@ type Outbox struct {
 }
 
 // Add writes ev to the outbox inside tx. Call Kick after the commit.
-func (o *Outbox) Add(tx *sql.Tx, subject string, ev Event) error {
+func (o *Outbox) Add(tx *sql.Tx, subject string, ev contract.Event) error {
 	payload, err := json.Marshal(ev)
 	if err != nil {
 		return fmt.Errorf("encode event %s: %w", ev.ID, err)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"lab/services/contract"
 	"log/slog"
 	"sort"
 	"strings"
@@ -21,11 +22,6 @@ type Registration struct {
 	Addr     string `json:"addr"`
 	PID      int    `json:"pid"`
 }
-
-// RouteKey is the config key under which the harness tells caller how to
-// reach instance: the address of the proxy on that edge. Without a route, a
-// caller dials the instance's own address.
-func RouteKey(caller, instance string) string { return "route." + caller + "." + instance }
 
 // heartbeat puts reg every HeartbeatEvery until ctx ends, then deletes it.
 func heartbeat(ctx context.Context, kv jetstream.KeyValue, reg Registration, log *slog.Logger) error {
@@ -185,7 +181,7 @@ func (d *Directory) Pick(service string) (ep Endpoint, done func(), err error) {
 	}
 	d.inflight[pick.reg.Instance]++
 	addr := pick.reg.Addr
-	if route, ok := d.cfg.Raw(RouteKey(d.caller, pick.reg.Instance)); ok {
+	if route, ok := d.cfg.Raw(contract.RouteKey(d.caller, pick.reg.Instance)); ok {
 		addr = route
 	}
 	var once sync.Once

@@ -3,6 +3,7 @@ package kit
 import (
 	"encoding/json"
 	"errors"
+	"lab/services/contract"
 	"testing"
 	"time"
 
@@ -29,7 +30,7 @@ func register(d *Directory, svc, inst, addr string, at time.Time) {
 
 func TestDirectoryPick(t *testing.T) {
 	now := time.Unix(1000, 0)
-	cfg := NewConfig("gateway", "gateway-1", map[string]string{RouteKey("gateway", "catalog-2"): "127.0.0.1:9002"})
+	cfg := NewConfig("gateway", "gateway-1", map[string]string{contract.RouteKey("gateway", "catalog-2"): "127.0.0.1:9002"})
 	d := NewDirectory("gateway", cfg)
 	d.now = func() time.Time { return now }
 

@@ -3,6 +3,7 @@ package kit
 import (
 	"encoding/json"
 	"fmt"
+	"lab/services/contract"
 	"sort"
 	"strings"
 	"time"
@@ -65,17 +66,6 @@ func (d Dur) MarshalJSON() ([]byte, error) { return json.Marshal(time.Duration(d
 // D returns d as a time.Duration.
 func (d Dur) D() time.Duration { return time.Duration(d) }
 
-// Config keys of resilience: the preset, and per-edge overrides merged over it.
-const (
-	ResiliencePresetKey  = "resilience.preset"
-	resilienceEdgePrefix = "resilience.edge."
-)
-
-// ResilienceEdgeKey is the config key of the override for caller->callee.
-func ResilienceEdgeKey(caller, callee string) string {
-	return resilienceEdgePrefix + caller + "." + callee
-}
-
 // Presets are the named sets of policies.
 //
 //   - none: the naive system: one generous timeout, no retry, no breaker,
@@ -136,7 +126,7 @@ func defaultPolicy(caller, callee string) Policy {
 // PolicyFor returns the policy of caller->callee in cfg: the preset's (the
 // "default" preset when none is set), with the edge's override merged over it.
 func PolicyFor(cfg *Config, caller, callee string) (Policy, error) {
-	preset, _ := cfg.Raw(ResiliencePresetKey)
+	preset, _ := cfg.Raw(contract.ResiliencePresetKey)
 	if preset == "" {
 		preset = "default"
 	}
@@ -145,7 +135,7 @@ func PolicyFor(cfg *Config, caller, callee string) (Policy, error) {
 		return Presets["default"](caller, callee), fmt.Errorf("unknown resilience preset %q (want one of %s)", preset, strings.Join(PresetNames(), ", "))
 	}
 	p := mk(caller, callee)
-	if o, ok := cfg.Raw(ResilienceEdgeKey(caller, callee)); ok && o != "" {
+	if o, ok := cfg.Raw(contract.ResilienceEdgeKey(caller, callee)); ok && o != "" {
 		dec := json.NewDecoder(strings.NewReader(o))
 		dec.DisallowUnknownFields()
 		if err := dec.Decode(&p); err != nil {

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"lab/services/contract"
 	"log/slog"
 	"net"
 	"net/http"
@@ -61,7 +62,7 @@ type Instance struct {
 
 	ctx           context.Context
 	clients       map[string]*Client
-	consumeFaults *faultSet[ConsumeFault]
+	consumeFaults *faultSet[contract.ConsumeFault]
 	wg            sync.WaitGroup
 	stops         []func()
 }
@@ -143,9 +144,9 @@ func Run(ctx context.Context, svc Service, p Params) (err error) {
 	}
 
 	// 2. Config.
-	cfgKV, err := js.KeyValue(startCtx, ConfigBucket)
+	cfgKV, err := js.KeyValue(startCtx, contract.ConfigBucket)
 	if err != nil {
-		return fmt.Errorf("bind bucket %s: %w", ConfigBucket, err)
+		return fmt.Errorf("bind bucket %s: %w", contract.ConfigBucket, err)
 	}
 	cfg := NewConfig(svc.Name, p.Instance, nil)
 	if err := cfg.Watch(ctx, cfgKV); err != nil {
@@ -155,9 +156,9 @@ func Run(ctx context.Context, svc Service, p Params) (err error) {
 	cfg.OnChange(func(string, string) { setCPUs(cfg) })
 
 	// 3. Directory.
-	regKV, err := js.KeyValue(startCtx, RegistryBucket)
+	regKV, err := js.KeyValue(startCtx, contract.RegistryBucket)
 	if err != nil {
-		return fmt.Errorf("bind bucket %s: %w", RegistryBucket, err)
+		return fmt.Errorf("bind bucket %s: %w", contract.RegistryBucket, err)
 	}
 	dir := NewDirectory(svc.Name, cfg)
 	if err := dir.Watch(ctx, regKV); err != nil {
@@ -179,7 +180,7 @@ func Run(ctx context.Context, svc Service, p Params) (err error) {
 		return float64(n), err
 	}
 	m.outbox.count.Store(&count)
-	in.consumeFaults = newFaultSet[ConsumeFault](cfg, "fault.consume."+p.Instance+".")
+	in.consumeFaults = newFaultSet[contract.ConsumeFault](cfg, contract.ConsumeFaultPrefix(p.Instance))
 	trans := &transitions{}
 	for _, c := range svc.Callees {
 		in.clients[c] = newClient(svc.Name, c, dir, cfg, m, trans)

@@ -10,11 +10,6 @@ import (
 	"time"
 )
 
-// AuthSecretKey is the config key of the secret users signs tokens with and
-// the gateway verifies them with, so the gateway never calls users to check
-// a token: a users outage does not log anybody out.
-const AuthSecretKey = "auth.secret"
-
 // Claims are what a token says.
 type Claims struct {
 	Subject string `json:"sub"`

@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"time"
 
+	"lab/services/contract"
 	"lab/services/kit"
 )
 
@@ -54,8 +55,8 @@ func setup(_ context.Context, in *kit.Instance) error {
 				return rows.Scan(&n.EventID, &n.Kind, &n.OrderID, &n.CreatedAt)
 			}, args...)
 	})
-	return in.Consume("notifications", []string{kit.SubjectOrderPlaced, kit.SubjectPaymentSucceeded, kit.SubjectPaymentFailed},
-		func(ctx context.Context, ev kit.Event, _ string) error {
+	return in.Consume("notifications", []string{contract.SubjectOrderPlaced, contract.SubjectPaymentSucceeded, contract.SubjectPaymentFailed},
+		func(ctx context.Context, ev contract.Event, _ string) error {
 			now := time.Now().UTC().Format(time.RFC3339Nano)
 			if !kit.Idempotent(in.Config) {
 				_, err := in.DB.ExecContext(ctx, `INSERT INTO notifications(event_id, kind, order_id, created_at) VALUES(?,?,?,?)`,

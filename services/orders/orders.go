@@ -25,6 +25,7 @@ import (
 	"net/http"
 	"time"
 
+	"lab/services/contract"
 	"lab/services/kit"
 )
 
@@ -87,10 +88,10 @@ func setup(_ context.Context, in *kit.Instance) error {
 	in.Mux.HandleFunc("POST /orders", s.checkout)
 	in.Mux.HandleFunc("GET /orders/{id}", s.show)
 	in.Mux.HandleFunc("GET /admin/orders", s.all)
-	return in.Consume("orders", []string{kit.SubjectPaymentSucceeded, kit.SubjectPaymentFailed},
-		func(ctx context.Context, ev kit.Event, subject string) error {
+	return in.Consume("orders", []string{contract.SubjectPaymentSucceeded, contract.SubjectPaymentFailed},
+		func(ctx context.Context, ev contract.Event, subject string) error {
 			status := StatusPaid
-			if subject == kit.SubjectPaymentFailed {
+			if subject == contract.SubjectPaymentFailed {
 				status = StatusPaymentFailed
 			}
 			return s.setStatus(ctx, ev.OrderID, status, "")
@@ -155,7 +156,7 @@ func (s *shop) checkout(w http.ResponseWriter, r *http.Request) {
 	}
 
 	mode := "async"
-	if m, _ := s.in.Config.Raw("payments.mode"); m == "sync" {
+	if m, _ := s.in.Config.Raw(contract.PaymentModeKey); m == "sync" {
 		mode = "sync"
 	}
 	o := Order{ID: id, UserID: req.UserID, Status: StatusPending, TotalCents: total, Mode: mode, Items: req.Items}
@@ -220,7 +221,7 @@ func (s *shop) place(ctx context.Context, o Order) error {
 			return fmt.Errorf("write order item: %w", err)
 		}
 	}
-	if err := s.in.Outbox.Add(tx, kit.SubjectOrderPlaced, paymentEvent("OrderPlaced", o)); err != nil {
+	if err := s.in.Outbox.Add(tx, contract.SubjectOrderPlaced, paymentEvent("OrderPlaced", o)); err != nil {
 		return err
 	}
 	if err := tx.Commit(); err != nil {
@@ -230,9 +231,9 @@ func (s *shop) place(ctx context.Context, o Order) error {
 	return nil
 }
 
-func paymentEvent(typ string, o Order) kit.Event {
+func paymentEvent(typ string, o Order) contract.Event {
 	data, _ := json.Marshal(map[string]any{"amount_cents": o.TotalCents, "mode": o.Mode})
-	return kit.Event{ID: kit.NewID("evt_"), Type: typ, OrderID: o.ID, At: time.Now().UTC(), Data: data}
+	return contract.Event{ID: kit.NewID("evt_"), Type: typ, OrderID: o.ID, At: time.Now().UTC(), Data: data}
 }
 
 // requestPayment records why the order is still pending and asks payments,
@@ -248,7 +249,7 @@ func (s *shop) requestPayment(ctx context.Context, o Order, cause error) error {
 		"payment deferred: "+cause.Error(), o.ID); err != nil {
 		return fmt.Errorf("record payment request: %w", err)
 	}
-	if err := s.in.Outbox.Add(tx, kit.SubjectPaymentRequested, paymentEvent("PaymentRequested", o)); err != nil {
+	if err := s.in.Outbox.Add(tx, contract.SubjectPaymentRequested, paymentEvent("PaymentRequested", o)); err != nil {
 		return err
 	}
 	if err := tx.Commit(); err != nil {

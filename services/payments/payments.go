@@ -28,6 +28,7 @@ import (
 	"strings"
 	"time"
 
+	"lab/services/contract"
 	"lab/services/kit"
 )
 
@@ -67,13 +68,13 @@ func setup(_ context.Context, in *kit.Instance) error {
 	p := &processor{in: in}
 	in.Mux.HandleFunc("POST /charges", p.handleCharge)
 	in.Mux.HandleFunc("GET /admin/charges", p.all)
-	return in.Consume("payments", []string{kit.SubjectOrderPlaced, kit.SubjectPaymentRequested},
-		func(ctx context.Context, ev kit.Event, subject string) error {
+	return in.Consume("payments", []string{contract.SubjectOrderPlaced, contract.SubjectPaymentRequested},
+		func(ctx context.Context, ev contract.Event, subject string) error {
 			var op OrderPayment
 			if err := json.Unmarshal(ev.Data, &op); err != nil {
 				return fmt.Errorf("decode %s: %w", ev.ID, err)
 			}
-			if subject == kit.SubjectOrderPlaced && op.Mode != "async" {
+			if subject == contract.SubjectOrderPlaced && op.Mode != "async" {
 				return nil // orders calls us itself
 			}
 			_, _, err := p.charge(ctx, ev.OrderID, op.AmountCents)
@@ -154,12 +155,12 @@ func (p *processor) charge(ctx context.Context, order string, amount int) (Charg
 		c.ChargeID, c.OrderID, c.AmountCents, c.Status, c.CreatedAt); err != nil {
 		return Charge{}, false, fmt.Errorf("record charge: %w", err)
 	}
-	subject, typ := kit.SubjectPaymentSucceeded, "PaymentSucceeded"
+	subject, typ := contract.SubjectPaymentSucceeded, "PaymentSucceeded"
 	if status == "declined" {
-		subject, typ = kit.SubjectPaymentFailed, "PaymentFailed"
+		subject, typ = contract.SubjectPaymentFailed, "PaymentFailed"
 	}
 	data, _ := json.Marshal(c)
-	ev := kit.Event{ID: "evt_" + strings.ToLower(typ) + "_" + order, Type: typ, OrderID: order, At: time.Now().UTC(), Data: data}
+	ev := contract.Event{ID: "evt_" + strings.ToLower(typ) + "_" + order, Type: typ, OrderID: order, At: time.Now().UTC(), Data: data}
 	if !idempotent {
 		ev.ID = "evt_" + strings.ToLower(typ) + "_" + c.ChargeID
 	}

@@ -15,7 +15,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"lab/internal/shoptest"
-	"lab/services/kit"
+	"lab/services/contract"
 	"lab/services/payments"
 )
 
@@ -101,11 +101,11 @@ func TestRedeliveredEventsChargeOnce(t *testing.T) {
 	}{{"on", true}, {"off", false}} {
 		t.Run("idempotency="+tc.idempotency, func(t *testing.T) {
 			url := shoptest.Broker(t, map[string]string{
-				"payments.latency": "0s", kit.IdempotencyKey: tc.idempotency,
-				kit.ConsumeFaultKey("payments-1", "again"): `{"redeliver":1}`,
+				"payments.latency": "0s", contract.IdempotencyKey: tc.idempotency,
+				contract.ConsumeFaultKey("payments-1", "again"): `{"redeliver":1}`,
 			})
 			base := shoptest.Serve(t, payments.Service(), url, 1)
-			publish(t, url, kit.SubjectOrderPlaced, kit.Event{ID: "evt_1", Type: "OrderPlaced", OrderID: "ord_r",
+			publish(t, url, contract.SubjectOrderPlaced, contract.Event{ID: "evt_1", Type: "OrderPlaced", OrderID: "ord_r",
 				Data: json.RawMessage(`{"amount_cents":500,"mode":"async"}`)})
 			shoptest.Eventually(t, 10*time.Second, "three deliveries of the event", func() bool {
 				return charges(t, base)["ord_r"] >= 1 && redelivered(t, base) >= 3
@@ -121,7 +121,7 @@ func TestRedeliveredEventsChargeOnce(t *testing.T) {
 	}
 }
 
-func publish(t *testing.T, url, subject string, ev kit.Event) {
+func publish(t *testing.T, url, subject string, ev contract.Event) {
 	t.Helper()
 	nc, err := nats.Connect(url)
 	if err != nil {

@@ -19,6 +19,7 @@ import (
 	"strings"
 	"time"
 
+	"lab/services/contract"
 	"lab/services/kit"
 )
 
@@ -106,7 +107,7 @@ func login(w http.ResponseWriter, r *http.Request, in *kit.Instance) {
 		kit.WriteError(w, http.StatusUnauthorized, "unknown email or wrong password")
 		return
 	}
-	secret, _ := in.Config.Raw(kit.AuthSecretKey)
+	secret, _ := in.Config.Raw(contract.AuthSecretKey)
 	if secret == "" {
 		kit.WriteError(w, http.StatusServiceUnavailable, "no signing secret configured")
 		return

@@ -1,10 +1,17 @@
-package load
+// Package k6out is the lab's k6 output extension, the one piece of the load
+// that runs inside k6 (the child `lab k6 run --out lab=ADDR`): it folds
+// every http_req_duration sample into per-second, per-endpoint aggregates
+// and streams them to the harness's load.Collector. It alone of the
+// harness's load links k6, so the packages that read scenarios and results
+// do not.
+package k6out
 
 import (
 	"bufio"
 	"encoding/json"
 	"fmt"
 	"lab/lab/results"
+	"lab/load"
 	"net"
 	"sync"
 	"time"
@@ -14,16 +21,13 @@ import (
 	"go.k6.io/k6/output"
 )
 
-// OutputName is the name of the output extension: `--out lab=ADDR`.
-const OutputName = "lab"
-
 var registerOnce sync.Once
 
 // RegisterOutput registers the "lab" output with k6. Call it before running
 // k6; calling it again does nothing.
 func RegisterOutput() {
 	registerOnce.Do(func() {
-		output.RegisterExtension(OutputName, func(p output.Params) (output.Output, error) { return NewOutput(p) })
+		output.RegisterExtension(load.OutputName, func(p output.Params) (output.Output, error) { return NewOutput(p) })
 	})
 }
 
@@ -64,14 +68,14 @@ type agg struct {
 var _ output.Output = (*Output)(nil)
 
 // NewOutput returns the output for p; the collector's address is the
-// output's argument (`--out lab=127.0.0.1:PORT`) or the StreamEnv variable.
+// output's argument (`--out lab=127.0.0.1:PORT`) or the load.StreamEnv variable.
 func NewOutput(p output.Params) (*Output, error) {
 	addr := p.ConfigArgument
 	if addr == "" {
-		addr = p.Environment[StreamEnv]
+		addr = p.Environment[load.StreamEnv]
 	}
 	if addr == "" {
-		return nil, fmt.Errorf("output %s: want the collector's address, as --out %s=HOST:PORT", OutputName, OutputName)
+		return nil, fmt.Errorf("output %s: want the collector's address, as --out %s=HOST:PORT", load.OutputName, load.OutputName)
 	}
 	return &Output{addr: addr, pending: map[key]*agg{}, stop: make(chan struct{}), done: make(chan struct{})}, nil
 }
@@ -83,17 +87,17 @@ func (o *Output) Description() string { return "lab (" + o.addr + ")" }
 func (o *Output) Start() error {
 	conn, err := net.DialTimeout("tcp", o.addr, 5*time.Second)
 	if err != nil {
-		return fmt.Errorf("output %s: connect to %s: %w", OutputName, o.addr, err)
+		return fmt.Errorf("output %s: connect to %s: %w", load.OutputName, o.addr, err)
 	}
 	o.conn, o.w = conn, bufio.NewWriter(conn)
 	o.start = time.Now()
 	// Flushed at once: the harness waits for it to begin the run's
 	// timeline, and the first periodic flush is 250 ms away.
-	if err := o.send(Message{Kind: "start", Start: o.start}); err != nil {
+	if err := o.send(load.Message{Kind: "start", Start: o.start}); err != nil {
 		return err
 	}
 	if err := o.w.Flush(); err != nil {
-		return fmt.Errorf("output %s: %w", OutputName, err)
+		return fmt.Errorf("output %s: %w", load.OutputName, err)
 	}
 	go o.loop()
 	return nil
@@ -158,8 +162,8 @@ func (o *Output) flush() error {
 		if err != nil {
 			return fmt.Errorf("encode histogram: %w", err)
 		}
-		b := &Bucket{Second: k.second, Endpoint: k.endpoint, Requests: a.requests, Failed: a.failed, Status: a.status, Hist: h}
-		if err := o.send(Message{Kind: "bucket", Bucket: b}); err != nil {
+		b := &load.Bucket{Second: k.second, Endpoint: k.endpoint, Requests: a.requests, Failed: a.failed, Status: a.status, Hist: h}
+		if err := o.send(load.Message{Kind: "bucket", Bucket: b}); err != nil {
 			return err
 		}
 	}
@@ -171,7 +175,7 @@ func (o *Output) flush() error {
 	return o.werr
 }
 
-func (o *Output) send(m Message) error {
+func (o *Output) send(m load.Message) error {
 	line, err := json.Marshal(m)
 	if err != nil {
 		return err
@@ -193,7 +197,7 @@ func (o *Output) Stop() error {
 	<-o.done
 	err := o.flush()
 	if err == nil {
-		err = o.send(Message{Kind: "end"})
+		err = o.send(load.Message{Kind: "end"})
 	}
 	o.wmu.Lock()
 	if err == nil {

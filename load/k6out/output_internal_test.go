@@ -1,6 +1,7 @@
-package load
+package k6out
 
 import (
+	"lab/load"
 	"testing"
 	"time"
 
@@ -12,7 +13,7 @@ import (
 // for the first periodic flush, 250 ms later (it did, and every verdict
 // came a quarter second late).
 func TestStartReachesTheHarnessBeforeTheFirstFlush(t *testing.T) {
-	c, err := Listen()
+	c, err := load.Listen()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,0 +1,35 @@
+package contract
+
+import "time"
+
+// Transition is one change of a breaker's state, as an instance's
+// GET /admin/resilience lists them.
+type Transition struct {
+	Edge string    `json:"edge"`
+	From string    `json:"from"`
+	To   string    `json:"to"`
+	At   time.Time `json:"at"`
+}
+
+// Metric names every instance serves on /metrics and the harness reads.
+// The edge counters carry the labels callee and outcome.
+const (
+	MetricPrefix = "shop_"
+
+	HTTPRequests        = "shop_http_requests_total"           // by route, method, code
+	HTTPRequestDuration = "shop_http_request_duration_seconds" // histogram, by route
+	ClientRequests      = "shop_client_requests_total"         // by callee instance, outcome
+	ClientDuration      = "shop_client_request_duration_seconds"
+	OutboxPending       = "shop_outbox_pending"
+	ConsumerLag         = "shop_consumer_lag"
+	EventsConsumed      = "shop_events_consumed_total" // by outcome
+	EdgeCalls           = "shop_edge_calls_total"
+	EdgeAttempts        = "shop_edge_attempts_total"
+	EdgeRetries         = "shop_edge_retries_total"
+	EdgeTimeouts        = "shop_edge_timeouts_total"
+	EdgeRejections      = "shop_edge_bulkhead_rejections_total"
+	EdgeFallbacks       = "shop_edge_fallbacks_total"
+	EdgeBreakerState    = "shop_edge_breaker_state" // 0 closed, 1 open, 2 half-open
+	AdminResiliencePath = "/admin/resilience"
+	HeartbeatEvery      = time.Second
+)
