@@ -5,8 +5,8 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -219,7 +219,10 @@ func TestImageTagFollowsTheBinary(t *testing.T) {
 	if err := os.WriteFile(copyOf, data, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	goTool := filepath.Join(runtime.GOROOT(), "bin", "go")
+	goTool, err := exec.LookPath("go")
+	if err != nil {
+		t.Fatal(err)
+	}
 	if id, err := docker.GoBuildID(exe); err != nil || !strings.Contains(id, "/") {
 		t.Fatalf("build ID of the test binary: %q, %v; want actionID/contentID", id, err)
 	}

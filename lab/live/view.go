@@ -41,9 +41,7 @@ type View struct {
 func (v *View) Write(p []byte) (int, error) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	for _, l := range strings.Split(strings.TrimRight(string(p), "\n"), "\n") {
-		v.recent = append(v.recent, l)
-	}
+	v.recent = append(v.recent, strings.Split(strings.TrimRight(string(p), "\n"), "\n")...)
 	if len(v.recent) > 6 {
 		v.recent = v.recent[len(v.recent)-6:]
 	}

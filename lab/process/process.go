@@ -93,7 +93,6 @@ type shop struct {
 	brokerProxies map[string]string // service -> proxy address of its broker link
 	proxies       []lab.Proxy
 
-	mu       sync.Mutex
 	children map[string]*child
 	order    []*child
 	waiters  sync.WaitGroup
