@@ -1,13 +1,9 @@
 package main
 
 import (
-	"context"
+	"lab/internal/serve"
 
 	"github.com/spf13/cobra"
-
-	"lab/lab/broker"
-	"lab/lab/mesh"
-	"lab/services/shop"
 )
 
 func newServe() *cobra.Command {
@@ -17,16 +13,7 @@ func newServe() *cobra.Command {
 		Hidden:             true,
 		DisableFlagParsing: true,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			serve := shop.ServeMain
-			if len(args) > 0 {
-				switch args[0] {
-				case "broker":
-					serve = func(ctx context.Context, args []string) error { return broker.ServeMain(ctx, args[1:]) }
-				case "toxiproxy":
-					serve = func(ctx context.Context, args []string) error { return mesh.ServeMain(ctx, args[1:]) }
-				}
-			}
-			if err := serve(cmd.Context(), args); err != nil {
+			if err := serve.Main(cmd.Context(), args); err != nil {
 				return cannotRun(err)
 			}
 			return nil

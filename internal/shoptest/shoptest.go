@@ -16,11 +16,9 @@ import (
 	"testing"
 	"time"
 
+	"lab/internal/serve"
 	"lab/lab"
-	"lab/lab/broker"
-	"lab/lab/mesh"
 	"lab/lab/process"
-	"lab/services/shop"
 )
 
 const serveEnv = "LAB_TEST_SERVE"
@@ -42,15 +40,7 @@ func Main(m *testing.M) {
 func ServeIfChild() {
 	if os.Getenv(serveEnv) == "1" && len(os.Args) > 2 && os.Args[1] == "serve" {
 		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-		var err error
-		switch os.Args[2] {
-		case "broker":
-			err = broker.ServeMain(ctx, os.Args[3:])
-		case "toxiproxy":
-			err = mesh.ServeMain(ctx, os.Args[3:])
-		default:
-			err = shop.ServeMain(ctx, os.Args[2:])
-		}
+		err := serve.Main(ctx, os.Args[2:])
 		stop()
 		if err != nil {
 			fmt.Fprintln(os.Stderr, "serve:", err)

@@ -5,8 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"lab/lab/skeleton"
 	"net/netip"
 	"os"
+	"strings"
 	"sync"
 	"time"
 
@@ -15,25 +17,22 @@ import (
 	"github.com/moby/moby/api/types/mount"
 	"github.com/moby/moby/api/types/network"
 	"github.com/moby/moby/client"
-
-	"lab/lab"
 )
 
 // box is one container of the run: an instance, the broker or Toxiproxy.
 // Its published ports stay the same across restarts.
 type box struct {
-	service, name string
-	id            string
-	alias         string            // its name on the run's network
-	ports         map[string]string // container port ("8080/tcp") -> host address
-	logPath       string
-	last          *lab.Tail
+	b      *backend
+	name   string
+	id     string
+	port   int               // the port its Upstream and Host name
+	ports  map[string]string // container port ("8080/tcp") -> host address
+	specOf func(skeleton.Run) spec
 
-	mu      sync.Mutex
-	done    chan struct{} // closed when the current run of the container has ended
-	waitErr error
-	asked   bool // the harness asked the current run to end
+	mu sync.Mutex // guards ports
 }
+
+var _ skeleton.Unit = (*box)(nil)
 
 // spec is what a box is created from.
 type spec struct {
@@ -41,33 +40,162 @@ type spec struct {
 	mounts map[string]string // host folder -> container folder
 }
 
-// create creates b's container on the run's network, publishing each of
-// b.ports on its 127.0.0.1 address.
-func (s *shop) create(ctx context.Context, b *box, sp spec) error {
+func (b *backend) newBox(name string, port int, specOf func(skeleton.Run) spec, ports ...int) (*box, error) {
+	bx := &box{b: b, name: name, port: port, ports: map[string]string{}, specOf: specOf}
+	for _, p := range ports {
+		addr, err := skeleton.FreeAddr()
+		if err != nil {
+			return nil, err
+		}
+		bx.ports[fmt.Sprintf("%d/tcp", p)] = addr
+	}
+	return bx, nil
+}
+
+// host returns where the host reaches port of bx.
+func (bx *box) host(port int) string {
+	bx.mu.Lock()
+	defer bx.mu.Unlock()
+	return bx.ports[fmt.Sprintf("%d/tcp", port)]
+}
+
+func (bx *box) Name() string     { return bx.name }
+func (bx *box) Upstream() string { return fmt.Sprintf("%s:%d", bx.name, bx.port) } // by Docker's DNS, at every connection
+func (bx *box) Host() string     { return bx.host(bx.port) }
+
+func (bx *box) Ident() (int, string) { return 0, short(bx.id) }
+
+// HostPID reads the host process of the container's current run.
+func (bx *box) HostPID(ctx context.Context) (int, error) {
+	r, err := bx.b.e.cli.ContainerInspect(ctx, bx.id, client.ContainerInspectOptions{})
+	if err != nil {
+		return 0, fmt.Errorf("inspect %s: %w", bx.name, err)
+	}
+	if st := r.Container.State; st != nil && st.Pid > 0 {
+		return st.Pid, nil
+	}
+	return 0, nil
+}
+
+func short(id string) string {
+	if len(id) > 12 {
+		return id[:12]
+	}
+	return id
+}
+
+// Signal sends a signal to the container; Pause and Resume freeze and thaw
+// every process in it.
+func (bx *box) Signal(ctx context.Context, sig skeleton.Sig) error {
+	cli := bx.b.e.cli
+	var err error
+	switch sig {
+	case skeleton.Term:
+		_, err = cli.ContainerKill(ctx, bx.id, client.ContainerKillOptions{Signal: "SIGTERM"})
+	case skeleton.Kill:
+		_, err = cli.ContainerKill(ctx, bx.id, client.ContainerKillOptions{Signal: "SIGKILL"})
+	case skeleton.Pause:
+		_, err = cli.ContainerPause(ctx, bx.id, client.ContainerPauseOptions{})
+	case skeleton.Resume:
+		_, err = cli.ContainerUnpause(ctx, bx.id, client.ContainerUnpauseOptions{})
+	}
+	return err
+}
+
+// Start creates the container at its first start, then starts it, follows
+// its log into out and returns a wait for the end of this run.
+func (bx *box) Start(ctx context.Context, run skeleton.Run, out io.Writer) (func() error, error) {
+	began := time.Now()
+	if bx.id == "" {
+		if err := bx.createAndStart(ctx, bx.specOf(run)); err != nil {
+			return nil, err
+		}
+	} else if err := bx.start(ctx); err != nil {
+		return nil, err
+	}
+	followed := make(chan struct{})
+	bx.b.follows.Add(1)
+	go func() {
+		defer bx.b.follows.Done()
+		defer close(followed)
+		bx.follow(out, began)
+	}()
+	return func() error {
+		err := bx.wait()
+		select { // the last lines, which the log stream gives as it ends
+		case <-followed:
+		case <-time.After(2 * time.Second):
+		}
+		return err
+	}, nil
+}
+
+// createAndStart creates and starts the container. The host ports it
+// publishes were free when picked, but another process may take one before
+// the engine binds it ("port is already allocated": seen once in ten
+// 50-instance starts here); then the container is removed and created again
+// on ports picked anew, up to portTries times.
+func (bx *box) createAndStart(ctx context.Context, sp spec) error {
+	for try := 1; ; try++ {
+		err := bx.create(ctx, sp)
+		if err == nil {
+			err = bx.start(ctx)
+		}
+		if err == nil || try == portTries || !strings.Contains(err.Error(), "port is already allocated") {
+			return err
+		}
+		if _, rmErr := bx.b.e.cli.ContainerRemove(ctx, bx.id, client.ContainerRemoveOptions{Force: true}); rmErr != nil {
+			return errors.Join(err, rmErr)
+		}
+		bx.mu.Lock()
+		for port := range bx.ports {
+			addr, ferr := skeleton.FreeAddr()
+			if ferr != nil {
+				bx.mu.Unlock()
+				return errors.Join(err, ferr)
+			}
+			bx.ports[port] = addr
+		}
+		bx.mu.Unlock()
+		bx.b.progress("ports      %s: a published port was taken before the engine bound it; new ports, try %d", bx.name, try+1)
+	}
+}
+
+// portTries bounds how often createAndStart picks new ports.
+const portTries = 3
+
+// create creates the container on the run's network, publishing each of
+// its ports on its 127.0.0.1 address.
+func (bx *box) create(ctx context.Context, sp spec) error {
+	b := bx.b
 	exposed := network.PortSet{}
 	bindings := network.PortMap{}
-	for cport, host := range b.ports {
+	bx.mu.Lock()
+	for cport, host := range bx.ports {
 		p, err := network.ParsePort(cport)
 		if err != nil {
-			return fmt.Errorf("create %s: %w", b.name, err)
+			bx.mu.Unlock()
+			return fmt.Errorf("create %s: %w", bx.name, err)
 		}
 		ap, err := netip.ParseAddrPort(host)
 		if err != nil {
-			return fmt.Errorf("create %s: %w", b.name, err)
+			bx.mu.Unlock()
+			return fmt.Errorf("create %s: %w", bx.name, err)
 		}
 		exposed[p] = struct{}{}
 		bindings[p] = []network.PortBinding{{HostIP: ap.Addr(), HostPort: fmt.Sprint(ap.Port())}}
 	}
+	bx.mu.Unlock()
 	// The image's /lab is the binary being run, byte for byte (the image is
 	// named by its build ID); mounting that very file over it lets every
 	// container map one host file, whose pages the kernel keeps once, where
 	// the image's copy, under a FUSE overlay, is read and kept per container.
-	mounts := []mount.Mount{{Type: mount.TypeBind, Source: s.rt.Exe, Target: "/lab", ReadOnly: true}}
+	mounts := []mount.Mount{{Type: mount.TypeBind, Source: b.rt.Exe, Target: "/lab", ReadOnly: true}}
 	for src, dst := range sp.mounts {
 		mounts = append(mounts, mount.Mount{Type: mount.TypeBind, Source: src, Target: dst})
 	}
-	labels := s.labels()
-	labels[LabelInstance] = b.name
+	labels := b.labels()
+	labels[LabelInstance] = bx.name
 	// The create is not cut short by ctx (Ctrl-C): the engine finishes a
 	// create whose client went away, and a container made after Close had
 	// listed the run's containers was left behind (the interrupt test found
@@ -75,23 +203,23 @@ func (s *shop) create(ctx context.Context, b *box, sp spec) error {
 	// container it has, and Close removes them.
 	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), createTimeout)
 	defer cancel()
-	res, err := s.e.cli.ContainerCreate(cctx, client.ContainerCreateOptions{
-		Name: s.netName + "-" + b.name,
+	res, err := b.e.cli.ContainerCreate(cctx, client.ContainerCreateOptions{
+		Name: b.netName + "-" + bx.name,
 		Config: &container.Config{
-			Image: s.image, Cmd: sp.cmd, Env: s.rt.Env, Labels: labels, ExposedPorts: exposed,
+			Image: b.image, Cmd: sp.cmd, Env: b.rt.Env, Labels: labels, ExposedPorts: exposed,
 			User: fmt.Sprintf("%d:%d", os.Getuid(), os.Getgid()), // files in the run folder stay the user's
 		},
 		HostConfig: &container.HostConfig{PortBindings: bindings, Mounts: mounts},
 		NetworkingConfig: &network.NetworkingConfig{EndpointsConfig: map[string]*network.EndpointSettings{
-			s.netName: {Aliases: []string{b.alias}},
+			b.netName: {Aliases: []string{bx.name}},
 		}},
 	})
 	if err != nil {
-		return fmt.Errorf("create %s: %w", b.name, err)
+		return fmt.Errorf("create %s: %w", bx.name, err)
 	}
-	b.id = res.ID
+	bx.id = res.ID
 	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("create %s: %w", b.name, err)
+		return fmt.Errorf("create %s: %w", bx.name, err)
 	}
 	return nil
 }
@@ -100,49 +228,16 @@ func (s *shop) create(ctx context.Context, b *box, sp spec) error {
 // does not cut short.
 const createTimeout = 30 * time.Second
 
-// start starts b's container, follows its log into logs/NAME.log, and
-// watches for its end, reporting an end the harness did not ask for.
-func (s *shop) start(ctx context.Context, b *box) error {
-	if s.closing.Load() {
-		return errors.New("shop is closing")
+func (bx *box) start(ctx context.Context) error {
+	if _, err := bx.b.e.cli.ContainerStart(ctx, bx.id, client.ContainerStartOptions{}); err != nil {
+		return fmt.Errorf("start %s: %w", bx.name, err)
 	}
-	began := time.Now()
-	if _, err := s.e.cli.ContainerStart(ctx, b.id, client.ContainerStartOptions{}); err != nil {
-		return fmt.Errorf("start %s: %w", b.name, err)
-	}
-	done := make(chan struct{})
-	b.mu.Lock()
-	b.done, b.asked, b.waitErr = done, false, nil
-	b.mu.Unlock()
-	s.waiters.Add(2)
-	go func() {
-		defer s.waiters.Done()
-		s.follow(b, began)
-	}()
-	go func() {
-		defer s.waiters.Done()
-		err := s.wait(b)
-		b.mu.Lock()
-		b.waitErr = err
-		asked := b.asked
-		b.mu.Unlock()
-		close(done)
-		if asked || s.closing.Load() {
-			return
-		}
-		lab.ReportExit(s.exits, b.name, err, b.last.Lines())
-		// Ended from outside (killed, removed): its callers' connections
-		// are reset as its kernel would on the process runtime.
-		rctx, cancel := context.WithTimeout(s.bg, 10*time.Second)
-		_ = s.resetConnections(rctx, b.name)
-		cancel()
-	}()
 	return nil
 }
 
-// wait waits for the current run of b's container to end and says how.
-func (s *shop) wait(b *box) error {
-	w := s.e.cli.ContainerWait(s.bg, b.id, client.ContainerWaitOptions{Condition: container.WaitConditionNotRunning})
+// wait waits for the current run of the container to end and says how.
+func (bx *box) wait() error {
+	w := bx.b.e.cli.ContainerWait(bx.b.bg, bx.id, client.ContainerWaitOptions{Condition: container.WaitConditionNotRunning})
 	select {
 	case r := <-w.Result:
 		if r.Error != nil && r.Error.Message != "" {
@@ -153,70 +248,19 @@ func (s *shop) wait(b *box) error {
 		}
 		return nil
 	case err := <-w.Error:
-		return fmt.Errorf("wait for %s: %w", b.name, err)
+		return fmt.Errorf("wait for %s: %w", bx.name, err)
 	}
 }
 
-// follow copies the container's output since began to its log file until
-// the run ends.
-func (s *shop) follow(b *box, began time.Time) {
-	logf, err := os.OpenFile(b.logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
-	if err != nil {
-		return
-	}
-	defer logf.Close()
-	rc, err := s.e.cli.ContainerLogs(s.bg, b.id, client.ContainerLogsOptions{
+// follow copies the container's output since began to out until the run
+// ends.
+func (bx *box) follow(out io.Writer, began time.Time) {
+	rc, err := bx.b.e.cli.ContainerLogs(bx.b.bg, bx.id, client.ContainerLogsOptions{
 		ShowStdout: true, ShowStderr: true, Follow: true, Since: since(began.Add(-time.Millisecond)),
 	})
 	if err != nil {
 		return
 	}
 	defer rc.Close()
-	out := io.MultiWriter(logf, b.last)
 	_, _ = stdcopy.StdCopy(out, out, rc)
-}
-
-// running reports whether the current run of the container has not ended.
-func (b *box) running() bool {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if b.done == nil {
-		return false
-	}
-	select {
-	case <-b.done:
-		return false
-	default:
-		return true
-	}
-}
-
-// end ends the current run: SIGKILL when kill, else SIGTERM and SIGKILL
-// after grace; it returns once the container is down.
-func (s *shop) end(ctx context.Context, b *box, kill bool, grace time.Duration) error {
-	if !b.running() {
-		return nil
-	}
-	b.mu.Lock()
-	b.asked = true
-	done := b.done
-	b.mu.Unlock()
-	if kill {
-		if _, err := s.e.cli.ContainerKill(ctx, b.id, client.ContainerKillOptions{Signal: "SIGKILL"}); err != nil {
-			return fmt.Errorf("kill %s: %w", b.name, err)
-		}
-	} else {
-		secs := int(grace / time.Second)
-		// A paused container cannot handle SIGTERM.
-		_, _ = s.e.cli.ContainerUnpause(ctx, b.id, client.ContainerUnpauseOptions{})
-		if _, err := s.e.cli.ContainerStop(ctx, b.id, client.ContainerStopOptions{Timeout: &secs}); err != nil {
-			return fmt.Errorf("stop %s: %w", b.name, err)
-		}
-	}
-	select {
-	case <-done:
-		return nil
-	case <-ctx.Done():
-		return fmt.Errorf("wait for %s to end: %w", b.name, ctx.Err())
-	}
 }

@@ -17,6 +17,7 @@ import (
 	"lab/internal/shoptest"
 	"lab/lab"
 	"lab/lab/docker"
+	"lab/lab/skeleton"
 	"lab/services/contract"
 )
 
@@ -124,7 +125,7 @@ func TestShopRunsInContainers(t *testing.T) {
 		t.Fatal(err)
 	}
 	pay := shoptest.Instance(t, s, "payments-1")
-	if err := lab.PollReady(ctxFor(t, 20*time.Second), "http://"+pay.Addr+"/readyz", nil); err != nil {
+	if err := skeleton.PollReady(ctxFor(t, 20*time.Second), "http://"+pay.Addr+"/readyz", nil); err != nil {
 		t.Fatalf("payments-1 after a restart: %v", err)
 	}
 	paid(checkout())

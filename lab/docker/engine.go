@@ -3,19 +3,14 @@
 // binary itself, built here FROM scratch (no registry is reachable, so
 // nothing is ever pulled), on a network of the run's own.
 //
-// Start, step by step:
-//
-//  1. make sure the image exists: tag lab:<hash of the binary's Go build ID>, built from
-//     the binary when missing, kept for the next run;
-//  2. remove what runs of dead lab processes left behind (see Clean);
-//  3. create the run's network, lab-<run>;
-//  4. start the broker (`lab serve broker`) and Toxiproxy
-//     (`lab serve toxiproxy`) containers, and wait for both;
-//  5. create the proxies through Toxiproxy's API: one per caller and callee
-//     instance, one per service's broker link, one per gateway for the load;
-//  6. write the config bucket, with a route per caller and instance naming
-//     the proxy to dial (toxiproxy:PORT on the run's network);
-//  7. start a container per instance and wait until each answers /readyz.
+// The skeleton (lab/skeleton) wires the shop; this package supplies where
+// each unit runs: before the skeleton starts, the image exists (tag
+// lab:<hash of the binary's Go build ID>, built from the binary when
+// missing, kept for the next run); Prepare removes what runs of dead lab
+// processes left behind (see Clean) and creates the run's network,
+// lab-<run>; the broker (`lab serve broker`), Toxiproxy (`lab serve
+// toxiproxy`) and each instance are a container on it, and services dial
+// their proxies at toxiproxy:PORT.
 //
 // The harness reaches the containers from the host through ports published
 // on 127.0.0.1 and fixed for the run, so they survive a restart: the

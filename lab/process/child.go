@@ -2,7 +2,9 @@ package process
 
 import (
 	"bytes"
+	"context"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"os/exec"
@@ -10,24 +12,59 @@ import (
 	"syscall"
 	"time"
 
-	"lab/lab"
+	"lab/lab/skeleton"
 )
 
-// child is one instance run as a child process `lab serve SERVICE`. Its
-// address stays the same across restarts, so proxies never change upstream.
+// child is one unit run as a child process: an instance `lab serve
+// SERVICE`, or the broker. Its address stays the same across restarts, so
+// proxies never change upstream.
 type child struct {
-	service, name string
-	addr          string
-	logPath       string
-	last          *lab.Tail
+	b    *backend
+	name string
+	addr string
 
 	mu      sync.Mutex
 	cmd     *exec.Cmd
-	done    chan struct{} // closed when the current process has exited
-	waitErr error
-	asked   bool     // the harness asked the current process to end
 	pending *os.File // the listening socket made before the first start
-	paused  bool
+}
+
+var _ skeleton.Unit = (*child)(nil)
+
+func (c *child) Name() string     { return c.name }
+func (c *child) Upstream() string { return c.addr }
+func (c *child) Host() string     { return c.addr }
+
+func (c *child) Start(_ context.Context, run skeleton.Run, out io.Writer) (func() error, error) {
+	return c.b.start(c, run, out)
+}
+
+func (c *child) Ident() (int, string) { return c.pid(), "" }
+
+func (c *child) HostPID(context.Context) (int, error) { return c.pid(), nil }
+
+// Signal signals the child's process; Pause and Resume return once the
+// kernel shows it stopped or running again.
+func (c *child) Signal(_ context.Context, sig skeleton.Sig) error {
+	s := map[skeleton.Sig]syscall.Signal{skeleton.Term: syscall.SIGTERM, skeleton.Kill: syscall.SIGKILL,
+		skeleton.Pause: syscall.SIGSTOP, skeleton.Resume: syscall.SIGCONT}[sig]
+	c.mu.Lock()
+	p := c.cmd
+	c.mu.Unlock()
+	if p == nil || p.Process == nil {
+		return fmt.Errorf("%s is not running", c.name)
+	}
+	if err := p.Process.Signal(s); err != nil {
+		return fmt.Errorf("signal %s: %w", c.name, err)
+	}
+	if sig != skeleton.Pause && sig != skeleton.Resume {
+		return nil
+	}
+	for deadline := time.Now().Add(time.Second); time.Now().Before(deadline); time.Sleep(time.Millisecond) {
+		if st := c.state(); (sig == skeleton.Pause) == (st == "T") {
+			return nil
+		}
+	}
+	return fmt.Errorf("process state did not change")
 }
 
 // listen makes the instance's listening socket, on its fixed address once it
@@ -63,72 +100,9 @@ func (c *child) listen() (*os.File, error) {
 	return f, nil
 }
 
-// running reports whether the current process has not exited yet.
-func (c *child) running() bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.done == nil {
-		return false
-	}
-	select {
-	case <-c.done:
-		return false
-	default:
-		return true
-	}
-}
-
-// signal sends sig to the current process; asked marks an exit the harness wanted.
-func (c *child) signal(sig syscall.Signal, asked bool) (<-chan struct{}, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.cmd == nil || c.cmd.Process == nil {
-		return nil, fmt.Errorf("%s is not running", c.name)
-	}
-	if asked {
-		c.asked = true
-	}
-	if err := c.cmd.Process.Signal(sig); err != nil {
-		return c.done, fmt.Errorf("signal %s: %w", c.name, err)
-	}
-	switch sig {
-	case syscall.SIGSTOP:
-		c.paused = true
-	case syscall.SIGCONT:
-		c.paused = false
-	}
-	return c.done, nil
-}
-
-// stop ends the current process: SIGTERM, then SIGKILL after grace.
-func (c *child) stop(grace time.Duration) {
-	if !c.running() {
-		return
-	}
-	done, err := c.signal(syscall.SIGTERM, true)
-	if err != nil {
-		return
-	}
-	_, _ = c.signal(syscall.SIGCONT, true) // a paused process cannot handle SIGTERM
-	select {
-	case <-done:
-		return
-	case <-time.After(grace):
-	}
-	if done, err := c.signal(syscall.SIGKILL, true); err == nil {
-		<-done
-	}
-}
-
 // state reads the process state letter from /proc (R, S, T, Z...), or "".
 func (c *child) state() string {
-	c.mu.Lock()
-	pid := 0
-	if c.cmd != nil && c.cmd.Process != nil {
-		pid = c.cmd.Process.Pid
-	}
-	c.mu.Unlock()
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", c.pid()))
 	if err != nil {
 		return ""
 	}

@@ -1,11 +1,9 @@
-package lab
+package skeleton
 
 import (
 	"bytes"
-	"errors"
 	"strings"
 	"sync"
-	"time"
 )
 
 // Tail keeps the last lines written to it: an instance's log, for errors
@@ -59,16 +57,4 @@ func JoinLines(lines []string) string {
 		return "(none)"
 	}
 	return strings.Join(lines, "\n  ")
-}
-
-// ReportExit tells exits, without blocking, that instance ended unasked:
-// err is how (nil: it exited with status 0), last its last log lines.
-func ReportExit(exits chan<- Exit, instance string, err error, last []string) {
-	if err == nil {
-		err = errors.New("exited with status 0")
-	}
-	select {
-	case exits <- Exit{Instance: instance, Err: err, Last: last, At: time.Now()}:
-	default:
-	}
 }

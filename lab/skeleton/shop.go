@@ -1,0 +1,178 @@
+package skeleton
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	toxiproxy "github.com/Shopify/toxiproxy/v2/client"
+
+	"lab/lab"
+)
+
+func (s *Shop) GatewayURL() string     { return s.gatewayURL }
+func (s *Shop) ToxiproxyURL() string   { return s.apiURL }
+func (s *Shop) Proxies() []lab.Proxy   { return append([]lab.Proxy{}, s.proxies...) }
+func (s *Shop) Exits() <-chan lab.Exit { return s.exits }
+func (s *Shop) BrokerURL() string {
+	if s.broker == nil {
+		return ""
+	}
+	return "nats://" + s.broker.Host()
+}
+
+// Instances lists the instances; Addr is where the harness reaches each.
+func (s *Shop) Instances() []lab.Instance {
+	var out []lab.Instance
+	for _, u := range s.instances {
+		pid, container := u.Ident()
+		out = append(out, lab.Instance{Service: u.service, Name: u.Name(), Addr: u.Host(), PID: pid, Container: container})
+	}
+	lab.SortInstances(out)
+	return out
+}
+
+// PIDs names the process on this machine of every unit that runs apart from
+// the lab: the broker, Toxiproxy when it does, every instance.
+func (s *Shop) PIDs(ctx context.Context) (map[string]int, error) {
+	out := map[string]int{}
+	all := append([]*unit{s.broker, s.toxiproxy}, s.instances...)
+	for _, u := range all {
+		if u == nil || !u.running() {
+			continue
+		}
+		pid, err := u.HostPID(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", u.Name(), err)
+		}
+		if pid > 0 {
+			out[u.Name()] = pid
+		}
+	}
+	return out, nil
+}
+
+// Do applies action to an instance (or the broker) and returns once its run
+// has changed state.
+func (s *Shop) Do(ctx context.Context, instance string, action lab.Action) error {
+	u, ok := s.units[instance]
+	if !ok {
+		return fmt.Errorf("%w: %s", lab.ErrUnknownInstance, instance)
+	}
+	switch action {
+	case lab.Kill:
+		if err := u.end(ctx, true, 0); err != nil {
+			return err
+		}
+		if !s.b.KernelResets() {
+			return s.resetConnections(instance)
+		}
+		return nil
+	case lab.Stop:
+		return u.end(ctx, false, StopGrace)
+	case lab.Start:
+		if u.running() {
+			return fmt.Errorf("start %s: already running", instance)
+		}
+		return s.startUnit(ctx, u, s.runOf(u))
+	case lab.Restart:
+		if err := u.end(ctx, false, StopGrace); err != nil {
+			return err
+		}
+		return s.startUnit(ctx, u, s.runOf(u))
+	case lab.Pause, lab.Resume:
+		sig := Pause
+		if action == lab.Resume {
+			sig = Resume
+		}
+		if err := u.Signal(ctx, sig); err != nil {
+			return fmt.Errorf("%s %s: %w", action, instance, err)
+		}
+		return nil
+	}
+	return fmt.Errorf("unknown action %q", action)
+}
+
+// runOf is what a restart of u needs: the same as its first start.
+func (s *Shop) runOf(u *unit) Run {
+	if u == s.broker {
+		return Run{}
+	}
+	brokerDial := ""
+	for _, p := range s.proxies {
+		if p.Name == lab.BrokerProxy(u.service) {
+			brokerDial = p.Listen
+		}
+	}
+	if brokerDial == "" { // no proxies
+		brokerDial = s.broker.Upstream()
+	}
+	return Run{Service: u.service, Instance: u.Name(), BrokerDial: brokerDial, Seed: s.p.Shape.Seed}
+}
+
+// resetConnections closes the proxies' open connections to instance, by
+// disabling and enabling each proxy in front of it. A process that dies has
+// its kernel reset its connections, and callers fail at once; a killed
+// container's connections were left hanging (the callers' pooled
+// connections through Toxiproxy saw no reset), so callers waited out their
+// timeouts: during crash-orders 3 calls failed in 4 s where the process
+// runtime failed 44, and the breaker opened 4 s late.
+func (s *Shop) resetConnections(instance string) error {
+	if s.apiURL == "" {
+		return nil
+	}
+	c := toxiproxy.NewClient(s.apiURL)
+	var errs []error
+	for _, p := range s.proxies {
+		if !strings.HasSuffix(p.Name, "->"+instance) {
+			continue
+		}
+		px, err := c.Proxy(p.Name)
+		if err == nil {
+			if err = px.Disable(); err == nil {
+				err = px.Enable()
+			}
+		}
+		if err != nil {
+			errs = append(errs, fmt.Errorf("reset %s: %w", p.Name, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Close stops every instance (Term, then Kill after StopGrace), then the
+// broker and Toxiproxy (the services deregister through them), then the
+// front and the backend. It works on its own deadline, so that a cancelled
+// run still cleans up; it is safe to call more than once.
+func (s *Shop) Close() error {
+	s.closed.Do(func() {
+		s.closing.Store(true)
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		stopAll := func(units []*unit) {
+			var wg sync.WaitGroup
+			for _, u := range units {
+				if u == nil {
+					continue
+				}
+				wg.Add(1)
+				go func() { defer wg.Done(); _ = u.end(ctx, false, StopGrace) }()
+			}
+			wg.Wait()
+		}
+		stopAll(s.instances)
+		stopAll([]*unit{s.broker, s.toxiproxy})
+		var errs []error
+		if s.front != nil {
+			errs = append(errs, s.front.Close())
+		}
+		errs = append(errs, s.b.Close(ctx))
+		s.waiters.Wait()
+		close(s.exits)
+		s.closeErr = errors.Join(errs...)
+	})
+	return s.closeErr
+}
