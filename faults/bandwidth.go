@@ -5,20 +5,28 @@ import (
 	"errors"
 )
 
+func init() { register("bandwidth", bandwidth{}) }
+
 // bandwidth limits the proxy to Rate KB/s: a noisy neighbour on the link.
 type bandwidth struct{}
 
+// BandwidthParams are a bandwidth fault's.
+type BandwidthParams struct {
+	Rate  int `yaml:"rate" json:"rate,omitempty"` // KB/s
+	Toxic `yaml:",inline"`
+}
+
 func (bandwidth) Layer() Layer { return Network }
+func (bandwidth) New() Params  { return &BandwidthParams{} }
 
-func (bandwidth) Params() []string { return []string{"rate", "toxicity", "direction"} }
-
-func (bandwidth) Check(s Spec) error {
-	if s.Rate <= 0 {
+func (p *BandwidthParams) Check() error {
+	if p.Rate <= 0 {
 		return errors.New("rate: want KB/s above 0, such as 64")
 	}
-	return checkNetwork(s)
+	return p.Toxic.check()
 }
 
 func (bandwidth) Apply(_ context.Context, env Env, s Spec, targets []string) (Undo, error) {
-	return addToxics(env, s, targets, "bandwidth", map[string]any{"rate": s.Rate})
+	p := paramsOf[BandwidthParams](s)
+	return addToxics(env, s.Name, p.Toxic, targets, "bandwidth", map[string]any{"rate": p.Rate})
 }

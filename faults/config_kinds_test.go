@@ -44,17 +44,16 @@ func (m *memConfig) list() string {
 // TestConfigKindsWriteAndRemoveTheirKeys checks the faults that the target's
 // own code applies: one key per instance while in force, none after.
 func TestConfigKindsWriteAndRemoveTheirKeys(t *testing.T) {
-	half := 0.5
 	tests := []struct {
 		spec    faults.Spec
 		targets []string
 		want    string
 	}{
-		{faults.Spec{Name: "e", Kind: "http_error", Status: 503, Count: 5}, []string{"payments-1", "payments-2"},
+		{entry(t, "name: e\nkind: http_error\nstatus: 503\ncount: 5"), []string{"payments-1", "payments-2"},
 			`fault.http.payments-1.e={"status":503,"share":1,"count":5} fault.http.payments-2.e={"status":503,"share":1,"count":5}`},
-		{faults.Spec{Name: "d", Kind: "http_delay", Latency: 2e8, Toxicity: &half}, []string{"catalog-1"},
+		{entry(t, "name: d\nkind: http_delay\nlatency: 200ms\ntoxicity: 0.5"), []string{"catalog-1"},
 			`fault.http.catalog-1.d={"delay_ms":200,"share":0.5}`},
-		{faults.Spec{Name: "r", Kind: "redeliver", Toxicity: &half}, []string{"payments-1"},
+		{entry(t, "name: r\nkind: redeliver\ntoxicity: 0.5"), []string{"payments-1"},
 			`fault.consume.payments-1.r={"redeliver":0.5}`},
 		{faults.Spec{Name: "s", Kind: "stall"}, []string{"notifications-1"},
 			`fault.consume.notifications-1.s={"stall":true}`},

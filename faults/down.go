@@ -6,20 +6,16 @@ import (
 	"fmt"
 )
 
+func init() { register("down", down{}) }
+
 // down stops the proxies: open connections are cut, new ones refused, as
 // when the callee's host is gone.
 type down struct{}
 
 func (down) Layer() Layer { return Network }
 
-func (down) Params() []string { return nil }
-
-func (down) Check(s Spec) error {
-	if s.Toxicity != nil || s.Direction != "" {
-		return errors.New("toxicity and direction do not apply to down: it stops the whole proxy")
-	}
-	return checkNetwork(s)
-}
+// New: down takes no parameters; it stops the whole proxy.
+func (down) New() Params { return &None{} }
 
 func (down) Apply(_ context.Context, env Env, _ Spec, targets []string) (Undo, error) {
 	var stopped []string

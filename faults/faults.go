@@ -3,8 +3,9 @@
 // middleware (through the config bucket). It knows nothing of runtimes: it
 // acts only through the small interfaces of Env, which the harness provides.
 //
-// A fault kind is one small file: a type implementing Kind, listed in the
-// kinds table below. Applying a fault returns the function that removes it.
+// A fault kind is one file: a type implementing Kind, its parameters (a
+// struct whose fields the kind's entries may set), and an init that
+// registers it. Applying a fault returns the function that removes it.
 package faults
 
 import (
@@ -15,36 +16,51 @@ import (
 	"sync"
 )
 
-// Spec is one fault as a scenario or a live fault file writes it.
+// Spec is one fault as a scenario or a live fault file writes it: what
+// every fault has, and the parameters of its kind, which the kind decodes
+// (Kind.New) from the entry's other fields.
 type Spec struct {
 	Name   string   `yaml:"name" json:"name"`
 	At     Duration `yaml:"at" json:"at"`
 	For    Duration `yaml:"for" json:"for"`
 	Target string   `yaml:"target" json:"target"`
 	Kind   string   `yaml:"kind" json:"kind"`
-
-	Latency      Duration `yaml:"latency" json:"latency,omitempty"`             // latency, http_delay
-	Jitter       Duration `yaml:"jitter" json:"jitter,omitempty"`               // latency
-	Timeout      Duration `yaml:"timeout" json:"timeout,omitempty"`             // timeout (0: black hole), reset
-	Delay        Duration `yaml:"delay" json:"delay,omitempty"`                 // slow_close, slicer
-	Rate         int      `yaml:"rate" json:"rate,omitempty"`                   // bandwidth, KB/s
-	Bytes        int      `yaml:"bytes" json:"bytes,omitempty"`                 // limit_data
-	Size         int      `yaml:"size" json:"size,omitempty"`                   // slicer: average bytes
-	Variation    int      `yaml:"variation" json:"variation,omitempty"`         // slicer
-	Status       int      `yaml:"status" json:"status,omitempty"`               // http_error
-	Toxicity     *float64 `yaml:"toxicity" json:"toxicity,omitempty"`           // share affected, default 1
-	Direction    string   `yaml:"direction" json:"direction,omitempty"`         // downstream (default), upstream, both
-	Count        int      `yaml:"count" json:"count,omitempty"`                 // http faults: only the next N requests
-	RestartAfter Duration `yaml:"restart_after" json:"restart_after,omitempty"` // kill: start again after this
-	NoRestart    bool     `yaml:"no_restart" json:"no_restart,omitempty"`       // kill: stay down to the end
+	// Params are the kind's parameters (*LatencyParams for latency, ...);
+	// nil for an unknown kind, or a kind's zero parameters when the Spec is
+	// written in Go without them.
+	Params Params `yaml:"-" json:"-"`
 }
 
-// Share returns the toxicity, 1 when unset.
-func (s Spec) Share() float64 {
-	if s.Toxicity == nil {
-		return 1
+// Params are one kind's parameters: a struct whose yaml tags name the
+// fields an entry of the kind may have (ParamNames), decoded from the entry
+// itself. A field no kind declares is not decoded anywhere, so an entry
+// cannot set what its kind would ignore.
+type Params interface {
+	// Check validates the parameters and returns an error that starts with
+	// the parameter's name ("latency: want ...") when one is wrong.
+	Check() error
+}
+
+// Check validates s's parameters (its kind's zero ones when it has none);
+// a Spec of an unknown kind has nothing to check here.
+func (s Spec) Check() error {
+	p := s.Params
+	if p == nil {
+		k, err := Lookup(s.Kind)
+		if err != nil {
+			return nil
+		}
+		p = k.New()
 	}
-	return *s.Toxicity
+	return p.Check()
+}
+
+// paramsOf returns s's parameters as *P, or P's zero value when s has none.
+func paramsOf[P any](s Spec) *P {
+	if p, ok := any(s.Params).(*P); ok && p != nil {
+		return p
+	}
+	return new(P)
 }
 
 // Layer says where a kind acts, which decides what a target means.
@@ -65,20 +81,15 @@ type Undo func(ctx context.Context) error
 type Kind interface {
 	// Layer says where the kind acts.
 	Layer() Layer
-	// Params names the parameters the kind takes, as a fault entry writes
-	// them (latency, jitter, ...), beyond what every fault has (name, at,
-	// for, target, kind). An entry that sets another is refused: a field
-	// a kind would ignore is an error by construction.
-	Params() []string
-	// Check validates the kind's parameters in s and returns an error that
-	// names the parameter (as "latency: want ...") if one is wrong.
-	Check(s Spec) error
+	// New returns the kind's parameters, zero, for an entry to be decoded
+	// into: a pointer to a struct (see Params).
+	New() Params
 	// Apply injects s on every target and returns how to remove it. On
 	// error, whatever was applied is already removed.
 	Apply(ctx context.Context, env Env, s Spec, targets []string) (Undo, error)
 }
 
-// kinds lists every fault kind.
+// kinds lists every fault kind; each kind's file registers it.
 var kinds = map[string]Kind{}
 
 func register(name string, k Kind) {
@@ -89,24 +100,9 @@ func register(name string, k Kind) {
 		panic("faults: kind registered twice: " + name)
 	}
 	kinds[name] = k
-}
-
-func init() {
-	register("latency", latency{})
-	register("bandwidth", bandwidth{})
-	register("timeout", timeout{})
-	register("reset", reset{})
-	register("slow_close", slowClose{})
-	register("slicer", slicer{})
-	register("limit_data", limitData{})
-	register("down", down{})
-	register("kill", kill{})
-	register("pause", pause{})
-	register("restart", restart{})
-	register("http_error", httpError{})
-	register("http_delay", httpDelay{})
-	register("redeliver", redeliver{})
-	register("stall", stall{})
+	for _, p := range ParamNames(k) {
+		anyParam[p] = true
+	}
 }
 
 // ErrUnknownKind is returned for a kind that is not in the table.

@@ -2,6 +2,7 @@ package faults_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -16,6 +17,7 @@ import (
 	"time"
 
 	toxiproxy "github.com/Shopify/toxiproxy/v2/client"
+	"github.com/goccy/go-yaml"
 
 	"lab/faults"
 	"lab/lab"
@@ -67,38 +69,31 @@ func TestResolve(t *testing.T) {
 }
 
 func TestCheck(t *testing.T) {
-	half, two := 0.5, 2.0
 	tests := []struct {
 		spec faults.Spec
 		err  string
 	}{
-		{faults.Spec{Kind: "latency", Latency: faults.Duration(100 * time.Millisecond)}, ""},
+		{entry(t, "kind: latency\nlatency: 100ms"), ""},
 		{faults.Spec{Kind: "latency"}, "latency: want"},
-		{faults.Spec{Kind: "latency", Latency: 1e6, Direction: "sideways"}, "direction: want"},
-		{faults.Spec{Kind: "bandwidth", Rate: 64}, ""},
+		{entry(t, "kind: latency\nlatency: 1ms\ndirection: sideways"), "direction: want"},
+		{entry(t, "kind: bandwidth\nrate: 64"), ""},
 		{faults.Spec{Kind: "bandwidth"}, "rate: want"},
 		{faults.Spec{Kind: "timeout"}, ""},
-		{faults.Spec{Kind: "reset", Toxicity: &half}, ""},
-		{faults.Spec{Kind: "reset", Toxicity: &two}, "toxicity: want"},
+		{entry(t, "kind: reset\ntoxicity: 0.5"), ""},
+		{entry(t, "kind: reset\ntoxicity: 2"), "toxicity: want"},
 		{faults.Spec{Kind: "slow_close"}, "delay: want"},
-		{faults.Spec{Kind: "slicer", Size: 64, Variation: 64}, "variation: want"},
+		{entry(t, "kind: slicer\nsize: 64\nvariation: 64"), "variation: want"},
 		{faults.Spec{Kind: "limit_data"}, "bytes: want"},
 		{faults.Spec{Kind: "down"}, ""},
-		{faults.Spec{Kind: "down", Toxicity: &half}, "do not apply to down"},
-		{faults.Spec{Kind: "reset", Count: 3}, "count: only http"},
-		{faults.Spec{Kind: "kill", NoRestart: true, RestartAfter: 1e9}, "cannot go with no_restart"},
+		{entry(t, "kind: kill\nno_restart: true\nrestart_after: 1s"), "cannot go with no_restart"},
 		{faults.Spec{Kind: "pause"}, ""},
-		{faults.Spec{Kind: "http_error", Status: 503, Count: 5}, ""},
-		{faults.Spec{Kind: "http_error", Status: 302}, "status: want"},
+		{entry(t, "kind: http_error\nstatus: 503\ncount: 5"), ""},
+		{entry(t, "kind: http_error\nstatus: 302"), "status: want"},
 		{faults.Spec{Kind: "http_delay"}, "latency: want"},
 	}
 	for _, tt := range tests {
 		t.Run(fmt.Sprintf("%s %s", tt.spec.Kind, tt.err), func(t *testing.T) {
-			k, err := faults.Lookup(tt.spec.Kind)
-			if err != nil {
-				t.Fatal(err)
-			}
-			err = k.Check(tt.spec)
+			err := tt.spec.Check()
 			if (err == nil) != (tt.err == "") || (err != nil && !strings.Contains(err.Error(), tt.err)) {
 				t.Fatalf("Check = %v, want %q", err, tt.err)
 			}
@@ -159,7 +154,7 @@ func TestLatencyAddsWhatItSays(t *testing.T) {
 	_, proxy, env := proxied(t)
 	before := median(t, proxy, 15)
 	k, _ := faults.Lookup("latency")
-	undo, err := k.Apply(context.Background(), env, faults.Spec{Name: "slow", Kind: "latency", Latency: faults.Duration(100 * time.Millisecond)}, []string{"edge"})
+	undo, err := k.Apply(context.Background(), env, entry(t, "name: slow\nkind: latency\nlatency: 100ms"), []string{"edge"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -193,13 +188,13 @@ func TestNetworkKindsChangeTheProxy(t *testing.T) {
 		return len(ts)
 	}
 	specs := []faults.Spec{
-		{Kind: "latency", Latency: faults.Duration(10 * time.Millisecond), Direction: "both"},
-		{Kind: "bandwidth", Rate: 1000},
-		{Kind: "timeout", Timeout: faults.Duration(time.Second)},
-		{Kind: "reset"},
-		{Kind: "slow_close", Delay: faults.Duration(10 * time.Millisecond)},
-		{Kind: "slicer", Size: 64, Variation: 8, Delay: faults.Duration(time.Millisecond)},
-		{Kind: "limit_data", Bytes: 100},
+		entry(t, "kind: latency\nlatency: 10ms\ndirection: both"),
+		entry(t, "kind: bandwidth\nrate: 1000"),
+		entry(t, "kind: timeout\ntimeout: 1s"),
+		entry(t, "kind: reset"),
+		entry(t, "kind: slow_close\ndelay: 10ms"),
+		entry(t, "kind: slicer\nsize: 64\nvariation: 8\ndelay: 1ms"),
+		entry(t, "kind: limit_data\nbytes: 100"),
 	}
 	for _, s := range specs {
 		t.Run(s.Kind, func(t *testing.T) {
@@ -210,7 +205,7 @@ func TestNetworkKindsChangeTheProxy(t *testing.T) {
 				t.Fatal(err)
 			}
 			want := 1
-			if s.Direction == "both" {
+			if p, ok := s.Params.(*faults.LatencyParams); ok && p.Direction == "both" {
 				want = 2
 			}
 			if got := toxics(); got != want {
@@ -263,22 +258,70 @@ func TestResetBreaksRequests(t *testing.T) {
 	}
 }
 
-// TestParamsAreSpecFields: every parameter a kind names is a field a fault
-// entry can write (a yaml key of Spec), and none is one of the fields every
-// fault has.
-func TestParamsAreSpecFields(t *testing.T) {
-	keys := map[string]bool{}
-	st := reflect.TypeOf(faults.Spec{})
-	for i := range st.NumField() {
-		k, _, _ := strings.Cut(st.Field(i).Tag.Get("yaml"), ",")
-		keys[k] = true
+// entry decodes one fault entry as a scenario writes it.
+func entry(t *testing.T, text string) faults.Spec {
+	t.Helper()
+	var s faults.Spec
+	if err := yaml.Unmarshal([]byte(text), &s); err != nil {
+		t.Fatalf("%q: %v", text, err)
 	}
+	return s
+}
+
+// TestParamsAreTheKindsOwn: a kind's parameters are fields of its own
+// parameters' struct, none of them a field every fault has; a field of
+// another kind is not decoded into it (the checkers refuse it at its
+// place); a field no kind has is an unknown field, at its line.
+func TestParamsAreTheKindsOwn(t *testing.T) {
 	for _, name := range faults.Kinds() {
 		k, _ := faults.Lookup(name)
-		for _, p := range k.Params() {
-			if !keys[p] || p == "name" || p == "at" || p == "for" || p == "target" || p == "kind" {
-				t.Errorf("kind %s names parameter %q, not a parameter field of Spec", name, p)
+		for _, p := range faults.ParamNames(k) {
+			if p == "name" || p == "at" || p == "for" || p == "target" || p == "kind" {
+				t.Errorf("kind %s takes %q, a field every fault has", name, p)
 			}
 		}
+	}
+	if got := faults.ParamNames(mustKind(t, "latency")); !slices.Equal(got, []string{"latency", "jitter", "toxicity", "direction"}) {
+		t.Errorf("latency takes %v", got)
+	}
+	if got := faults.ParamNames(mustKind(t, "down")); len(got) != 0 {
+		t.Errorf("down takes %v, want nothing", got)
+	}
+	down := entry(t, "name: d\nkind: down\ntoxicity: 0.5")
+	if _, ok := down.Params.(*faults.None); !ok {
+		t.Errorf("down's params %#v, want none", down.Params)
+	}
+	var s faults.Spec
+	err := yaml.Unmarshal([]byte("name: x\nkind: latency\nlatency: 1s\ncolour: red\n"), &s)
+	var unknown *yaml.UnknownFieldError
+	if !errors.As(err, &unknown) || unknown.Token.Position.Line != 4 || !strings.Contains(unknown.Message, `"colour"`) {
+		t.Errorf("an entry with colour: %v, want an unknown field at line 4", err)
+	}
+}
+
+func mustKind(t *testing.T, name string) faults.Kind {
+	t.Helper()
+	k, err := faults.Lookup(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
+}
+
+// TestSpecJSONRoundTrip: the control API and `lab fault ls` write entries
+// as JSON, the fields every fault has beside the kind's own.
+func TestSpecJSONRoundTrip(t *testing.T) {
+	in := entry(t, "name: slow\nat: 2s\nfor: 5s\ntarget: catalog\nkind: latency\nlatency: 300ms\ntoxicity: 0.5\ndirection: both")
+	b, err := json.Marshal(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `{"name":"slow","at":"2s","for":"5s","target":"catalog","kind":"latency","latency":"300ms","toxicity":0.5,"direction":"both"}`
+	if string(b) != want {
+		t.Fatalf("JSON\n got %s\nwant %s", b, want)
+	}
+	var out faults.Spec
+	if err := json.Unmarshal(b, &out); err != nil || !reflect.DeepEqual(in, out) {
+		t.Fatalf("round trip: %v\n got %#v\nwant %#v", err, out, in)
 	}
 }

@@ -8,22 +8,9 @@ import (
 	"lab/services/contract"
 )
 
-func checkHTTP(s Spec) error {
-	if t := s.Share(); t < 0 || t > 1 {
-		return fmt.Errorf("toxicity: want a share from 0 to 1, got %g", t)
-	}
-	if s.Count < 0 {
-		return errors.New("count: want a number of requests from 1 up")
-	}
-	if s.Direction != "" {
-		return errors.New("direction does not apply to HTTP faults")
-	}
-	return nil
-}
-
 // putHTTP writes f for every target instance and returns how to delete it.
-func putHTTP(ctx context.Context, env Env, s Spec, targets []string, f contract.HTTPFault) (Undo, error) {
-	return putConfig(ctx, env, targets, func(t string) string { return contract.HTTPFaultKey(t, s.Name) }, f)
+func putHTTP(ctx context.Context, env Env, name string, targets []string, f contract.HTTPFault) (Undo, error) {
+	return putConfig(ctx, env, targets, func(t string) string { return contract.HTTPFaultKey(t, name) }, f)
 }
 
 // putConfig writes value, as JSON, under key(t) for every target t, and

@@ -2,7 +2,6 @@ package faults
 
 import (
 	"context"
-	"errors"
 	"fmt"
 )
 
@@ -12,13 +11,6 @@ func eachInstance(ctx context.Context, env Env, targets []string, action string)
 		if err := env.Processes.Do(ctx, t, action); err != nil {
 			return fmt.Errorf("%s %s: %w", action, t, err)
 		}
-	}
-	return nil
-}
-
-func checkProcess(s Spec) error {
-	if s.Toxicity != nil || s.Direction != "" || s.Count != 0 {
-		return errors.New("toxicity, direction and count do not apply to process faults")
 	}
 	return nil
 }

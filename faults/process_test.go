@@ -51,7 +51,7 @@ func TestProcessKinds(t *testing.T) {
 		want []string
 	}{
 		{faults.Spec{Kind: "kill"}, []string{"kill orders-1", "kill orders-2", "start orders-1", "start orders-2"}},
-		{faults.Spec{Kind: "kill", NoRestart: true}, []string{"kill orders-1", "kill orders-2"}},
+		{entry(t, "kind: kill\nno_restart: true"), []string{"kill orders-1", "kill orders-2"}},
 		{faults.Spec{Kind: "pause"}, []string{"pause orders-1", "pause orders-2", "resume orders-1", "resume orders-2"}},
 		{faults.Spec{Kind: "restart"}, []string{"restart orders-1", "restart orders-2"}},
 	}
@@ -74,7 +74,7 @@ func TestProcessKinds(t *testing.T) {
 func TestKillRestartsAfterDelay(t *testing.T) {
 	rec := &recorder{start: make(chan struct{})}
 	started := rec.start
-	undo := apply(t, faults.Spec{Kind: "kill", RestartAfter: faults.Duration(50 * time.Millisecond)}, []string{"payments-1"}, rec)
+	undo := apply(t, entry(t, "kind: kill\nrestart_after: 50ms"), []string{"payments-1"}, rec)
 	select {
 	case <-started:
 	case <-time.After(2 * time.Second):

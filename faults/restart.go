@@ -2,14 +2,13 @@ package faults
 
 import "context"
 
+func init() { register("restart", restart{}) }
+
 // restart stops the instance gracefully and starts it again, at once.
 type restart struct{}
 
 func (restart) Layer() Layer { return Process }
-
-func (restart) Params() []string { return nil }
-
-func (restart) Check(s Spec) error { return checkProcess(s) }
+func (restart) New() Params  { return &None{} }
 
 func (restart) Apply(ctx context.Context, env Env, _ Spec, targets []string) (Undo, error) {
 	if err := eachInstance(ctx, env, targets, "restart"); err != nil {

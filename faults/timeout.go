@@ -2,16 +2,24 @@ package faults
 
 import "context"
 
+func init() { register("timeout", timeout{}) }
+
 // timeout stops all data on the proxy; with a Timeout above 0 the connection
 // is closed after it, with none it is held open and silent (a black hole).
 type timeout struct{}
 
+// TimeoutParams are a timeout fault's.
+type TimeoutParams struct {
+	Timeout Duration `yaml:"timeout" json:"timeout,omitempty"` // 0: a black hole
+	Toxic   `yaml:",inline"`
+}
+
 func (timeout) Layer() Layer { return Network }
+func (timeout) New() Params  { return &TimeoutParams{} }
 
-func (timeout) Params() []string { return []string{"timeout", "toxicity", "direction"} }
-
-func (timeout) Check(s Spec) error { return checkNetwork(s) }
+func (p *TimeoutParams) Check() error { return p.Toxic.check() }
 
 func (timeout) Apply(_ context.Context, env Env, s Spec, targets []string) (Undo, error) {
-	return addToxics(env, s, targets, "timeout", map[string]any{"timeout": ms(s.Timeout)})
+	p := paramsOf[TimeoutParams](s)
+	return addToxics(env, s.Name, p.Toxic, targets, "timeout", map[string]any{"timeout": ms(p.Timeout)})
 }

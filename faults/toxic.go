@@ -19,24 +19,10 @@ func streams(direction string) ([]string, error) {
 	return nil, fmt.Errorf("direction: want downstream, upstream or both, got %q", direction)
 }
 
-// checkNetwork checks what every network kind shares.
-func checkNetwork(s Spec) error {
-	if _, err := streams(s.Direction); err != nil {
-		return err
-	}
-	if t := s.Share(); t < 0 || t > 1 {
-		return fmt.Errorf("toxicity: want a share from 0 to 1, got %g", t)
-	}
-	if s.Count != 0 {
-		return errors.New("count: only http_error and http_delay can be bounded by count")
-	}
-	return nil
-}
-
 // addToxics adds a toxic of typ with attrs on every proxy and direction, and
 // removes what it added if one fails.
-func addToxics(env Env, s Spec, proxies []string, typ string, attrs map[string]any) (Undo, error) {
-	dirs, err := streams(s.Direction)
+func addToxics(env Env, name string, tx Toxic, proxies []string, typ string, attrs map[string]any) (Undo, error) {
+	dirs, err := streams(tx.Direction)
 	if err != nil {
 		return nil, err
 	}
@@ -53,12 +39,12 @@ func addToxics(env Env, s Spec, proxies []string, typ string, attrs map[string]a
 	}
 	for _, p := range proxies {
 		for _, d := range dirs {
-			name := "lab-" + s.Name + "-" + d
-			if err := env.Proxies.AddToxic(p, name, typ, d, s.Share(), attrs); err != nil {
+			toxic := "lab-" + name + "-" + d
+			if err := env.Proxies.AddToxic(p, toxic, typ, d, tx.Of(), attrs); err != nil {
 				_ = undo(context.Background())
 				return nil, fmt.Errorf("add %s to %s: %w", typ, p, err)
 			}
-			done = append(done, added{p, name})
+			done = append(done, added{p, toxic})
 		}
 	}
 	return once(undo), nil

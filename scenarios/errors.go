@@ -84,7 +84,11 @@ var durationKeys = func() map[string]bool {
 			walk(f.Type, seen)
 		}
 	}
-	walk(reflect.TypeOf(Scenario{}), map[reflect.Type]bool{})
+	seen := map[reflect.Type]bool{}
+	walk(reflect.TypeOf(Scenario{}), seen)
+	for _, t := range faults.ParamTypes() { // a fault entry's, by its kind
+		walk(t, seen)
+	}
 	return keys
 }()
 

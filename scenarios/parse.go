@@ -419,7 +419,7 @@ func checkFault(l *locator, base string, f faults.Spec, shape lab.Shape, seen ma
 	if err != nil {
 		return at("kind", "kind: unknown fault kind %q (want one of %s)", f.Kind, strings.Join(faults.Kinds(), ", "))
 	}
-	if err := checkParams(l, base, f.Kind, kind.Params()); err != nil {
+	if err := checkParams(l, base, f.Kind, faults.ParamNames(kind)); err != nil {
 		return err
 	}
 	if f.Target == "" {
@@ -428,7 +428,7 @@ func checkFault(l *locator, base string, f faults.Spec, shape lab.Shape, seen ma
 	if _, err := faults.Resolve(f.Target, kind.Layer(), shape); err != nil {
 		return at("target", "%v", err)
 	}
-	if err := kind.Check(f); err != nil {
+	if err := f.Check(); err != nil {
 		field, _, _ := strings.Cut(err.Error(), ":")
 		if strings.ContainsAny(field, " ,") {
 			field = ""
