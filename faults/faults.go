@@ -12,6 +12,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"lab/lab"
 	"sort"
 	"sync"
 )
@@ -20,11 +21,11 @@ import (
 // every fault has, and the parameters of its kind, which the kind decodes
 // (Kind.New) from the entry's other fields.
 type Spec struct {
-	Name   string   `yaml:"name" json:"name"`
-	At     Duration `yaml:"at" json:"at"`
-	For    Duration `yaml:"for" json:"for"`
-	Target string   `yaml:"target" json:"target"`
-	Kind   string   `yaml:"kind" json:"kind"`
+	Name   string       `yaml:"name" json:"name"`
+	At     lab.Duration `yaml:"at" json:"at"`
+	For    lab.Duration `yaml:"for" json:"for"`
+	Target string       `yaml:"target" json:"target"`
+	Kind   string       `yaml:"kind" json:"kind"`
 	// Params are the kind's parameters (*LatencyParams for latency, ...);
 	// nil for an unknown kind, or a kind's zero parameters when the Spec is
 	// written in Go without them.

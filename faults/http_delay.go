@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 
+	"lab/lab"
 	"lab/services/contract"
 )
 
@@ -15,7 +16,7 @@ type httpDelay struct{}
 
 // HTTPDelayParams are an http_delay fault's.
 type HTTPDelayParams struct {
-	Latency  Duration `yaml:"latency" json:"latency,omitempty"`
+	Latency  lab.Duration `yaml:"latency" json:"latency,omitempty"`
 	Requests `yaml:",inline"`
 }
 

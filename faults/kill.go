@@ -3,6 +3,7 @@ package faults
 import (
 	"context"
 	"errors"
+	"lab/lab"
 	"time"
 )
 
@@ -15,8 +16,8 @@ type kill struct{}
 
 // KillParams are a kill fault's.
 type KillParams struct {
-	RestartAfter Duration `yaml:"restart_after" json:"restart_after,omitempty"` // start again after this
-	NoRestart    bool     `yaml:"no_restart" json:"no_restart,omitempty"`       // stay down to the end
+	RestartAfter lab.Duration `yaml:"restart_after" json:"restart_after,omitempty"` // start again after this
+	NoRestart    bool         `yaml:"no_restart" json:"no_restart,omitempty"`       // stay down to the end
 }
 
 func (kill) Layer() Layer { return Process }

@@ -3,6 +3,7 @@ package faults
 import (
 	"context"
 	"errors"
+	"lab/lab"
 )
 
 func init() { register("latency", latency{}) }
@@ -12,8 +13,8 @@ type latency struct{}
 
 // LatencyParams are a latency fault's.
 type LatencyParams struct {
-	Latency Duration `yaml:"latency" json:"latency,omitempty"`
-	Jitter  Duration `yaml:"jitter" json:"jitter,omitempty"`
+	Latency lab.Duration `yaml:"latency" json:"latency,omitempty"`
+	Jitter  lab.Duration `yaml:"jitter" json:"jitter,omitempty"`
 	Toxic   `yaml:",inline"`
 }
 

@@ -1,6 +1,9 @@
 package faults
 
-import "context"
+import (
+	"context"
+	"lab/lab"
+)
 
 func init() { register("reset", reset{}) }
 
@@ -9,7 +12,7 @@ type reset struct{}
 
 // ResetParams are a reset fault's.
 type ResetParams struct {
-	Timeout Duration `yaml:"timeout" json:"timeout,omitempty"`
+	Timeout lab.Duration `yaml:"timeout" json:"timeout,omitempty"`
 	Toxic   `yaml:",inline"`
 }
 

@@ -3,6 +3,7 @@ package faults
 import (
 	"context"
 	"errors"
+	"lab/lab"
 )
 
 func init() { register("slicer", slicer{}) }
@@ -13,9 +14,9 @@ type slicer struct{}
 
 // SlicerParams are a slicer fault's.
 type SlicerParams struct {
-	Size      int      `yaml:"size" json:"size,omitempty"` // average bytes
-	Variation int      `yaml:"variation" json:"variation,omitempty"`
-	Delay     Duration `yaml:"delay" json:"delay,omitempty"`
+	Size      int          `yaml:"size" json:"size,omitempty"` // average bytes
+	Variation int          `yaml:"variation" json:"variation,omitempty"`
+	Delay     lab.Duration `yaml:"delay" json:"delay,omitempty"`
 	Toxic     `yaml:",inline"`
 }
 

@@ -3,6 +3,7 @@ package faults
 import (
 	"context"
 	"errors"
+	"lab/lab"
 )
 
 func init() { register("slow_close", slowClose{}) }
@@ -12,7 +13,7 @@ type slowClose struct{}
 
 // SlowCloseParams are a slow_close fault's.
 type SlowCloseParams struct {
-	Delay Duration `yaml:"delay" json:"delay,omitempty"`
+	Delay lab.Duration `yaml:"delay" json:"delay,omitempty"`
 	Toxic `yaml:",inline"`
 }
 

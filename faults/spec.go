@@ -3,6 +3,7 @@ package faults
 import (
 	"encoding/json"
 	"fmt"
+	"lab/lab"
 	"reflect"
 	"slices"
 	"strings"
@@ -21,11 +22,11 @@ var common = []string{"name", "at", "for", "target", "kind"}
 // what the kind takes), and so is an unknown kind.
 func (s *Spec) UnmarshalYAML(node ast.Node) error {
 	var c struct {
-		Name   string   `yaml:"name"`
-		At     Duration `yaml:"at"`
-		For    Duration `yaml:"for"`
-		Target string   `yaml:"target"`
-		Kind   string   `yaml:"kind"`
+		Name   string       `yaml:"name"`
+		At     lab.Duration `yaml:"at"`
+		For    lab.Duration `yaml:"for"`
+		Target string       `yaml:"target"`
+		Kind   string       `yaml:"kind"`
 	}
 	if err := yaml.NodeToValue(node, &c); err != nil {
 		return err

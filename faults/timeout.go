@@ -1,6 +1,9 @@
 package faults
 
-import "context"
+import (
+	"context"
+	"lab/lab"
+)
 
 func init() { register("timeout", timeout{}) }
 
@@ -10,7 +13,7 @@ type timeout struct{}
 
 // TimeoutParams are a timeout fault's.
 type TimeoutParams struct {
-	Timeout Duration `yaml:"timeout" json:"timeout,omitempty"` // 0: a black hole
+	Timeout lab.Duration `yaml:"timeout" json:"timeout,omitempty"` // 0: a black hole
 	Toxic   `yaml:",inline"`
 }
 

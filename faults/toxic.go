@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"lab/lab"
 )
 
 // streams returns the Toxiproxy streams a direction stands for.
@@ -50,4 +51,4 @@ func addToxics(env Env, name string, tx Toxic, proxies []string, typ string, att
 	return once(undo), nil
 }
 
-func ms(d Duration) int64 { return d.D().Milliseconds() }
+func ms(d lab.Duration) int64 { return d.D().Milliseconds() }

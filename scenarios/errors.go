@@ -11,6 +11,7 @@ import (
 	"github.com/goccy/go-yaml/ast"
 
 	"lab/faults"
+	"lab/lab"
 )
 
 // Error is a problem in a scenario file, at a line and column (from 1; 0
@@ -61,7 +62,7 @@ func decodeError(file string, data []byte, err error) *Error {
 // fault entry has, read off the types.
 var durationKeys = func() map[string]bool {
 	keys := map[string]bool{}
-	dur := reflect.TypeOf(faults.Duration(0))
+	dur := reflect.TypeOf(lab.Duration(0))
 	var walk func(t reflect.Type, seen map[reflect.Type]bool)
 	walk = func(t reflect.Type, seen map[reflect.Type]bool) {
 		for t.Kind() == reflect.Pointer || t.Kind() == reflect.Slice || t.Kind() == reflect.Map {

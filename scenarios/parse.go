@@ -24,7 +24,7 @@ import (
 var builtin embed.FS
 
 // MaxDuration bounds a scenario's measured load.
-const MaxDuration = faults.Duration(time.Hour)
+const MaxDuration = lab.Duration(time.Hour)
 
 // Names returns the names of the built-in scenarios, sorted.
 func Names() []string {
@@ -96,14 +96,14 @@ func Parse(file string, data []byte, sets []string) (*Scenario, error) {
 // 2 s delay, a recovery within 10 s), and a shrunk outage would teach
 // another lesson than the one the scenario was written for.
 func (s *Scenario) fitsDuration() error {
-	need, why := faults.Duration(0), ""
+	need, why := lab.Duration(0), ""
 	for _, f := range s.Faults {
-		end := max(f.At+f.For, f.At+faults.Duration(time.Second))
+		end := max(f.At+f.For, f.At+lab.Duration(time.Second))
 		if end > need {
 			need, why = end, fmt.Sprintf("its fault %s runs from %s to %s", f.Name, f.At.D(), (f.At+f.For).D())
 		}
 	}
-	var stages faults.Duration
+	var stages lab.Duration
 	for _, st := range s.Load.Stages {
 		stages += st.Duration
 	}
@@ -126,7 +126,7 @@ func (s *Scenario) Set(kv string) error {
 	if !ok {
 		return fmt.Errorf("want key=value")
 	}
-	dur := func(d *faults.Duration) error { return d.UnmarshalText([]byte(v)) }
+	dur := func(d *lab.Duration) error { return d.UnmarshalText([]byte(v)) }
 	num := func(n *int) error {
 		x, err := strconv.Atoi(v)
 		if err != nil {
@@ -139,7 +139,7 @@ func (s *Scenario) Set(kv string) error {
 	case k == "duration":
 		return dur(&s.Duration)
 	case k == "warmup":
-		var d faults.Duration
+		var d lab.Duration
 		s.Warmup = &d
 		return dur(&d)
 	case k == "seed":
@@ -255,7 +255,7 @@ func (s *Scenario) problems(l *locator) []error {
 	case s.Duration.D()%time.Second != 0:
 		add(l.at("$.duration", "duration: want whole seconds, such as 30s: the lab measures the load second by second"))
 	}
-	if w := s.WarmupOrDefault(); w > faults.Duration(time.Minute) || w.D()%time.Second != 0 {
+	if w := s.WarmupOrDefault(); w > lab.Duration(time.Minute) || w.D()%time.Second != 0 {
 		add(l.at("$.warmup", "warmup: want whole seconds, at most 1m: the measured seconds start where it ends"))
 	}
 	add(s.checkShop(l))
@@ -331,7 +331,7 @@ func (s *Scenario) checkLoad(l *locator) error {
 		if len(ld.Stages) == 0 {
 			return l.at("$.load.stages", "load.stages: a ramping-arrival-rate load wants stages of target and duration")
 		}
-		var total faults.Duration
+		var total lab.Duration
 		for i, st := range ld.Stages {
 			if st.Target < 0 || st.Duration <= 0 {
 				return l.at(fmt.Sprintf("$.load.stages[%d]", i), "load.stages: want a target of 0 or more and a duration above 0")

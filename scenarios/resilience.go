@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"lab/faults"
+	"lab/lab"
 	"lab/services/contract"
 )
 
@@ -20,23 +21,23 @@ type Resilience struct {
 
 // EdgePolicy overrides fields of an edge's policy; unset fields keep the preset's.
 type EdgePolicy struct {
-	Timeout      *faults.Duration `yaml:"timeout" json:"timeout,omitempty"`
-	Retries      *int             `yaml:"retries" json:"retries,omitempty"`
-	Backoff      *faults.Duration `yaml:"backoff" json:"backoff,omitempty"`
-	MaxBackoff   *faults.Duration `yaml:"max_backoff" json:"max_backoff,omitempty"`
-	Jitter       *float64         `yaml:"jitter" json:"jitter,omitempty"`
-	Breaker      *BreakerPolicy   `yaml:"breaker" json:"breaker,omitempty"`
-	Bulkhead     *int             `yaml:"bulkhead" json:"bulkhead,omitempty"`
-	BulkheadWait *faults.Duration `yaml:"bulkhead_wait" json:"bulkhead_wait,omitempty"`
-	Fallback     *bool            `yaml:"fallback" json:"fallback,omitempty"`
+	Timeout      *lab.Duration  `yaml:"timeout" json:"timeout,omitempty"`
+	Retries      *int           `yaml:"retries" json:"retries,omitempty"`
+	Backoff      *lab.Duration  `yaml:"backoff" json:"backoff,omitempty"`
+	MaxBackoff   *lab.Duration  `yaml:"max_backoff" json:"max_backoff,omitempty"`
+	Jitter       *float64       `yaml:"jitter" json:"jitter,omitempty"`
+	Breaker      *BreakerPolicy `yaml:"breaker" json:"breaker,omitempty"`
+	Bulkhead     *int           `yaml:"bulkhead" json:"bulkhead,omitempty"`
+	BulkheadWait *lab.Duration  `yaml:"bulkhead_wait" json:"bulkhead_wait,omitempty"`
+	Fallback     *bool          `yaml:"fallback" json:"fallback,omitempty"`
 }
 
 // BreakerPolicy configures an edge's breaker; failures: 0 turns it off.
 type BreakerPolicy struct {
-	Failures  uint            `yaml:"failures" json:"failures"`
-	Window    uint            `yaml:"window" json:"window"`
-	Delay     faults.Duration `yaml:"delay" json:"delay"`
-	Successes uint            `yaml:"successes" json:"successes"`
+	Failures  uint         `yaml:"failures" json:"failures"`
+	Window    uint         `yaml:"window" json:"window"`
+	Delay     lab.Duration `yaml:"delay" json:"delay"`
+	Successes uint         `yaml:"successes" json:"successes"`
 }
 
 // callEdges lists the edges between services (load->gateway has no client).

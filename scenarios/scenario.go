@@ -6,6 +6,7 @@ package scenarios
 
 import (
 	"lab/faults"
+	"lab/lab"
 	"lab/lab/results"
 	"lab/load"
 )
@@ -20,19 +21,19 @@ type Scenario struct {
 	Seed    int64  `yaml:"seed" json:"seed"`
 	// Duration is the measured load; with a script, what the script's own
 	// options declare (less any warmup), and it may be left out.
-	Duration faults.Duration `yaml:"duration" json:"duration"`
+	Duration lab.Duration `yaml:"duration" json:"duration"`
 	// Warmup runs before the measured load, at half the rate; default 2s
 	// for a built-in journey. For a script, the first Warmup of its own
 	// load is not measured; default none.
-	Warmup *faults.Duration `yaml:"warmup" json:"warmup,omitempty"`
+	Warmup *lab.Duration `yaml:"warmup" json:"warmup,omitempty"`
 	// Drain bounds the wait for async work after the load; default 10s.
-	Drain      faults.Duration `yaml:"drain" json:"drain,omitempty"`
-	Shop       Shop            `yaml:"shop" json:"shop"`
-	Resilience Resilience      `yaml:"resilience" json:"resilience"`
-	Load       Load            `yaml:"load" json:"load"`
-	Faults     []faults.Spec   `yaml:"faults" json:"faults"`
-	Hypotheses []Hypothesis    `yaml:"hypotheses" json:"hypotheses"`
-	Invariants []string        `yaml:"invariants" json:"invariants,omitempty"`
+	Drain      lab.Duration  `yaml:"drain" json:"drain,omitempty"`
+	Shop       Shop          `yaml:"shop" json:"shop"`
+	Resilience Resilience    `yaml:"resilience" json:"resilience"`
+	Load       Load          `yaml:"load" json:"load"`
+	Faults     []faults.Spec `yaml:"faults" json:"faults"`
+	Hypotheses []Hypothesis  `yaml:"hypotheses" json:"hypotheses"`
+	Invariants []string      `yaml:"invariants" json:"invariants,omitempty"`
 
 	// Script is what the k6 script of load.script declares, once FitScript
 	// has read it; nil for a built-in journey.
@@ -68,7 +69,7 @@ type Load struct {
 	StartRate int     `yaml:"start_rate" json:"start_rate,omitempty"`
 	Stages    []Stage `yaml:"stages" json:"stages,omitempty"`
 	// Think is the pause between a shopper's steps (each drawn from 0.5x to 1.5x).
-	Think faults.Duration `yaml:"think" json:"think,omitempty"`
+	Think lab.Duration `yaml:"think" json:"think,omitempty"`
 	// CheckoutShare is the share of shopper iterations that check out.
 	CheckoutShare *float64 `yaml:"checkout_share" json:"checkout_share,omitempty"`
 	// Endpoints are the k6 name tags a script uses, for its hypotheses
@@ -82,7 +83,7 @@ type Stage struct {
 	Target int `yaml:"target" json:"target"`
 	// Duration is the measured load; with a script, what the script's own
 	// options declare (less any warmup), and it may be left out.
-	Duration faults.Duration `yaml:"duration" json:"duration"`
+	Duration lab.Duration `yaml:"duration" json:"duration"`
 }
 
 // Hypothesis is an expectation over the metrics of one phase, such as
@@ -97,15 +98,15 @@ type Hypothesis struct {
 
 // Defaults.
 const (
-	DefaultWarmup = faults.Duration(2e9)
-	DefaultDrain  = faults.Duration(10e9)
+	DefaultWarmup = lab.Duration(2e9)
+	DefaultDrain  = lab.Duration(10e9)
 	DefaultRate   = 20
 	DefaultVUs    = 200
 )
 
 // WarmupOrDefault returns the warmup: DefaultWarmup for a built-in
 // journey, none for a script (it runs as written) unless the file says.
-func (s *Scenario) WarmupOrDefault() faults.Duration {
+func (s *Scenario) WarmupOrDefault() lab.Duration {
 	switch {
 	case s.Warmup != nil:
 		return *s.Warmup

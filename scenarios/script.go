@@ -7,7 +7,7 @@ import (
 	"strings"
 	"time"
 
-	"lab/faults"
+	"lab/lab"
 	"lab/load"
 )
 
@@ -35,7 +35,7 @@ func (s *Scenario) FitScript(info *load.Script) error {
 	if length < info.Length {
 		length += time.Second
 	}
-	want := faults.Duration(length) - s.WarmupOrDefault()
+	want := lab.Duration(length) - s.WarmupOrDefault()
 	switch {
 	case want <= 0:
 		return l.at("$.warmup", "warmup: %s, but the script's load lasts %s (%s); want a shorter warmup", s.WarmupOrDefault().D(), length, info.Describe())

@@ -190,7 +190,7 @@ func (b *bencher) latencyFault(ctx context.Context, shop lab.Shop) ([]float64, s
 	}
 	defer closeEnv()
 	want := 100 * time.Millisecond
-	spec := faults.Spec{Name: "bench-latency", Kind: "latency", Target: "gateway", Params: &faults.LatencyParams{Latency: faults.Duration(want)}}
+	spec := faults.Spec{Name: "bench-latency", Kind: "latency", Target: "gateway", Params: &faults.LatencyParams{Latency: lab.Duration(want)}}
 	kind, _ := faults.Lookup(spec.Kind)
 	targets, err := faults.Resolve(spec.Target, kind.Layer(), benchShape(false))
 	if err != nil {
@@ -237,8 +237,8 @@ func (b *bencher) faultApply(ctx context.Context, shop lab.Shop) ([]float64, str
 		var specs []faults.Spec
 		for i := range faultsPerRun {
 			specs = append(specs, faults.Spec{Name: fmt.Sprintf("bench-%d", i), Kind: "latency",
-				Target: edges[i%len(edges)], Params: &faults.LatencyParams{Latency: faults.Duration(time.Millisecond)},
-				At: faults.Duration(time.Duration(i) * 20 * time.Millisecond), For: faults.Duration(10 * time.Millisecond)})
+				Target: edges[i%len(edges)], Params: &faults.LatencyParams{Latency: lab.Duration(time.Millisecond)},
+				At: lab.Duration(time.Duration(i) * 20 * time.Millisecond), For: lab.Duration(10 * time.Millisecond)})
 		}
 		recs := experiment.PlayFaults(ctx, env, benchShape(false), specs, 200*time.Millisecond)
 		var late []float64

@@ -1,4 +1,4 @@
-package faults
+package lab
 
 import (
 	"fmt"
@@ -6,7 +6,8 @@ import (
 	"time"
 )
 
-// Duration is a time.Duration written as "10s", "300ms" or "1m30s" in YAML.
+// Duration is a time.Duration as scenario and fault files write it: "10s",
+// "300ms", "1m30s".
 type Duration time.Duration
 
 // UnmarshalText reads a Go duration; a bare number is refused because its
