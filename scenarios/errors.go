@@ -50,6 +50,16 @@ func decodeError(file string, data []byte, err error) *Error {
 	// duration field holding it (never the text, which may stand earlier
 	// under another field).
 	e := &Error{File: file, Msg: err.Error()}
+	// A list or a mapping where a duration goes reaches the duration's
+	// text unmarshaler, and the library says only "does not implemented
+	// Unmarshaler", with no position: find the duration field that holds
+	// something other than a plain value.
+	if strings.Contains(err.Error(), "Unmarshaler") {
+		if key, line, col, ok := nonScalarDuration(parseAST(data)); ok {
+			e.Line, e.Col, e.Msg = line, col, key+": want a duration such as 10s or 300ms, not a list or a mapping"
+		}
+		return e
+	}
 	if m := quoted.FindStringSubmatch(err.Error()); m != nil {
 		if key, line, col, ok := durationNode(parseAST(data), m[1]); ok {
 			e.Line, e.Col, e.Msg = line, col, key+": "+e.Msg
@@ -121,6 +131,31 @@ func durationNode(f *ast.File, value string) (key string, line, col int, ok bool
 	if tok == nil || found.Value.Type() == ast.NullType {
 		tok = found.Key.GetToken()
 	}
+	return found.Key.String(), tok.Position.Line, tok.Position.Column, true
+}
+
+// nonScalarDuration finds, in document order, the first duration field
+// whose value is a list or a mapping.
+func nonScalarDuration(f *ast.File) (key string, line, col int, ok bool) {
+	if f == nil {
+		return "", 0, 0, false
+	}
+	var found *ast.MappingValueNode
+	for _, doc := range f.Docs {
+		ast.Walk(visitor(func(n ast.Node) bool {
+			mv, isMV := n.(*ast.MappingValueNode)
+			if found == nil && isMV && durationKeys[mv.Key.String()] {
+				if _, scalar := mv.Value.(ast.ScalarNode); !scalar && mv.Value.Type() != ast.NullType {
+					found = mv
+				}
+			}
+			return found == nil
+		}), doc)
+	}
+	if found == nil || found.Value.GetToken() == nil {
+		return "", 0, 0, false
+	}
+	tok := found.Value.GetToken()
 	return found.Key.String(), tok.Position.Line, tok.Position.Column, true
 }
 
