@@ -106,19 +106,34 @@ var durationKeys = func() map[string]bool {
 // durationNode finds, in document order, the first value of a duration
 // field that is value, and returns its key and position.
 func durationNode(f *ast.File, value string) (key string, line, col int, ok bool) {
+	return findDuration(f, func(v ast.Node) bool {
+		if sc, isScalar := v.(ast.ScalarNode); isScalar {
+			return strings.TrimSpace(fmt.Sprint(sc.GetValue())) == value
+		}
+		return v.Type() == ast.NullType && value == ""
+	})
+}
+
+// nonScalarDuration finds, in document order, the first duration field
+// whose value is a list or a mapping.
+func nonScalarDuration(f *ast.File) (key string, line, col int, ok bool) {
+	return findDuration(f, func(v ast.Node) bool {
+		_, isScalar := v.(ast.ScalarNode)
+		return !isScalar && v.Type() != ast.NullType
+	})
+}
+
+// findDuration finds, in document order, the first duration field whose
+// value match takes, and returns its key and the value's position (the
+// key's, for an empty value).
+func findDuration(f *ast.File, match func(value ast.Node) bool) (key string, line, col int, ok bool) {
 	if f == nil {
 		return "", 0, 0, false
 	}
 	var found *ast.MappingValueNode
 	for _, doc := range f.Docs {
 		ast.Walk(visitor(func(n ast.Node) bool {
-			mv, isMV := n.(*ast.MappingValueNode)
-			if found != nil || !isMV || !durationKeys[mv.Key.String()] {
-				return found == nil
-			}
-			if v, isScalar := mv.Value.(ast.ScalarNode); isScalar && strings.TrimSpace(fmt.Sprint(v.GetValue())) == value {
-				found = mv
-			} else if mv.Value.Type() == ast.NullType && value == "" {
+			if mv, isMV := n.(*ast.MappingValueNode); found == nil && isMV && durationKeys[mv.Key.String()] && match(mv.Value) {
 				found = mv
 			}
 			return found == nil
@@ -131,31 +146,6 @@ func durationNode(f *ast.File, value string) (key string, line, col int, ok bool
 	if tok == nil || found.Value.Type() == ast.NullType {
 		tok = found.Key.GetToken()
 	}
-	return found.Key.String(), tok.Position.Line, tok.Position.Column, true
-}
-
-// nonScalarDuration finds, in document order, the first duration field
-// whose value is a list or a mapping.
-func nonScalarDuration(f *ast.File) (key string, line, col int, ok bool) {
-	if f == nil {
-		return "", 0, 0, false
-	}
-	var found *ast.MappingValueNode
-	for _, doc := range f.Docs {
-		ast.Walk(visitor(func(n ast.Node) bool {
-			mv, isMV := n.(*ast.MappingValueNode)
-			if found == nil && isMV && durationKeys[mv.Key.String()] {
-				if _, scalar := mv.Value.(ast.ScalarNode); !scalar && mv.Value.Type() != ast.NullType {
-					found = mv
-				}
-			}
-			return found == nil
-		}), doc)
-	}
-	if found == nil || found.Value.GetToken() == nil {
-		return "", 0, 0, false
-	}
-	tok := found.Value.GetToken()
 	return found.Key.String(), tok.Position.Line, tok.Position.Column, true
 }
 
