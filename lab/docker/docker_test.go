@@ -33,6 +33,13 @@ func TestStaticRefusesADynamicBinary(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "CGO_ENABLED=0") {
 		t.Fatalf("Static(/bin/ls) = %v, want an error naming CGO_ENABLED=0", err)
 	}
+	script := filepath.Join(t.TempDir(), "lab")
+	if err := os.WriteFile(script, []byte("#!/bin/sh\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := docker.Static(script); err == nil || !strings.Contains(err.Error(), "not a Linux binary") {
+		t.Fatalf("Static(a script) = %v, want an error saying it is not a Linux binary", err)
+	}
 	exe, _ := os.Executable()
 	if err := docker.Static(exe); err != nil {
 		t.Fatalf("the test binary (CGO_ENABLED=0) is not static: %v", err)

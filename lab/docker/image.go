@@ -26,6 +26,16 @@ const dockerfile = "FROM scratch\nCOPY lab /lab\nENTRYPOINT [\"/lab\"]\n"
 // Static returns an error unless exe is a statically linked ELF binary, the
 // only kind that runs FROM scratch.
 func Static(exe string) error {
+	r, err := os.Open(exe)
+	if err != nil {
+		return fmt.Errorf("read %s: %w", exe, err)
+	}
+	head := make([]byte, 4)
+	_, _ = io.ReadFull(r, head)
+	r.Close()
+	if string(head) != elf.ELFMAG { // a macOS or Windows build: the image runs on Linux
+		return fmt.Errorf("%s is not a Linux binary, and the docker runtime runs the lab binary in a Linux image: run a Linux build (GOOS=linux CGO_ENABLED=0 go build ./cmd/lab), or --runtime process", exe)
+	}
 	f, err := elf.Open(exe)
 	if err != nil {
 		return fmt.Errorf("read %s: %w", exe, err)
