@@ -3,7 +3,7 @@
 export CGO_ENABLED := 0
 GO ?= go
 
-.PHONY: help build test race demo bench bench-go lint fuzz soak verdicts
+.PHONY: help build test race demo bench bench-go lint fuzz soak verdicts cross
 
 ## help: list the targets
 help:
@@ -64,6 +64,12 @@ fuzz:
 	    $(GO) test -run XXX -fuzz "^$$t\$$" -fuzztime $(FUZZTIME) $$pkg; \
 	  done; \
 	done
+
+## cross: vet every package, tests included, for macOS (arm64, amd64) and Windows: they must compile there
+cross:
+	GOOS=darwin GOARCH=arm64 $(GO) vet ./...
+	GOOS=darwin GOARCH=amd64 $(GO) vet ./...
+	GOOS=windows GOARCH=amd64 $(GO) vet ./...
 
 ## lint: gofmt, go vet and staticcheck (pinned; run apart from the module, so its own dependencies never move ours)
 STATICCHECK ?= $(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"lab/internal/lifeline"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -128,8 +129,11 @@ func Start(p Plan) (*Run, error) {
 	for k, v := range p.Env {
 		cmd.Env = append(cmd.Env, k+"="+v)
 	}
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
-	if err := cmd.Start(); err != nil {
+	err = lifeline.Attach(cmd)
+	if err == nil {
+		err = cmd.Start()
+	}
+	if err != nil {
 		logf.Close()
 		c.Close()
 		return nil, fmt.Errorf("start k6: %w", err)

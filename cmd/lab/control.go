@@ -6,7 +6,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
 )
 
 // control is how `lab fault` reaches a running `lab up`: its control API's
@@ -57,11 +56,8 @@ func readControl() (control, error) {
 	if err != nil {
 		return control{}, err
 	}
-	if sys, ok := st.Sys().(*syscall.Stat_t); ok && int(sys.Uid) != os.Getuid() {
-		return control{}, fmt.Errorf("%s belongs to another user (uid %d): not this user's lab up", path, sys.Uid)
-	}
-	if st.Mode().Perm()&0o077 != 0 {
-		return control{}, fmt.Errorf("%s may be read by other users (mode %v): want 0600", path, st.Mode().Perm())
+	if err := ownedPrivately(path, st); err != nil {
+		return control{}, err
 	}
 	b := make([]byte, 4096)
 	n, _ := f.Read(b)

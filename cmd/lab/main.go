@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"lab/internal/lifeline"
 	"os"
 	"os/signal"
 	"syscall"
@@ -44,6 +45,7 @@ func main() {
 // Main runs lab with args and returns its exit code. SIGINT and SIGTERM
 // cancel the context the command runs in.
 func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	lifeline.Watch() // a child (lab serve, lab k6) ends with the lab that started it
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	root := newRoot(stdout, stderr)

@@ -4,6 +4,7 @@
 package k6main
 
 import (
+	"lab/internal/lifeline"
 	"lab/load/k6out"
 	"os"
 
@@ -13,6 +14,7 @@ import (
 // Main runs k6 with args (those after "k6"). It never returns: k6 ends the
 // process with os.Exit.
 func Main(args []string) {
+	lifeline.Watch()
 	os.Setenv("K6_NO_USAGE_REPORT", "true")
 	os.Args = append([]string{"k6"}, args...)
 	k6out.RegisterOutput()

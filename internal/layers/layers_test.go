@@ -23,8 +23,8 @@ var floors = []struct {
 	{"lab/lab/results", nil, true},
 	{"lab/lab", []string{"lab/services/contract"}, true},
 	{"lab/faults", []string{"lab/lab", "lab/services/contract"}, true},
-	{"lab/load", []string{"lab/lab/results"}, true},
-	{"lab/scenarios", []string{"lab/faults", "lab/lab", "lab/lab/results", "lab/load", "lab/services/contract"}, true},
+	{"lab/load", []string{"lab/lab/results", "lab/internal/lifeline"}, true},
+	{"lab/scenarios", []string{"lab/faults", "lab/lab", "lab/lab/results", "lab/load", "lab/internal/lifeline", "lab/services/contract"}, true},
 	{"lab/reports", []string{"lab/lab/results", "lab/internal/table"}, true},
 	// The shop never links the harness.
 	{"lab/services/shop", []string{"lab/services/"}, false},

@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"lab/internal/lifeline"
 	"lab/internal/serve"
 	"lab/lab"
 	"lab/lab/process"
@@ -39,6 +40,7 @@ func Main(m *testing.M) {
 // otherwise.
 func ServeIfChild() {
 	if os.Getenv(serveEnv) == "1" && len(os.Args) > 2 && os.Args[1] == "serve" {
+		lifeline.Watch()
 		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 		err := serve.Main(ctx, os.Args[2:])
 		stop()

@@ -7,7 +7,6 @@ import (
 	"os"
 	"strconv"
 	"strings"
-	"syscall"
 
 	"github.com/moby/moby/client"
 )
@@ -97,8 +96,7 @@ func alive(host, owner string) bool {
 	if err != nil || n <= 0 {
 		return false
 	}
-	err = syscall.Kill(n, 0)
-	return err == nil || errors.Is(err, syscall.EPERM)
+	return pidAlive(n)
 }
 
 // Labelled counts the containers and networks of run, or of every run when

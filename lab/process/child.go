@@ -1,7 +1,6 @@
 package process
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -9,7 +8,6 @@ import (
 	"os"
 	"os/exec"
 	"sync"
-	"syscall"
 	"time"
 
 	"lab/lab/skeleton"
@@ -42,25 +40,23 @@ func (c *child) Ident() (int, string) { return c.pid(), "" }
 
 func (c *child) HostPID(context.Context) (int, error) { return c.pid(), nil }
 
-// Signal signals the child's process; Pause and Resume return once the
-// kernel shows it stopped or running again.
+// Signal signals the child's process; where the system shows a process's
+// state (Linux), Pause and Resume return once it is stopped or running.
 func (c *child) Signal(_ context.Context, sig skeleton.Sig) error {
-	s := map[skeleton.Sig]syscall.Signal{skeleton.Term: syscall.SIGTERM, skeleton.Kill: syscall.SIGKILL,
-		skeleton.Pause: syscall.SIGSTOP, skeleton.Resume: syscall.SIGCONT}[sig]
 	c.mu.Lock()
 	p := c.cmd
 	c.mu.Unlock()
 	if p == nil || p.Process == nil {
 		return fmt.Errorf("%s is not running", c.name)
 	}
-	if err := p.Process.Signal(s); err != nil {
+	if err := signal(p.Process, sig); err != nil {
 		return fmt.Errorf("signal %s: %w", c.name, err)
 	}
-	if sig != skeleton.Pause && sig != skeleton.Resume {
+	if sig != skeleton.Pause && sig != skeleton.Resume || !statesKnown {
 		return nil
 	}
 	for deadline := time.Now().Add(time.Second); time.Now().Before(deadline); time.Sleep(time.Millisecond) {
-		if st := c.state(); (sig == skeleton.Pause) == (st == "T") {
+		if st := state(c.pid()); (sig == skeleton.Pause) == (st == "T") {
 			return nil
 		}
 	}
@@ -98,20 +94,6 @@ func (c *child) listen() (*os.File, error) {
 		return nil, fmt.Errorf("listen for %s: %w", c.name, err)
 	}
 	return f, nil
-}
-
-// state reads the process state letter from /proc (R, S, T, Z...), or "".
-func (c *child) state() string {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", c.pid()))
-	if err != nil {
-		return ""
-	}
-	// pid (comm) STATE ...; comm may hold spaces, so cut at the last ')'.
-	i := bytes.LastIndexByte(b, ')')
-	if i < 0 || i+2 >= len(b) {
-		return ""
-	}
-	return string(b[i+2])
 }
 
 func (c *child) pid() int {

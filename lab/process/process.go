@@ -22,8 +22,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
-	"syscall"
 
+	"lab/internal/lifeline"
 	"lab/lab"
 	"lab/lab/mesh"
 	"lab/lab/skeleton"
@@ -149,7 +149,9 @@ func (b *backend) start(c *child, run skeleton.Run, out io.Writer) (func() error
 	cmd.ExtraFiles = extra
 	cmd.Stdout, cmd.Stderr = out, out
 	cmd.Env = append(os.Environ(), b.rt.Env...)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	if err := lifeline.Attach(cmd); err != nil {
+		return nil, err
+	}
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start %s: %w", c.name, err)
 	}

@@ -1,3 +1,5 @@
+//go:build unix
+
 package process_test
 
 import (
@@ -8,6 +10,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"strings"
 	"sync"
 	"syscall"
@@ -272,7 +275,11 @@ func countEvents(t *testing.T, s lab.Shop, subject, order string) int {
 func TestUnaskedExitIsReported(t *testing.T) {
 	s := shoptest.Start(t, lab.Shape{Seed: 1})
 	in := shoptest.Instance(t, s, "catalog-1")
-	if err := syscall.Kill(in.PID, syscall.SIGKILL); err != nil {
+	p, err := os.FindProcess(in.PID)
+	if err == nil {
+		err = p.Kill() // SIGKILL
+	}
+	if err != nil {
 		t.Fatal(err)
 	}
 	select {
