@@ -25,8 +25,11 @@ const Env = "LAB_LIFELINE_FD"
 var (
 	once    sync.Once
 	reader  *os.File // handed to every child
-	writer  *os.File // held, never written, for the life of this process
 	pipeErr error
+	// held keeps the write end, never written, for the life of this
+	// process: a package variable stays reachable, so no finalizer closes
+	// it. Its being open is its use.
+	held []*os.File
 )
 
 // Attach hands cmd the lifeline (after any ExtraFiles it already has) and
@@ -37,7 +40,12 @@ func Attach(cmd *exec.Cmd) error {
 	if !pipes { // Windows hands a child no file beyond stdio
 		return nil
 	}
-	once.Do(func() { reader, writer, pipeErr = os.Pipe() })
+	once.Do(func() {
+		var w *os.File
+		if reader, w, pipeErr = os.Pipe(); pipeErr == nil {
+			held = append(held, w)
+		}
+	})
 	if pipeErr != nil {
 		return fmt.Errorf("lifeline: %w", pipeErr)
 	}
