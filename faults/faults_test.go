@@ -276,7 +276,7 @@ func TestParamsAreTheKindsOwn(t *testing.T) {
 	for _, name := range faults.Kinds() {
 		k, _ := faults.Lookup(name)
 		for _, p := range faults.ParamNames(k) {
-			if p == "name" || p == "at" || p == "for" || p == "target" || p == "kind" {
+			if slices.Contains(faults.Common, p) {
 				t.Errorf("kind %s takes %q, a field every fault has", name, p)
 			}
 		}

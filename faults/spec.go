@@ -12,8 +12,8 @@ import (
 	"github.com/goccy/go-yaml/ast"
 )
 
-// common are the fields every fault entry has.
-var common = []string{"name", "at", "for", "target", "kind"}
+// Common are the fields every fault entry has, beside its kind's.
+var Common = []string{"name", "at", "for", "target", "kind"}
 
 // UnmarshalYAML decodes an entry: the common fields, then the kind's own
 // parameters from the same mapping (positions of type errors stay the
@@ -33,7 +33,7 @@ func (s *Spec) UnmarshalYAML(node ast.Node) error {
 	}
 	*s = Spec{Name: c.Name, At: c.At, For: c.For, Target: c.Target, Kind: c.Kind}
 	for _, kv := range mappingValues(node) {
-		if key := keyOf(kv); !slices.Contains(common, key) && !anyParam[key] {
+		if key := keyOf(kv); !slices.Contains(Common, key) && !anyParam[key] {
 			return &yaml.UnknownFieldError{Message: fmt.Sprintf("unknown field %q", key), Token: kv.Key.GetToken()}
 		}
 	}

@@ -438,14 +438,11 @@ func checkFault(l *locator, base string, f faults.Spec, shape lab.Shape, seen ma
 	return nil
 }
 
-// common are the fields of every fault entry.
-var common = map[string]bool{"name": true, "at": true, "for": true, "target": true, "kind": true}
-
 // checkParams refuses a field of the entry at base that its kind does not
 // take, at the field's position: the kind would silently ignore it.
 func checkParams(l *locator, base, kind string, params []string) error {
 	for _, k := range l.keys(base) {
-		if common[k.key] || slices.Contains(params, k.key) {
+		if slices.Contains(faults.Common, k.key) || slices.Contains(params, k.key) {
 			continue
 		}
 		takes := "it takes no parameters"
