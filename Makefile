@@ -9,8 +9,9 @@ GO ?= go
 help:
 	@grep -E '^## ' $(MAKEFILE_LIST) | sed 's/^## //'
 
-## build: build bin/lab
+## build: build bin/lab, carrying lab-serve (the shop alone) for its children
 build:
+	$(GO) generate ./internal/servebin
 	$(GO) build -o bin/lab ./cmd/lab
 
 ## test: vet, run every test, then the race tests
@@ -55,13 +56,27 @@ bench-go:
 ## fuzz: run every fuzz target for FUZZTIME each (default 30s); crashers land in testdata/fuzz
 # The targets are found in the tree (func FuzzX in a _test.go file), so a new
 # one runs here and in CI without being listed.
+# Go 1.26's fuzz coordinator can fail a target at the end of -fuzztime with a
+# bare "context deadline exceeded" when a worker is still mid-input
+# (golang/go#75804, fixed in Go 1.27; seen here on FuzzCompile in CI). That
+# exit, with no input written to testdata/fuzz, is not a finding: the
+# target's corpus is then replayed (go test -run) and must pass. Any other
+# failure, or a written input, fails.
 FUZZTIME ?= 30s
 fuzz:
-	@set -e; for f in $$(grep -rl --include='*_test.go' '^func Fuzz' .); do \
+	@set -e; out=$$(mktemp); trap 'rm -f $$out' EXIT; \
+	for f in $$(grep -rl --include='*_test.go' '^func Fuzz' .); do \
 	  pkg=$$(dirname $$f); \
 	  for t in $$(sed -n 's/^func \(Fuzz[A-Za-z0-9_]*\)(.*/\1/p' $$f); do \
 	    echo "fuzz $$pkg $$t ($(FUZZTIME))"; \
-	    $(GO) test -run XXX -fuzz "^$$t\$$" -fuzztime $(FUZZTIME) $$pkg; \
+	    before=$$(ls $$pkg/testdata/fuzz/$$t 2>/dev/null | wc -l); \
+	    if $(GO) test -run XXX -fuzz "^$$t\$$" -fuzztime $(FUZZTIME) $$pkg > $$out 2>&1; then cat $$out; continue; fi; \
+	    cat $$out; \
+	    after=$$(ls $$pkg/testdata/fuzz/$$t 2>/dev/null | wc -l); \
+	    if [ "$$after" = "$$before" ] && grep -qx '    context deadline exceeded' $$out && ! grep -q 'Failing input written' $$out; then \
+	      echo "fuzz $$t: Go's coordinator stopped on its own deadline (golang/go#75804), no input failed; replaying the corpus"; \
+	      $(GO) test -count=1 -run "^$$t\$$" $$pkg; \
+	    else exit 1; fi; \
 	  done; \
 	done
 

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"runtime/debug"
 
+	"lab/internal/servebin"
+
 	"github.com/spf13/cobra"
 )
 
@@ -17,6 +19,11 @@ func newVersion() *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			fmt.Fprintf(cmd.OutOrStdout(), "lab %s\n", version)
+			if p, err := servebin.Path(); err == nil {
+				fmt.Fprintf(cmd.OutOrStdout(), "children: %s\n", p)
+			} else {
+				fmt.Fprintf(cmd.OutOrStdout(), "children: the lab binary itself (%v)\n", err)
+			}
 			if bi, ok := debug.ReadBuildInfo(); ok {
 				fmt.Fprintf(cmd.OutOrStdout(), "go %s\n", bi.GoVersion)
 				for _, d := range bi.Deps {

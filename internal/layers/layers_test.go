@@ -28,6 +28,24 @@ var floors = []struct {
 	{"lab/reports", []string{"lab/lab/results", "lab/internal/table"}, true},
 	// The shop never links the harness.
 	{"lab/services/shop", []string{"lab/services/"}, false},
+	// Every child of a runtime runs lab-serve: the shop, the broker and
+	// Toxiproxy, nothing of the harness (see TestChildrenLinkNoHarness).
+	{"lab/cmd/lab-serve", []string{"lab/services/", "lab/internal/serve", "lab/internal/lifeline", "lab/lab/broker", "lab/lab/mesh"}, false},
+}
+
+// harness are the modules of the harness that a child must not link: their
+// init runs in every child (testcontainers-go's walks every process on the
+// machine), and they make the image's binary bigger.
+var harness = []string{"go.k6.io/k6", "github.com/testcontainers/", "gonum.org/v1/plot", "github.com/olekukonko/tablewriter", "github.com/spf13/cobra", "github.com/moby/"}
+
+func TestChildrenLinkNoHarness(t *testing.T) {
+	for _, d := range deps(t, "lab/cmd/lab-serve") {
+		for _, h := range harness {
+			if strings.HasPrefix(d, h) {
+				t.Errorf("lab-serve links %s", d)
+			}
+		}
+	}
 }
 
 func deps(t *testing.T, pkg string) []string {

@@ -5,6 +5,12 @@ package serve
 
 import (
 	"context"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"lab/internal/lifeline"
 
 	"lab/lab/broker"
 	"lab/lab/mesh"
@@ -23,4 +29,19 @@ func Main(ctx context.Context, args []string) error {
 		}
 	}
 	return shop.ServeMain(ctx, args)
+}
+
+// Run is a child's whole life, for a program whose main is nothing else
+// (lab-serve, a test binary started as a service): it ends with the lab that
+// started it (lifeline), serves what args name until SIGINT or SIGTERM, and
+// returns the exit code, 3 on error.
+func Run(args []string) int {
+	lifeline.Watch()
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := Main(ctx, args); err != nil {
+		fmt.Fprintln(os.Stderr, "serve:", err)
+		return 3
+	}
+	return 0
 }

@@ -11,12 +11,9 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"os/signal"
-	"syscall"
 	"testing"
 	"time"
 
-	"lab/internal/lifeline"
 	"lab/internal/serve"
 	"lab/lab"
 	"lab/lab/process"
@@ -40,15 +37,7 @@ func Main(m *testing.M) {
 // otherwise.
 func ServeIfChild() {
 	if os.Getenv(serveEnv) == "1" && len(os.Args) > 2 && os.Args[1] == "serve" {
-		lifeline.Watch()
-		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-		err := serve.Main(ctx, os.Args[2:])
-		stop()
-		if err != nil {
-			fmt.Fprintln(os.Stderr, "serve:", err)
-			os.Exit(3)
-		}
-		os.Exit(0)
+		os.Exit(serve.Run(os.Args[2:]))
 	}
 }
 
