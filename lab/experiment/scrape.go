@@ -137,7 +137,7 @@ func (s *scraper) once(ctx context.Context, now time.Time) results.Signal {
 				continue
 			}
 			metric, callee, outcome := splitKey(key)
-			if metric == "edge_calls" && outcome != "ok" {
+			if metric == "edge_calls" && contract.Failed(outcome) {
 				sig.CallErrors += d // a failed call, as the edge table counts it
 			}
 			if metric == "consumed" {
@@ -150,7 +150,7 @@ func (s *scraper) once(ctx context.Context, now time.Time) results.Signal {
 			switch metric {
 			case "edge_calls":
 				e.Calls += d
-				if outcome != "ok" {
+				if contract.Failed(outcome) {
 					e.Failed += d
 				}
 			case "attempts":

@@ -33,3 +33,16 @@ const (
 	AdminResiliencePath = "/admin/resilience"
 	HeartbeatEvery      = time.Second
 )
+
+// Outcomes of a call on an edge (EdgeCalls, ClientRequests) that are not
+// failures: OutcomeOK, and OutcomeCanceled, a call cut short because the
+// caller's own request ended first (its client went away: k6 ends the
+// warmup's iterations mid-request). A cancelled call says nothing of the
+// callee, so the edge table counts it as a call but not as a failure.
+const (
+	OutcomeOK       = "ok"
+	OutcomeCanceled = "canceled"
+)
+
+// Failed reports whether a call's outcome is a failure.
+func Failed(outcome string) bool { return outcome != OutcomeOK && outcome != OutcomeCanceled }

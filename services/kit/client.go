@@ -157,8 +157,10 @@ func (c *Client) Do(ctx context.Context, method, path string, body, out any) err
 		return c.attempt(e.Context(), method, path, payload)
 	})
 	c.m.callTime.WithLabelValues(c.Callee).Observe(time.Since(start).Seconds())
-	outcome := "ok"
+	outcome := contract.OutcomeOK
 	switch {
+	case err != nil && errors.Is(err, context.Canceled) && ctx.Err() != nil:
+		outcome = contract.OutcomeCanceled // the caller's own request ended first
 	case errors.Is(err, circuitbreaker.ErrOpen):
 		outcome = "breaker_open"
 	case errors.Is(err, bulkhead.ErrFull):
@@ -219,8 +221,11 @@ func (c *Client) attempt(ctx context.Context, method, path string, payload []byt
 	resp, err := c.hc.Do(req)
 	if err != nil {
 		outcome := "error"
-		if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, timeout.ErrExceeded) {
+		switch {
+		case errors.Is(err, context.DeadlineExceeded) || errors.Is(err, timeout.ErrExceeded):
 			outcome = "timeout"
+		case errors.Is(err, context.Canceled) && ctx.Err() != nil:
+			outcome = contract.OutcomeCanceled
 		}
 		c.m.calls.WithLabelValues(c.Callee, ep.Instance, outcome).Inc()
 		return nil, err
