@@ -125,6 +125,16 @@ type Runtime interface {
 	Start(ctx context.Context, p Params) (Shop, error)
 }
 
+// Describe names rt for people and reports: its name, and what it runs on
+// when it says ("docker (Podman Engine 4.3.1)"). Name stays the word
+// --runtime takes.
+func Describe(rt Runtime) string {
+	if d, ok := rt.(interface{ Describe() string }); ok {
+		return d.Describe()
+	}
+	return rt.Name()
+}
+
 // Shop is a running shop.
 type Shop interface {
 	// GatewayURL is where the load goes: the gateway, through its proxy.

@@ -24,6 +24,7 @@ func newClean() *cobra.Command {
 				return cannotRun(err)
 			}
 			defer e.Close()
+			fmt.Fprintf(cmd.ErrOrStderr(), "engine: %s\n", engineLine(e))
 			n, err := docker.Clean(cmd.Context(), e, opts)
 			fmt.Fprintf(cmd.OutOrStdout(), "removed %d containers, networks and images\n", n)
 			if err != nil {

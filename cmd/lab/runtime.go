@@ -2,11 +2,13 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"time"
 
+	"lab/internal/servebin"
 	"lab/lab"
 	"lab/lab/docker"
 	"lab/lab/process"
@@ -22,6 +24,7 @@ func pickRuntime(ctx context.Context, name string, w io.Writer) (lab.Runtime, er
 	if err != nil {
 		return nil, cannotRun(fmt.Errorf("find the lab binary: %w", err))
 	}
+	exe = children(exe, w)
 	proc := &process.Runtime{Command: []string{exe}}
 	switch name {
 	case "process":
@@ -34,6 +37,7 @@ func pickRuntime(ctx context.Context, name string, w io.Writer) (lab.Runtime, er
 		if err != nil {
 			return nil, cannotRun(fmt.Errorf("runtime docker: %w", err))
 		}
+		fmt.Fprintf(w, "runtime: docker, %s\n", engineLine(e))
 		return &docker.Runtime{Exe: exe, Engine: e}, nil
 	case "auto":
 		if err := docker.Static(exe); err != nil {
@@ -46,9 +50,29 @@ func pickRuntime(ctx context.Context, name string, w io.Writer) (lab.Runtime, er
 			fmt.Fprintf(w, "runtime: process (%v)\n", err)
 			return proc, nil
 		}
-		fmt.Fprintf(w, "runtime: docker (engine %s answered in %s; --runtime process runs the shop as local processes)\n",
-			e.Version, time.Since(began).Round(time.Millisecond))
+		fmt.Fprintf(w, "runtime: docker, %s, answered in %s (--runtime process runs the shop as local processes)\n",
+			engineLine(e), time.Since(began).Round(time.Millisecond))
 		return &docker.Runtime{Exe: exe, Engine: e}, nil
 	}
 	return nil, badInput(fmt.Errorf("--runtime %q: want auto, process or docker", name))
+}
+
+// engineLine names the engine, where it was found and where its ports are
+// reached.
+func engineLine(e *docker.Engine) string {
+	return fmt.Sprintf("%s at %s (from %s; ports on %s)", e.Name(), e.Endpoint, e.Source, e.Bind)
+}
+
+// children returns the program every child of a runtime runs (and the
+// docker image holds): lab-serve, which this lab carries when make built it
+// (internal/servebin), or else the lab binary itself.
+func children(exe string, w io.Writer) string {
+	p, err := servebin.Path()
+	if err == nil {
+		return p
+	}
+	if !errors.Is(err, servebin.ErrNotBuilt) {
+		fmt.Fprintf(w, "children: %v; they run the lab binary itself\n", err)
+	}
+	return exe
 }

@@ -100,7 +100,7 @@ func runSoak(ctx context.Context, rt lab.Runtime, shape lab.Shape, p soak.Params
 	exe, _ := os.Executable()
 	p.Shop, p.Command, p.ControlURL, p.ControlToken = shop, []string{exe}, ctl.URL, ctl.Token
 	fmt.Fprintf(stderr, "soak: %s on the %s runtime, %d iterations/s, a fault toggled every %s, usage read every %s\n",
-		p.Duration, rt.Name(), p.Rate, p.Toggle, p.Sample)
+		p.Duration, lab.Describe(rt), p.Rate, p.Toggle, p.Sample)
 	run, err := soak.Soak(ctx, p)
 	v := soak.Judge(run)
 	printSoak(stdout, run, v)

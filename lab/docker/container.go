@@ -5,9 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"lab/lab/skeleton"
+	"net"
 	"net/netip"
 	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -17,17 +18,22 @@ import (
 	"github.com/moby/moby/api/types/mount"
 	"github.com/moby/moby/api/types/network"
 	"github.com/moby/moby/client"
+	"github.com/testcontainers/testcontainers-go"
+
+	"lab/lab/skeleton"
 )
 
 // box is one container of the run: an instance, the broker or Toxiproxy.
 // Its published ports stay the same across restarts.
 type box struct {
-	b      *backend
-	name   string
-	id     string
-	port   int               // the port its Upstream and Host name
-	ports  map[string]string // container port ("8080/tcp") -> host address
-	specOf func(skeleton.Run) spec
+	b       *backend
+	name    string
+	service string     // "" for the broker and Toxiproxy
+	addr    netip.Addr // its fixed address on the run's network, if it has one
+	id      string
+	port    int               // the port its Upstream and Host name
+	ports   map[string]string // container port ("8080/tcp") -> host address
+	specOf  func(skeleton.Run) spec
 
 	mu sync.Mutex // guards ports
 }
@@ -40,8 +46,11 @@ type spec struct {
 	mounts map[string]string // host folder -> container folder
 }
 
-func (b *backend) newBox(name string, port int, specOf func(skeleton.Run) spec, ports ...int) (*box, error) {
-	bx := &box{b: b, name: name, port: port, ports: map[string]string{}, specOf: specOf}
+func (b *backend) newBox(service, name string, port int, specOf func(skeleton.Run) spec, ports ...int) (*box, error) {
+	bx := &box{b: b, name: name, service: service, addr: b.address(), port: port, ports: map[string]string{}, specOf: specOf}
+	if b.direct {
+		return bx, nil // nothing published
+	}
 	for _, p := range ports {
 		addr, err := skeleton.FreeAddr()
 		if err != nil {
@@ -52,16 +61,41 @@ func (b *backend) newBox(name string, port int, specOf func(skeleton.Run) spec, 
 	return bx, nil
 }
 
-// host returns where the host reaches port of bx.
+// host returns where the host reaches port of bx: its address on the run's
+// network when the host routes there, else the port the engine published.
 func (bx *box) host(port int) string {
+	if bx.b.direct {
+		return bx.on(port)
+	}
 	bx.mu.Lock()
 	defer bx.mu.Unlock()
 	return bx.ports[fmt.Sprintf("%d/tcp", port)]
 }
 
-func (bx *box) Name() string     { return bx.name }
-func (bx *box) Upstream() string { return fmt.Sprintf("%s:%d", bx.name, bx.port) } // by Docker's DNS, at every connection
-func (bx *box) Host() string     { return bx.host(bx.port) }
+func (bx *box) Name() string { return bx.name }
+
+// Upstream is where Toxiproxy dials the unit: by name on Docker Engine,
+// whose DNS answers at once that a killed container is gone, so callers
+// fail fast as against a dead process (at its fixed address a connect to a
+// dead container waits out ARP: crash-orders' checkout came back after 5 s,
+// not 1); at the fixed address on Podman, whose DNS drops lookups while
+// containers start.
+func (bx *box) Upstream() string {
+	if bx.b.e.Podman() {
+		return bx.on(bx.port)
+	}
+	return fmt.Sprintf("%s:%d", bx.name, bx.port)
+}
+
+// on is where the run's network reaches port of bx: its fixed address, or
+// its name, which the engine's DNS resolves at every connection.
+func (bx *box) on(port int) string {
+	if bx.addr.IsValid() {
+		return netip.AddrPortFrom(bx.addr, uint16(port)).String()
+	}
+	return fmt.Sprintf("%s:%d", bx.name, port)
+}
+func (bx *box) Host() string { return bx.host(bx.port) }
 
 func (bx *box) Ident() (int, string) { return 0, short(bx.id) }
 
@@ -112,6 +146,11 @@ func (bx *box) Start(ctx context.Context, run skeleton.Run, out io.Writer) (func
 		}
 	} else if err := bx.start(ctx); err != nil {
 		return nil, err
+	}
+	if !bx.b.direct {
+		if err := bx.readPorts(ctx); err != nil {
+			return nil, err
+		}
 	}
 	followed := make(chan struct{})
 	bx.b.follows.Add(1)
@@ -164,11 +203,11 @@ func (bx *box) createAndStart(ctx context.Context, sp spec) error {
 // portTries bounds how often createAndStart picks new ports.
 const portTries = 3
 
-// create creates the container on the run's network, publishing each of
-// its ports on its 127.0.0.1 address.
+// create creates the container through testcontainers-go on the run's
+// network, publishing each of its ports on the engine's bind address.
 func (bx *box) create(ctx context.Context, sp spec) error {
 	b := bx.b
-	exposed := network.PortSet{}
+	var exposed []string
 	bindings := network.PortMap{}
 	bx.mu.Lock()
 	for cport, host := range bx.ports {
@@ -177,13 +216,13 @@ func (bx *box) create(ctx context.Context, sp spec) error {
 			bx.mu.Unlock()
 			return fmt.Errorf("create %s: %w", bx.name, err)
 		}
-		ap, err := netip.ParseAddrPort(host)
+		_, hport, err := net.SplitHostPort(host)
 		if err != nil {
 			bx.mu.Unlock()
 			return fmt.Errorf("create %s: %w", bx.name, err)
 		}
-		exposed[p] = struct{}{}
-		bindings[p] = []network.PortBinding{{HostIP: ap.Addr(), HostPort: fmt.Sprint(ap.Port())}}
+		exposed = append(exposed, cport)
+		bindings[p] = []network.PortBinding{{HostIP: netip.MustParseAddr(b.e.Bind), HostPort: hport}}
 	}
 	bx.mu.Unlock()
 	// The image's /lab is the binary being run, byte for byte (the image is
@@ -196,6 +235,13 @@ func (bx *box) create(ctx context.Context, sp spec) error {
 	}
 	labels := b.labels()
 	labels[LabelInstance] = bx.name
+	env := map[string]string{}
+	for _, kv := range b.rt.Env {
+		if k, v, ok := strings.Cut(kv, "="); ok {
+			env[k] = v
+		}
+	}
+	res := b.resources(bx.service)
 	// The create is not cut short by ctx (Ctrl-C): the engine finishes a
 	// create whose client went away, and a container made after Close had
 	// listed the run's containers was left behind (the interrupt test found
@@ -203,30 +249,87 @@ func (bx *box) create(ctx context.Context, sp spec) error {
 	// container it has, and Close removes them.
 	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), createTimeout)
 	defer cancel()
-	res, err := b.e.cli.ContainerCreate(cctx, client.ContainerCreateOptions{
-		Name: b.netName + "-" + bx.name,
-		Config: &container.Config{
-			Image: b.image, Cmd: sp.cmd, Env: b.rt.Env, Labels: labels, ExposedPorts: exposed,
-			User: fmt.Sprintf("%d:%d", os.Getuid(), os.Getgid()), // files in the run folder stay the user's
+	c, err := b.e.tc.CreateContainer(cctx, testcontainers.ContainerRequest{
+		Name: b.prefix + bx.name, Image: b.image, Cmd: sp.cmd, Env: env, Labels: labels,
+		ExposedPorts: exposed,
+		Networks:     []string{b.netName}, NetworkAliases: map[string][]string{b.netName: {bx.name}},
+		ConfigModifier: func(c *container.Config) {
+			c.User = fmt.Sprintf("%d:%d", os.Getuid(), os.Getgid()) // files in the run folder stay the user's
 		},
-		HostConfig: &container.HostConfig{PortBindings: bindings, Mounts: mounts},
-		NetworkingConfig: &network.NetworkingConfig{EndpointsConfig: map[string]*network.EndpointSettings{
-			b.netName: {Aliases: []string{bx.name}},
-		}},
+		HostConfigModifier: func(hc *container.HostConfig) {
+			hc.PortBindings, hc.Mounts, hc.Resources = bindings, mounts, res
+			if b.e.Podman() { // its default driver, journald, keeps nothing here
+				hc.LogConfig = container.LogConfig{Type: "json-file"}
+			}
+		},
+		EndpointSettingsModifier: func(es map[string]*network.EndpointSettings) {
+			if e := es[b.netName]; e != nil && bx.addr.IsValid() {
+				e.IPAMConfig = &network.EndpointIPAMConfig{IPv4Address: bx.addr}
+			}
+		},
 	})
 	if err != nil {
 		return fmt.Errorf("create %s: %w", bx.name, err)
 	}
-	bx.id = res.ID
+	bx.id = c.GetContainerID()
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("create %s: %w", bx.name, err)
 	}
 	return nil
 }
 
+// resources are what the capacity model gives an instance of service: as
+// many CPUs as its Go runtime runs on ("SVC.cpus", 1 unless set; 0: no
+// limit), as a CPU quota, so that an instance in a container has the CPU an
+// instance process has, and the instances cannot starve k6 and the harness
+// of the machine's other cores. The broker and Toxiproxy are not limited:
+// no process of theirs is in the process runtime either.
+func (b *backend) resources(service string) container.Resources {
+	if service == "" {
+		return container.Resources{}
+	}
+	n := 1
+	if v, ok := b.p.Shape.Config[service+".cpus"]; ok {
+		if c, err := strconv.Atoi(v); err == nil {
+			n = c
+		}
+	}
+	if n <= 0 {
+		return container.Resources{}
+	}
+	return container.Resources{NanoCPUs: int64(n) * 1e9}
+}
+
 // createTimeout bounds the create of a container or a network, which ctx
 // does not cut short.
 const createTimeout = 30 * time.Second
+
+// readPorts takes where the harness reaches each published port from the
+// engine's answer: the port it bound, on the engine's host address (not an
+// assumed 127.0.0.1: a remote engine publishes on its own host).
+func (bx *box) readPorts(ctx context.Context) error {
+	r, err := bx.b.e.cli.ContainerInspect(ctx, bx.id, client.ContainerInspectOptions{})
+	if err != nil {
+		return fmt.Errorf("inspect %s: %w", bx.name, err)
+	}
+	if r.Container.NetworkSettings == nil {
+		return fmt.Errorf("inspect %s: no network settings", bx.name)
+	}
+	bx.mu.Lock()
+	defer bx.mu.Unlock()
+	for cport := range bx.ports {
+		p, err := network.ParsePort(cport)
+		if err != nil {
+			return err
+		}
+		bs := r.Container.NetworkSettings.Ports[p]
+		if len(bs) == 0 || bs[0].HostPort == "" {
+			return fmt.Errorf("%s: the engine published no port for %s", bx.name, cport)
+		}
+		bx.ports[cport] = net.JoinHostPort(bx.b.e.Host, bs[0].HostPort)
+	}
+	return nil
+}
 
 func (bx *box) start(ctx context.Context) error {
 	if _, err := bx.b.e.cli.ContainerStart(ctx, bx.id, client.ContainerStartOptions{}); err != nil {

@@ -1,3 +1,31 @@
+// Package docker is the docker runtime: every instance of a service, the
+// broker and Toxiproxy run as containers of one image that holds the
+// program of the lab's children (lab-serve, or the lab binary itself),
+// built here FROM scratch (no registry is reachable, so nothing is ever
+// pulled), on a network of the run's own. It is built on testcontainers-go:
+// the engine is found as the user's other integration tests find it (see
+// Connect), the image is built and each container created and started
+// through it; the network, signals, waits and logs go through the Docker
+// client it returns.
+//
+// The skeleton (lab/skeleton) wires the shop; this package supplies where
+// each unit runs: before the skeleton starts, the image exists (tag
+// lab:<hash of the binary's Go build ID>, built from the binary when
+// missing, kept for the next run); Prepare removes what runs of dead lab
+// processes left behind (see Clean) and creates the run's network,
+// lab-<run>, with a fixed address for every unit (see createNetwork); the
+// broker (`serve broker`), Toxiproxy (`serve toxiproxy`) and each instance
+// are a container on it. Services dial their proxies at Toxiproxy's
+// address; Toxiproxy dials instances as Upstream says.
+//
+// The harness and the load reach the containers at their addresses when
+// this host holds the run's bridge (see routable), else through ports the
+// engine publishes on its host's address (Engine.Host: 127.0.0.1 for a
+// local socket), fixed for the run so that they survive a restart, and read
+// back from the engine's answer. Everything the run creates carries the
+// label lab.run=<run>, and lab.owner=<host>/<pid> so that `lab clean` can
+// tell the leftovers of a crashed lab from the containers of one still
+// running.
 package docker
 
 import (
@@ -8,16 +36,24 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strconv"
 	"sync"
 	"time"
 
-	"github.com/moby/moby/client"
-
 	"lab/lab"
 	"lab/lab/skeleton"
+	"lab/services/contract"
+)
+
+// Labels on everything the docker runtime creates.
+const (
+	LabelRun      = "lab.run"      // the run's id
+	LabelOwner    = "lab.owner"    // HOST/PID of the lab process that made it
+	LabelInstance = "lab.instance" // the instance a container runs
+	LabelImage    = "lab.image"    // on images the runtime built
 )
 
 // Ports inside the containers.
@@ -48,6 +84,15 @@ var _ lab.Runtime = (*Runtime)(nil)
 // Name returns "docker".
 func (r *Runtime) Name() string { return "docker" }
 
+// Describe names the engine and its version once connected: "docker
+// (Podman Engine 4.3.1)", for the report and the first lines of output.
+func (r *Runtime) Describe() string {
+	if r.Engine == nil {
+		return "docker"
+	}
+	return "docker (" + r.Engine.Name() + ")"
+}
+
 // Start builds the image if it is not there yet (outside the start
 // timeout: a cold build takes its own time), then brings the shop up; see
 // the package doc and lab/skeleton.
@@ -70,7 +115,7 @@ func (r *Runtime) Start(ctx context.Context, p lab.Params) (lab.Shop, error) {
 	id := make([]byte, 4)
 	_, _ = rand.Read(id)
 	b := &backend{rt: r, e: e, ownEngine: own, image: image, run: hex.EncodeToString(id)}
-	b.netName = "lab-" + b.run
+	b.prefix = "lab-" + b.run + "-"
 	b.bg, b.stopBg = context.WithCancel(context.Background())
 	return skeleton.Start(ctx, p, b)
 }
@@ -111,7 +156,8 @@ type backend struct {
 	ownEngine bool // Start connected it: Close closes it
 	image     string
 	run       string
-	netName   string
+	netName   string // the run's network, lab-<run>
+	prefix    string // of the run's container names: lab-<run>-
 	p         lab.Params
 	dirs      map[string]string // data, logs, broker: absolute host folders
 
@@ -123,6 +169,16 @@ type backend struct {
 
 	toxiproxy  *box
 	frontPorts []int
+
+	// direct: the harness and the load reach the containers at their
+	// addresses on the run's network, not through published ports.
+	direct bool
+
+	// The run's subnet, when units have fixed addresses (createNetwork).
+	mu      sync.Mutex // guards next
+	subnet  netip.Prefix
+	gateway netip.Addr
+	next    netip.Addr
 }
 
 func (b *backend) labels() map[string]string {
@@ -146,15 +202,36 @@ func (b *backend) Prepare(ctx context.Context, p lab.Params, links []lab.Link) e
 		b.progress("clean      removed %d things left by crashed runs", n)
 	}
 	nctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), createTimeout) // as a container's: see create
-	_, err := b.e.cli.NetworkCreate(nctx, b.netName, client.NetworkCreateOptions{Driver: "bridge", Labels: b.labels()})
+	// Not testcontainers' network.New: it goes through a provider of its
+	// own, which on Podman looks for a default network named "podman" and,
+	// not finding it, creates one that nobody removes.
+	b.netName = "lab-" + b.run
+	units := 2 // the broker and Toxiproxy
+	for _, svc := range contract.Services {
+		units += p.Shape.ReplicasOf(svc)
+	}
+	err := b.createNetwork(nctx, units)
 	cancel()
 	if err != nil {
-		return fmt.Errorf("create network %s: %w", b.netName, err)
+		return err
 	}
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("create network %s: %w", b.netName, err)
 	}
-	b.progress("run        %s (network %s; every container is labelled %s=%s)", b.run, b.netName, LabelRun, b.run)
+	how := "units by name"
+	if b.subnet.IsValid() {
+		how = "units at fixed addresses in " + b.subnet.String()
+	}
+	b.progress("run        %s on %s (network %s, %s; every container is labelled %s=%s)", b.run, b.e.Name(), b.netName, how, LabelRun, b.run)
+	if b.e.Remote() {
+		b.progress("note       the engine is on %s: the run folder %s is bind-mounted into its containers, so that machine must see it at the same path", b.e.Host, filepath.Dir(b.dirs["data"]))
+	}
+	b.direct = b.routable()
+	if b.direct {
+		b.progress("reach      the containers at their addresses in %s: this host's bridge, no published port", b.subnet)
+	} else {
+		b.progress("reach      the containers through ports published on %s", b.e.Bind)
+	}
 	for i, l := range links {
 		if l.Front() {
 			b.frontPorts = append(b.frontPorts, firstProxy+i)
@@ -170,7 +247,7 @@ func (b *backend) progress(format string, args ...any) {
 }
 
 func (b *backend) Broker() (skeleton.Unit, error) {
-	bx, err := b.newBox(lab.Broker, brokerPort, func(skeleton.Run) spec {
+	bx, err := b.newBox("", lab.Broker, brokerPort, func(skeleton.Run) spec {
 		return spec{cmd: []string{"serve", "broker", "--store", "/broker", "--host", "0.0.0.0",
 			"--port", strconv.Itoa(brokerPort)}, mounts: map[string]string{b.dirs["broker"]: "/broker"}}
 	}, brokerPort)
@@ -179,14 +256,14 @@ func (b *backend) Broker() (skeleton.Unit, error) {
 
 func (b *backend) Toxiproxy() (skeleton.Unit, error) {
 	var err error
-	b.toxiproxy, err = b.newBox("toxiproxy", apiPort, func(skeleton.Run) spec {
+	b.toxiproxy, err = b.newBox("", "toxiproxy", apiPort, func(skeleton.Run) spec {
 		return spec{cmd: []string{"serve", "toxiproxy", "--api", fmt.Sprintf("0.0.0.0:%d", apiPort)}}
 	}, append([]int{apiPort}, b.frontPorts...)...)
 	return b.toxiproxy, err
 }
 
-func (b *backend) Instance(_, name string) (skeleton.Unit, error) {
-	return b.newBox(name, servicePort, func(run skeleton.Run) spec {
+func (b *backend) Instance(service, name string) (skeleton.Unit, error) {
+	return b.newBox(service, name, servicePort, func(run skeleton.Run) spec {
 		return spec{cmd: []string{"serve", run.Service, "--instance", run.Instance,
 			"--nats", "nats://" + run.BrokerDial, "--data", "/data",
 			"--seed", strconv.FormatInt(run.Seed, 10),
@@ -198,14 +275,14 @@ func (b *backend) Instance(_, name string) (skeleton.Unit, error) {
 func (b *backend) ToxiproxyURL() string { return "http://" + b.toxiproxy.host(apiPort) }
 
 // Proxies listen on fixed ports of the Toxiproxy container: services dial
-// toxiproxy:PORT on the run's network, the harness the port published on
+// its address on the run's network, the harness the port published on
 // loopback (the load's proxies only).
 func (b *backend) ProxyListen(i int) string { return fmt.Sprintf("0.0.0.0:%d", firstProxy+i) }
 
 func (b *backend) Reach(listen string) (dial, host string) {
 	_, port, _ := net.SplitHostPort(listen)
 	p, _ := strconv.Atoi(port)
-	return "toxiproxy:" + port, b.toxiproxy.host(p)
+	return b.toxiproxy.on(p), b.toxiproxy.host(p)
 }
 
 // A killed container's connections through Toxiproxy are left hanging.

@@ -6,15 +6,17 @@ import (
 	"crypto/sha256"
 	"debug/elf"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"time"
 
 	cerrdefs "github.com/containerd/errdefs"
+	"github.com/moby/moby/api/types/registry"
 	"github.com/moby/moby/client"
+	"github.com/testcontainers/testcontainers-go"
 )
 
 // ImageRepo is the repository of the images the runtime builds.
@@ -136,21 +138,50 @@ func (e *Engine) BuildCold(ctx context.Context, exe string) (time.Duration, erro
 	return took, err
 }
 
-// build sends the engine a build context of two files, the Dockerfile and
-// the binary, streamed as a tar archive, and reads the build's messages
-// until the end or an error.
+// build builds the image through testcontainers-go (its BuildImage, which
+// retries what an engine refuses for a moment and reads the build's
+// messages for errors). The build context is two files, the Dockerfile and
+// the binary, streamed to the engine as a tar archive, never held whole.
 func (e *Engine) build(ctx context.Context, exe, tag string, noCache bool) error {
-	f, err := os.Open(exe)
+	_, err := e.tc.BuildImage(ctx, &imageBuild{exe: exe, tag: tag, noCache: noCache})
+	return err
+}
+
+// imageBuild is the lab image's build, as testcontainers-go takes one.
+type imageBuild struct {
+	exe, tag string
+	noCache  bool
+}
+
+var _ testcontainers.ImageBuildInfo = (*imageBuild)(nil)
+
+// BuildOptions makes a new context stream at each call (a retried build
+// reads it again).
+func (ib *imageBuild) BuildOptions() (client.ImageBuildOptions, error) {
+	ctxr, err := ib.GetContext()
 	if err != nil {
-		return err
+		return client.ImageBuildOptions{}, err
 	}
-	defer f.Close()
+	return client.ImageBuildOptions{
+		Context: ctxr, Tags: []string{ib.tag}, Dockerfile: "Dockerfile", Remove: true, ForceRemove: true,
+		NoCache: ib.noCache, Labels: map[string]string{LabelImage: "true"},
+	}, nil
+}
+
+// GetContext streams the tar archive of the Dockerfile and the binary.
+func (ib *imageBuild) GetContext() (io.Reader, error) {
+	f, err := os.Open(ib.exe)
+	if err != nil {
+		return nil, err
+	}
 	st, err := f.Stat()
 	if err != nil {
-		return err
+		f.Close()
+		return nil, err
 	}
 	pr, pw := io.Pipe()
 	go func() {
+		defer f.Close()
 		tw := tar.NewWriter(pw)
 		err := tw.WriteHeader(&tar.Header{Name: "Dockerfile", Mode: 0o644, Size: int64(len(dockerfile)), ModTime: st.ModTime()})
 		if err == nil {
@@ -167,30 +198,16 @@ func (e *Engine) build(ctx context.Context, exe, tag string, noCache bool) error
 		}
 		pw.CloseWithError(err)
 	}()
-	res, err := e.cli.ImageBuild(ctx, pr, client.ImageBuildOptions{
-		Tags: []string{tag}, Dockerfile: "Dockerfile", Remove: true, ForceRemove: true, NoCache: noCache,
-		Labels: map[string]string{LabelImage: "true"},
-	})
-	if err != nil {
-		pr.CloseWithError(err)
-		return err
-	}
-	defer res.Body.Close()
-	dec := json.NewDecoder(res.Body)
-	for {
-		var msg struct {
-			Error string `json:"error"`
-		}
-		if err := dec.Decode(&msg); err == io.EOF {
-			return nil
-		} else if err != nil {
-			return fmt.Errorf("read the build's messages: %w", err)
-		}
-		if msg.Error != "" {
-			return errors.New(msg.Error)
-		}
-	}
+	return pr, nil
 }
+
+func (ib *imageBuild) GetDockerfile() string                          { return "Dockerfile" }
+func (ib *imageBuild) GetRepo() string                                { return ImageRepo }
+func (ib *imageBuild) GetTag() string                                 { return strings.TrimPrefix(ib.tag, ImageRepo+":") }
+func (ib *imageBuild) BuildLogWriter() io.Writer                      { return io.Discard }
+func (ib *imageBuild) ShouldBuildImage() bool                         { return true }
+func (ib *imageBuild) GetBuildArgs() map[string]*string               { return nil }
+func (ib *imageBuild) GetAuthConfigs() map[string]registry.AuthConfig { return nil }
 
 // RemoveImage removes the image tag (tests do, for the images of their own
 // test binaries).

@@ -83,7 +83,7 @@ func Run(ctx context.Context, p Params) (*results.Result, error) {
 	sc := p.Scenario
 	began := time.Now()
 	duration := int(sc.Duration.D() / time.Second)
-	res := &results.Result{Scenario: sc.Name, Summary: sc.Summary, Runtime: p.Runtime.Name(), Seed: sc.Seed,
+	res := &results.Result{Scenario: sc.Name, Summary: sc.Summary, Runtime: lab.Describe(p.Runtime), Seed: sc.Seed,
 		Started: began, Hypotheses: []results.HypothesisResult{}, Invariants: []results.InvariantResult{}, Faults: []results.FaultRecord{}}
 	say := func(format string, args ...any) {
 		if p.Progress != nil {
@@ -100,7 +100,7 @@ func Run(ctx context.Context, p Params) (*results.Result, error) {
 	if err != nil {
 		return nil, cannot(ctx, "starting the shop", err)
 	}
-	say("shop ready in %s (%s runtime); gateway %s", time.Since(began).Round(time.Millisecond), p.Runtime.Name(), shop.GatewayURL())
+	say("shop ready in %s (%s runtime); gateway %s", time.Since(began).Round(time.Millisecond), lab.Describe(p.Runtime), shop.GatewayURL())
 	cfg, err := openConfig(ctx, shop.BrokerURL())
 	if err != nil {
 		return nil, cannot(ctx, "connecting to the broker", err)
