@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"lab/internal/table"
+	"lab/lab"
 	"lab/lab/bench"
 	"lab/lab/docker"
 )
@@ -44,30 +45,132 @@ could not be taken.`,
 			if runs < 1 || runs > 100 {
 				return badInput(fmt.Errorf("--runs %d: want 1 to 100", runs))
 			}
-			rt, err := pickRuntime(cmd.Context(), runtime, cmd.ErrOrStderr())
-			if err != nil {
-				return err
-			}
-			exe, _ := os.Executable()
-			opts := bench.Options{Runtime: rt, Command: []string{exe}, Runs: runs, Only: keys,
-				Progress: cmd.ErrOrStderr()}
-			if d, ok := rt.(*docker.Runtime); ok {
-				opts.ImageBuild = func(ctx context.Context) (time.Duration, error) { return d.Engine.BuildCold(ctx, exe) }
-				opts.Warm = func(ctx context.Context) error {
-					_, _, err := d.Engine.EnsureImage(ctx, exe)
+			if runtime == "process,docker" {
+				a, err := benchOptions(cmd, "process", runs, keys)
+				if err != nil {
 					return err
 				}
+				b, err := benchOptions(cmd, "docker", runs, keys)
+				if err != nil {
+					return err
+				}
+				return runCompare(cmd.Context(), a, b, keys, dir, jsonPath, cmd.OutOrStdout())
+			}
+			opts, err := benchOptions(cmd, runtime, runs, keys)
+			if err != nil {
+				return err
 			}
 			return runBench(cmd.Context(), opts, dir, jsonPath, cmd.OutOrStdout())
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringVar(&runtime, "runtime", "auto", "where the shops run: auto, process or docker")
+	fl.StringVar(&runtime, "runtime", "auto", "where the shops run: auto, process or docker; process,docker measures both in turn and gives docker's figures as ratios of process's")
 	fl.StringVar(&jsonPath, "json", "", "write the figures, their samples and the machine to this file")
 	fl.IntVar(&runs, "runs", 5, "measure each figure this many times and keep the median")
 	fl.StringVar(&only, "only", "", "measure only these metrics, comma-separated")
 	fl.StringVar(&dir, "dir", "", "keep the shops' data, logs and k6 runs in this folder (default: a temporary folder, removed at exit)")
 	return cmd
+}
+
+// benchOptions readies the runtime called runtime for lab bench.
+func benchOptions(cmd *cobra.Command, runtime string, runs int, keys []string) (bench.Options, error) {
+	rt, err := pickRuntime(cmd.Context(), runtime, cmd.ErrOrStderr())
+	if err != nil {
+		return bench.Options{}, err
+	}
+	exe, _ := os.Executable()
+	opts := bench.Options{Runtime: rt, Command: []string{exe}, Children: children(exe, io.Discard), Runs: runs, Only: keys,
+		Progress: cmd.ErrOrStderr()}
+	if d, ok := rt.(*docker.Runtime); ok {
+		opts.ImageBuild = func(ctx context.Context) (time.Duration, error) { return d.Engine.BuildCold(ctx, d.Exe) }
+		opts.Warm = func(ctx context.Context) error {
+			_, _, err := d.Engine.EnsureImage(ctx, d.Exe)
+			return err
+		}
+	}
+	return opts, nil
+}
+
+// runCompare measures a's and b's runtimes in turn (lab bench --runtime
+// process,docker) and prints b's figures against a's.
+func runCompare(ctx context.Context, a, b bench.Options, keys []string, dir, jsonPath string, stdout io.Writer) error {
+	dir, cleanup, err := workDir(dir, "lab-bench-*")
+	if err != nil {
+		return err
+	}
+	defer cleanup()
+	a.Dir, b.Dir = dir, dir
+	c, err := bench.Compare(ctx, a, b, keys)
+	if err != nil {
+		if errors.Is(err, context.Canceled) {
+			return &exitError{code: ExitInterrupted, err: errors.New("interrupted")}
+		}
+		return cannotRun(err)
+	}
+	m := c.Machine
+	fmt.Fprintf(stdout, "lab bench: %s against %s, in turn, median of %d runs each, %s; %d CPUs (%s), %d MB, %s\n",
+		lab.Describe(b.Runtime), lab.Describe(a.Runtime), c.Runs, time.Duration(c.Seconds*float64(time.Second)).Round(time.Second),
+		m.CPUs, m.Model, m.MemMB, m.Kernel)
+	t := table.New(stdout)
+	t.Header("metric", c.A, c.B, c.B+"/"+c.A, "goal", "")
+	for _, p := range c.Pairs {
+		val := func(m bench.Metric) string {
+			if m.Error != "" {
+				return "-"
+			}
+			return fmt.Sprintf("%g %s", m.Value, m.Unit)
+		}
+		mark := ""
+		switch {
+		case p.A.Error != "" || p.B.Error != "":
+			mark = "FAILED"
+		case p.Goal != "" && p.Met:
+			mark = "met"
+		case p.Goal != "":
+			mark = "MISSED"
+		}
+		t.Append(p.Key, val(p.A), val(p.B), fmt.Sprintf("%.2f", p.Ratio), p.Goal, mark)
+	}
+	t.Render()
+	if err := writeBenchJSON(jsonPath, c); err != nil {
+		return err
+	}
+	var failed, missed []string
+	for _, p := range c.Missed() {
+		if p.A.Error != "" || p.B.Error != "" {
+			failed = append(failed, p.Key+": "+p.A.Error+p.B.Error)
+		} else {
+			missed = append(missed, p.Key)
+		}
+	}
+	return benchOutcome(failed, missed, "goal")
+}
+
+// writeBenchJSON writes v to path, if one is given.
+func writeBenchJSON(path string, v any) error {
+	if path == "" {
+		return nil
+	}
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err == nil {
+		err = os.WriteFile(path, append(b, '\n'), 0o644)
+	}
+	if err != nil {
+		return cannotRun(fmt.Errorf("write %s: %w", path, err))
+	}
+	return nil
+}
+
+// benchOutcome is lab bench's exit: 3 when a figure could not be measured,
+// 1 when one missed its target (or goal), else 0.
+func benchOutcome(failed, missed []string, what string) error {
+	switch {
+	case len(failed) > 0:
+		return cannotRun(fmt.Errorf("bench: could not measure %s", strings.Join(failed, "; ")))
+	case len(missed) > 0:
+		return &exitError{code: ExitFail, err: fmt.Errorf("bench: missed the %s of %s", what, strings.Join(missed, ", "))}
+	}
+	return nil
 }
 
 func runBench(ctx context.Context, opts bench.Options, dir, jsonPath string, stdout io.Writer) error {
@@ -85,14 +188,8 @@ func runBench(ctx context.Context, opts bench.Options, dir, jsonPath string, std
 		return cannotRun(err)
 	}
 	printBench(stdout, res)
-	if jsonPath != "" {
-		b, err := json.MarshalIndent(res, "", "  ")
-		if err == nil {
-			err = os.WriteFile(jsonPath, append(b, '\n'), 0o644)
-		}
-		if err != nil {
-			return cannotRun(fmt.Errorf("write %s: %w", jsonPath, err))
-		}
+	if err := writeBenchJSON(jsonPath, res); err != nil {
+		return err
 	}
 	var failed, missed []string
 	for _, m := range res.Missed() {
@@ -102,13 +199,7 @@ func runBench(ctx context.Context, opts bench.Options, dir, jsonPath string, std
 			missed = append(missed, m.Key)
 		}
 	}
-	switch {
-	case len(failed) > 0:
-		return cannotRun(fmt.Errorf("bench: could not measure %s", strings.Join(failed, ", ")))
-	case len(missed) > 0:
-		return &exitError{code: ExitFail, err: fmt.Errorf("bench: missed the target of %s", strings.Join(missed, ", "))}
-	}
-	return nil
+	return benchOutcome(failed, missed, "target")
 }
 
 func printBench(w io.Writer, res *bench.Result) {

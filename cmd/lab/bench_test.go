@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -102,7 +103,7 @@ func TestBenchMeasuresEveryMetric(t *testing.T) {
 func TestBenchOnDocker(t *testing.T) {
 	shoptest.Docker(t)
 	m := benchJSON(t, "--runtime", "docker", "--only", "image_build_s,startup_s,rss_mb,hop_overhead_us,proxied_throughput_ratio")
-	if m["runtime"] != "docker" {
+	if rt, _ := m["runtime"].(string); !strings.HasPrefix(rt, "docker (Docker Engine ") { // the engine and its version
 		t.Errorf("runtime %v", m["runtime"])
 	}
 	within(t, m, "image_build_s", 0, 120)
@@ -133,5 +134,35 @@ func TestUpWithoutProxiesRefusesNetworkFaults(t *testing.T) {
 	code := Main(context.Background(), []string{"up", "--no-proxies", "--runtime", "process", "--faults", path}, &out, &errb)
 	if code != ExitBadInput || !strings.Contains(errb.String(), "faults.yaml:3") || !strings.Contains(errb.String(), "without proxies") {
 		t.Fatalf("exit %d, stderr %q; want 2 naming faults.yaml:3 and the missing proxies", code, errb.String())
+	}
+}
+
+// TestBenchComparesRuntimes: --runtime process,docker measures both in
+// turn and gives docker's figure against process's, with its goal.
+func TestBenchComparesRuntimes(t *testing.T) {
+	shoptest.Docker(t)
+	path := filepath.Join(t.TempDir(), "compare.json")
+	var stdout, stderr bytes.Buffer
+	code := Main(context.Background(), []string{"bench", "--runtime", "process,docker", "--only", "startup_s", "--runs", "1", "--json", path}, &stdout, &stderr)
+	if code != ExitOK && code != ExitFail {
+		t.Fatalf("exit %d\n%s\n%s", code, stdout.String(), stderr.String())
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var c bench.Comparison
+	if err := json.Unmarshal(b, &c); err != nil {
+		t.Fatal(err)
+	}
+	if c.A != "process" || c.B != "docker" || len(c.Pairs) != 1 {
+		t.Fatalf("comparison %s", b)
+	}
+	p := c.Pairs[0]
+	if p.Key != "startup_s" || p.A.Value <= 0 || p.B.Value <= 0 || p.Ratio != math.Round(p.B.Value/p.A.Value*1000)/1000 || p.Goal != "docker at most 5 s" {
+		t.Fatalf("pair %+v", p)
+	}
+	if !strings.Contains(stdout.String(), "docker/process") {
+		t.Errorf("no ratio column:\n%s", stdout.String())
 	}
 }

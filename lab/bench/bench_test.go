@@ -2,6 +2,7 @@ package bench
 
 import (
 	"encoding/json"
+	"math"
 	"testing"
 	"time"
 )
@@ -77,7 +78,7 @@ func TestMetricsJudgedAndWrittenByKey(t *testing.T) {
 	if !rate.Met || rate.Value != 5000 {
 		t.Errorf("browse_rps %g met %v, want 5000 met", rate.Value, rate.Met)
 	}
-	if slow.Met || slow.Value != 8.5 || slow.Target != 8 {
+	if slow.Met || slow.Value != 8.5 || slow.Target != 5 {
 		t.Errorf("docker startup_s %g (target %g) met %v, want 8.5 missed", slow.Value, slow.Target, slow.Met)
 	}
 	informative := target("k6_share_of_wrk", "process")
@@ -108,3 +109,58 @@ func TestMetricsJudgedAndWrittenByKey(t *testing.T) {
 type errString string
 
 func (e errString) Error() string { return string(e) }
+
+func TestParseInitTrace(t *testing.T) {
+	trace := `init internal/bytealg @0.026 ms, 0 ms clock, 0 bytes, 0 allocs
+init runtime @0.090 ms, 0.11 ms clock, 0 bytes, 0 allocs
+some other line
+init lab/services/kit @4.2 ms, 0.5 ms clock, 100 bytes, 2 allocs
+`
+	got, err := ParseInitTrace(trace)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Packages != 3 || math.Abs(got.Clock-0.61) > 1e-9 || math.Abs(got.MainAt-4.7) > 1e-9 || got.Names[2] != "lab/services/kit" {
+		t.Fatalf("got %+v", got)
+	}
+	if _, err := ParseInitTrace("nothing here\n"); err == nil {
+		t.Fatal("no trace: no error")
+	}
+	if _, err := ParseInitTrace("init x @1 ms, zz ms clock, 0 bytes\n"); err == nil {
+		t.Fatal("a bad clock: no error")
+	}
+}
+
+// FuzzParseInitTrace: whatever a child prints, the parser does not panic.
+func FuzzParseInitTrace(f *testing.F) {
+	f.Add("init runtime @0.090 ms, 0.11 ms clock, 0 bytes, 0 allocs\n")
+	f.Add("init x @ ms, ms\ninit")
+	f.Fuzz(func(t *testing.T, s string) {
+		tr, err := ParseInitTrace(s)
+		if err == nil && tr.Packages != len(tr.Names) {
+			t.Fatalf("%d packages, %d names", tr.Packages, len(tr.Names))
+		}
+	})
+}
+
+// TestPairsJudgedAgainstTheirGoals: a capacity is judged as a ratio of the
+// first runtime's, measured in the same invocation; a time on its own; a
+// side that could not be measured meets nothing.
+func TestPairsJudgedAgainstTheirGoals(t *testing.T) {
+	browse := pairOf("browse_rps", "process", "docker", [2][]float64{{5000, 5200, 5100}, {3500, 3700, 3600}}, [2]Metric{})
+	if browse.Ratio != 0.706 || !browse.Met {
+		t.Errorf("browse 3600/5100: ratio %g met %v, want 0.706 met", browse.Ratio, browse.Met)
+	}
+	checkout := pairOf("checkout_per_s", "process", "docker", [2][]float64{{900}, {600}}, [2]Metric{})
+	if checkout.Met {
+		t.Errorf("checkout 600/900 (%g) met, want missed below 70%%", checkout.Ratio)
+	}
+	hop := pairOf("hop_overhead_us", "process", "docker", [2][]float64{{40}, {120}}, [2]Metric{})
+	if hop.Met || hop.Goal != "docker at most 100 µs" {
+		t.Errorf("hop 120 µs: met %v goal %q, want missed against at most 100 µs", hop.Met, hop.Goal)
+	}
+	failed := pairOf("browse_rps", "process", "docker", [2][]float64{{5000}, nil}, [2]Metric{{}, {Error: "no shop"}})
+	if failed.Met || failed.B.Error == "" {
+		t.Errorf("an unmeasured side: met %v error %q", failed.Met, failed.B.Error)
+	}
+}

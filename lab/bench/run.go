@@ -20,7 +20,7 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	if opts.Runs < 1 {
 		opts.Runs = 1
 	}
-	b := &bencher{Options: opts, res: &Result{Runtime: opts.Runtime.Name(), Machine: ThisMachine(),
+	b := &bencher{Options: opts, res: &Result{Runtime: lab.Describe(opts.Runtime), Machine: ThisMachine(),
 		Runs: opts.Runs, Began: time.Now()}}
 	defer b.closeShops()
 	if opts.Warm != nil {
@@ -29,7 +29,7 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 		}
 	}
 	for _, key := range Keys {
-		if !b.wants(key) || (key == "image_build_s" && opts.ImageBuild == nil) {
+		if !b.wants(key) || (key == "image_build_s" && opts.ImageBuild == nil) || (key == "child_init_ms" && opts.Children == "") {
 			continue
 		}
 		m := target(key, b.res.Runtime)
@@ -78,6 +78,8 @@ func spread(xs []float64) string {
 
 func (b *bencher) measure(ctx context.Context, key string) ([]float64, string, error) {
 	switch key {
+	case "child_init_ms":
+		return b.childInit(ctx)
 	case "image_build_s":
 		return b.repeat(func() (float64, error) {
 			d, err := b.ImageBuild(ctx)

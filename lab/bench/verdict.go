@@ -22,7 +22,7 @@ func (b *bencher) verdicts(ctx context.Context) ([]float64, string, error) {
 			return 0, err
 		}
 		args := append(append([]string{}, b.Command[1:]...), "run", "baseline", "--duration", verdictDuration,
-			"--runtime", b.res.Runtime, "--out", filepath.Join(dir, "run"))
+			"--runtime", b.Runtime.Name(), "--out", filepath.Join(dir, "run"))
 		cmd := exec.CommandContext(ctx, b.Command[0], args...)
 		// Interrupted, the run is asked to stop as a user's Ctrl-C would, so
 		// that it removes its faults, processes and containers itself.
@@ -41,5 +41,5 @@ func (b *bencher) verdicts(ctx context.Context) ([]float64, string, error) {
 		}
 		return took.Seconds(), nil
 	}, "")
-	return samples, fmt.Sprintf("lab run baseline --duration %s --runtime %s, wall clock from start to exit", verdictDuration, b.res.Runtime), err
+	return samples, fmt.Sprintf("lab run baseline --duration %s --runtime %s, wall clock from start to exit", verdictDuration, b.Runtime.Name()), err
 }
