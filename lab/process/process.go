@@ -4,9 +4,9 @@
 // The skeleton (lab/skeleton) does the wiring; this package says how a
 // child starts, is signalled and ends.
 //
-// Each instance's listening socket is opened before it first starts and
-// handed to it as fd 3, so its address is known to the proxies before it
-// runs and stays the same across restarts, with no port race.
+// Each child's listening socket, the broker's too, is opened before it first
+// starts and handed to it as fd 3, so its address is known to the proxies
+// before it runs and stays the same across restarts, with no port race.
 //
 // Children are in their own process group (a Ctrl-C reaches lab, which stops
 // them in order) and get SIGKILL if lab itself dies.
@@ -17,7 +17,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -69,15 +68,9 @@ func (b *backend) Prepare(_ context.Context, p lab.Params, _ []lab.Link) error {
 	return nil
 }
 
-func (b *backend) Broker() (skeleton.Unit, error) {
-	addr, err := skeleton.FreeAddr()
-	if err != nil {
-		return nil, err
-	}
-	return b.add(&child{b: b, name: lab.Broker, addr: addr}), nil
-}
+func (b *backend) Broker() (skeleton.Unit, error) { return b.Instance("", lab.Broker) }
 
-func (b *backend) Instance(service, name string) (skeleton.Unit, error) {
+func (b *backend) Instance(_, name string) (skeleton.Unit, error) {
 	c := &child{b: b, name: name}
 	f, err := c.listen()
 	if err != nil {
@@ -123,8 +116,7 @@ func (b *backend) Close(context.Context) error {
 func (b *backend) args(c *child, run skeleton.Run) []string {
 	args := append([]string{}, b.rt.Command[1:]...)
 	if c.name == lab.Broker {
-		_, port, _ := net.SplitHostPort(c.addr)
-		return append(args, "serve", "broker", "--store", filepath.Join(b.p.Dir, "broker"), "--host", "127.0.0.1", "--port", port)
+		return append(args, "serve", "broker", "--store", filepath.Join(b.p.Dir, "broker"), "--listen-fd", "3")
 	}
 	return append(args, "serve", run.Service,
 		"--instance", c.name,
@@ -136,17 +128,13 @@ func (b *backend) args(c *child, run skeleton.Run) []string {
 
 // start starts a child process for c's run.
 func (b *backend) start(c *child, run skeleton.Run, out io.Writer) (func() error, error) {
-	var extra []*os.File
-	if c.name != lab.Broker {
-		f, err := c.listen()
-		if err != nil {
-			return nil, err
-		}
-		defer f.Close()
-		extra = append(extra, f)
+	f, err := c.listen()
+	if err != nil {
+		return nil, err
 	}
+	defer f.Close()
 	cmd := exec.Command(b.rt.Command[0], b.args(c, run)...)
-	cmd.ExtraFiles = extra
+	cmd.ExtraFiles = []*os.File{f}
 	cmd.Stdout, cmd.Stderr = out, out
 	cmd.Env = append(os.Environ(), b.rt.Env...)
 	if err := lifeline.Attach(cmd); err != nil {
