@@ -27,10 +27,12 @@ var DefaultDiff = DiffOptions{MaxSuccessDrop: 0.01, MaxP95Ratio: 1.5, MinP95Delt
 
 // DiffRow compares one endpoint over one phase in two runs.
 type DiffRow struct {
-	Phase, Endpoint string
-	A, B            results.EndpointStats
+	Phase    string                `json:"phase"`
+	Endpoint string                `json:"endpoint"`
+	A        results.EndpointStats `json:"a"`
+	B        results.EndpointStats `json:"b"`
 	// Regression names what crossed a threshold, or is "".
-	Regression string
+	Regression string `json:"regression,omitempty"`
 }
 
 // Diff compares every endpoint of every phase that both runs have, B

@@ -24,7 +24,8 @@ checked against the file (its duration, its faults' times).
 Live fault files are checked for the default shop, or for --replicas.
 
 Exit codes: 0 every file is valid; 2 a problem in any of them.`,
-		Args: cobra.MinimumNArgs(1),
+		Args:              cobra.MinimumNArgs(1),
+		ValidArgsFunction: completeScenario,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			shape, err := (&shapeFlags{replicas: replicas, seed: 1}).shape()
 			if err != nil {

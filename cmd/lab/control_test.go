@@ -132,3 +132,43 @@ func listeningSockets(t *testing.T, pids []int) []net.IP {
 	}
 	return out
 }
+
+// TestFaultWordsListAndComplete steers a running `lab up` as a trainer
+// would: a fault added as words, the faults in force as JSON with their
+// parameters, and `lab fault rm <TAB>` offering their names.
+func TestFaultWordsListAndComplete(t *testing.T) {
+	up := startUp(t, "process")
+	t.Setenv("TMPDIR", up.tmp)
+	for _, args := range [][]string{
+		{"fault", "add", "{name: slow, target: catalog, kind: latency, latency: 50ms}"},
+		{"fault", "add", "latency", "gateway->catalog", "latency=20ms"},
+	} {
+		if out, code := lines(t, args...); code != ExitOK {
+			t.Fatalf("lab %q: exit %d: %q", args, code, out)
+		}
+	}
+	var list []struct {
+		Spec   map[string]any `json:"spec"`
+		Origin string         `json:"origin"`
+	}
+	decode(t, &list, "fault", "ls", "--json")
+	names := map[string]any{}
+	for _, a := range list {
+		names[fmt.Sprint(a.Spec["name"])] = a.Spec["latency"]
+	}
+	if len(list) != 2 || names["slow"] != "50ms" || names["latency-gateway-catalog"] != "20ms" {
+		t.Fatalf("lab fault ls --json: %+v", list)
+	}
+	got, _ := lines(t, "__complete", "fault", "rm", "")
+	joined := strings.Join(got, "\n")
+	if !strings.Contains(joined, "slow\tlatency on catalog") || !strings.Contains(joined, "latency-gateway-catalog\t") {
+		t.Fatalf("lab fault rm <TAB> offers:\n%s", joined)
+	}
+	if out, code := lines(t, "fault", "rm", "slow"); code != ExitOK {
+		t.Fatalf("lab fault rm slow: exit %d: %q", code, out)
+	}
+	decode(t, &list, "fault", "ls", "--json")
+	if len(list) != 1 {
+		t.Fatalf("after rm, %d faults in force", len(list))
+	}
+}

@@ -9,6 +9,8 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
@@ -96,13 +98,15 @@ func startLive(ctx context.Context, shop lab.Shop, shape lab.Shape, file string,
 func newFault() *cobra.Command {
 	var url string
 	cmd := &cobra.Command{
-		Use:   "fault add SPEC | rm NAME | ls",
+		Use:   "fault add SPEC | add KIND TARGET [KEY=VALUE...] | rm NAME | ls",
 		Short: "Change the faults of a running lab up: add, remove, list",
 		Long: "Talk to the control API of a running `lab up`: its URL and token are in the file lab up\n" +
 			"leaves in the temporary folder, readable by its user alone (or --control URL with\n" +
 			"LAB_CONTROL_TOKEN). SPEC is one fault entry as in a live\n" +
-			"fault file, in YAML flow style:\n\n" +
+			"fault file, in YAML flow style, or its kind, target and fields as words (the name\n" +
+			"defaults to KIND-TARGET):\n\n" +
 			"  lab fault add '{name: slow-catalog, target: catalog, kind: latency, latency: 300ms}'\n" +
+			"  lab fault add latency catalog latency=300ms name=slow-catalog\n" +
 			"  lab fault ls\n  lab fault rm slow-catalog",
 	}
 	cmd.PersistentFlags().StringVar(&url, "control", "", "the control API's URL (default: LAB_CONTROL, then the running lab up's); its token from LAB_CONTROL_TOKEN")
@@ -147,18 +151,28 @@ func newFault() *cobra.Command {
 		return nil
 	}
 	add := &cobra.Command{
-		Use: "add SPEC", Short: "Put a fault in force now", Args: cobra.ExactArgs(1),
+		Use: "add SPEC | KIND TARGET [KEY=VALUE...]", Short: "Put a fault in force now", Args: cobra.MinimumNArgs(1),
+		ValidArgsFunction: completeFaultAdd,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			spec, err := faultSpec(args)
+			if err != nil {
+				return badInput(err)
+			}
 			var c faults.Change
-			if err := call(http.MethodPost, "/faults", []byte(args[0]), &c); err != nil {
+			if err := call(http.MethodPost, "/faults", []byte(spec), &c); err != nil {
 				return err
 			}
 			fmt.Fprintln(cmd.OutOrStdout(), c)
 			return nil
 		},
 	}
+	inForce := func() ([]faults.Active, error) {
+		var list []faults.Active
+		return list, call(http.MethodGet, "/faults", nil, &list)
+	}
 	rm := &cobra.Command{
 		Use: "rm NAME", Short: "Remove a fault in force", Args: cobra.ExactArgs(1),
+		ValidArgsFunction: completeInForce(inForce),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var c faults.Change
 			if err := call(http.MethodDelete, "/faults/"+args[0], nil, &c); err != nil {
@@ -168,12 +182,16 @@ func newFault() *cobra.Command {
 			return nil
 		},
 	}
+	var lsJSON bool
 	ls := &cobra.Command{
-		Use: "ls", Short: "List the faults in force", Args: cobra.NoArgs,
+		Use: "ls [--json]", Short: "List the faults in force", Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			var list []faults.Active
+			list := []faults.Active{}
 			if err := call(http.MethodGet, "/faults", nil, &list); err != nil {
 				return err
+			}
+			if lsJSON {
+				return writeJSON(cmd.OutOrStdout(), list)
 			}
 			t := table.New(cmd.OutOrStdout())
 			t.Header("fault", "kind", "target", "from the", "in force for")
@@ -184,6 +202,51 @@ func newFault() *cobra.Command {
 			return nil
 		},
 	}
+	ls.Flags().BoolVar(&lsJSON, "json", false, "print JSON")
 	cmd.AddCommand(add, rm, ls)
 	return cmd
+}
+
+// plainWord is a value written into a flow-style entry as it is: YAML reads
+// it as the same scalar the user typed (300ms, 503, 0.5, orders->payments).
+var plainWord = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._%/>-]*$`)
+
+// faultSpec turns the arguments of `lab fault add` into one fault entry in
+// YAML flow style: a SPEC as it is, or KIND TARGET [KEY=VALUE...].
+func faultSpec(args []string) (string, error) {
+	if strings.HasPrefix(strings.TrimSpace(args[0]), "{") {
+		if len(args) > 1 {
+			return "", fmt.Errorf("fault add: a SPEC is one argument (quote it); then %q", args[1])
+		}
+		return args[0], nil
+	}
+	if len(args) < 2 {
+		return "", fmt.Errorf("fault add %s: want KIND TARGET [KEY=VALUE...] (kinds: %s) or a SPEC in braces", args[0], strings.Join(faults.Kinds(), ", "))
+	}
+	fields := [][2]string{{"kind", args[0]}, {"target", args[1]}}
+	named := false
+	for _, kv := range args[2:] {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok || k == "" || !plainWord.MatchString(k) {
+			return "", fmt.Errorf("fault add: %q: want KEY=VALUE, such as latency=300ms", kv)
+		}
+		if k == "kind" || k == "target" {
+			return "", fmt.Errorf("fault add: %q: the kind and target are the first two words", kv)
+		}
+		named = named || k == "name"
+		fields = append(fields, [2]string{k, v})
+	}
+	if !named {
+		name := strings.NewReplacer("->", "-", ".", "-").Replace(args[0] + "-" + args[1])
+		fields = append(fields, [2]string{"name", name})
+	}
+	var parts []string
+	for _, f := range fields {
+		v := f[1]
+		if !plainWord.MatchString(v) {
+			v = strconv.Quote(v) // a JSON string is a YAML double-quoted one
+		}
+		parts = append(parts, f[0]+": "+v)
+	}
+	return "{" + strings.Join(parts, ", ") + "}", nil
 }

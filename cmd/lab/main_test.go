@@ -386,6 +386,15 @@ func TestDiffFailsOnARegression(t *testing.T) {
 		t.Errorf("lab diff does not flag checkout's drop and the verdict:\n%s", stdout.String())
 	}
 	stdout.Reset()
+	if code := Main(context.Background(), []string{"diff", main, branch, "--json", "--fail-on"}, &stdout, &stderr); code != ExitFail {
+		t.Errorf("lab diff --json --fail-on: exit %d, want %d", code, ExitFail)
+	}
+	var d diffJSON
+	if err := json.Unmarshal(stdout.Bytes(), &d); err != nil || d.Regressions != 2 || d.VerdictB != "fail" || len(d.Rows) != 2 ||
+		d.Rows[1].Phase != "payments-down" || d.Rows[1].Regression == "" || d.Rows[1].B.SuccessRate != 0.0089 {
+		t.Errorf("lab diff --json: %+v (%v) in\n%s", d, err, stdout.String())
+	}
+	stdout.Reset()
 	Main(context.Background(), []string{"diff", main, runOf("payment-outage", 1, "pass", 0.0089)}, &stdout, &stderr)
 	if !strings.Contains(stdout.String(), "\n1 regression\n") {
 		t.Errorf("one regression is not said as one:\n%s", stdout.String())

@@ -36,7 +36,7 @@ func newReport() *cobra.Command {
 
 func newDiff() *cobra.Command {
 	o := reports.DefaultDiff
-	var failOn, force bool
+	var failOn, force, asJSON bool
 	var maxDrop float64
 	cmd := &cobra.Command{
 		Use:   "diff DIR_A DIR_B [--fail-on]",
@@ -63,9 +63,20 @@ func newDiff() *cobra.Command {
 			}
 			o.MaxSuccessDrop = maxDrop / 100
 			rows := reports.Diff(a, b, o)
-			reports.DiffTable(cmd.OutOrStdout(), a, b, rows)
 			n := reports.Regressions(a, b, rows)
-			fmt.Fprintf(cmd.OutOrStdout(), "%d %s\n", n, plural(n, "regression", "regressions"))
+			if asJSON {
+				if rows == nil {
+					rows = []reports.DiffRow{}
+				}
+				err := writeJSON(cmd.OutOrStdout(), diffJSON{A: args[0], B: args[1], Scenario: b.Scenario,
+					VerdictA: a.Verdict, VerdictB: b.Verdict, Rows: rows, Regressions: n})
+				if err != nil {
+					return err
+				}
+			} else {
+				reports.DiffTable(cmd.OutOrStdout(), a, b, rows)
+				fmt.Fprintf(cmd.OutOrStdout(), "%d %s\n", n, plural(n, "regression", "regressions"))
+			}
 			if failOn && n > 0 {
 				return &exitError{code: ExitFail, err: fmt.Errorf("%d %s of %s against %s", n, plural(n, "regression", "regressions"), args[1], args[0])}
 			}
@@ -73,8 +84,20 @@ func newDiff() *cobra.Command {
 		},
 	}
 	cmd.Flags().BoolVar(&failOn, "fail-on", false, "exit 1 when B regressed against A")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the comparison as JSON (the exit code is the same)")
 	cmd.Flags().BoolVar(&force, "force", false, "compare runs of different scenarios or seeds all the same")
 	cmd.Flags().Float64Var(&maxDrop, "max-success-drop", 100*reports.DefaultDiff.MaxSuccessDrop, "largest drop in success rate, in points, not flagged")
 	cmd.Flags().Float64Var(&o.MaxP95Ratio, "max-p95-ratio", reports.DefaultDiff.MaxP95Ratio, "largest ratio of B's p95 over A's not flagged")
 	return cmd
+}
+
+// diffJSON is `lab diff --json`.
+type diffJSON struct {
+	A           string            `json:"a"`
+	B           string            `json:"b"`
+	Scenario    string            `json:"scenario"`
+	VerdictA    string            `json:"verdict_a"`
+	VerdictB    string            `json:"verdict_b"`
+	Rows        []reports.DiffRow `json:"rows"`
+	Regressions int               `json:"regressions"`
 }

@@ -37,7 +37,8 @@ lab reads them from k6 and announces them, and cuts no warmup unless asked.
 Exit codes: 0 every hypothesis held; 1 the verdict is fail; 2 bad input; 3 the lab
 could not run; 4 inconclusive (a fault had no observable effect); 130 interrupted
 (SIGINT or SIGTERM: faults removed, shop stopped, a partial report written).`,
-		Args: cobra.ExactArgs(1),
+		Args:              cobra.ExactArgs(1),
+		ValidArgsFunction: completeScenario,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var pre []string
 			if duration != "" {

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"runtime/debug"
@@ -51,9 +50,7 @@ with its licence, and exits 1 if one is not known. The lab is AGPL-3.0-or-later
 			info := readVersion(licensesFlag)
 			w := cmd.OutOrStdout()
 			if asJSON {
-				enc := json.NewEncoder(w)
-				enc.SetIndent("", "  ")
-				if err := enc.Encode(info); err != nil {
+				if err := writeJSON(w, info); err != nil {
 					return err
 				}
 			} else {

@@ -1,0 +1,111 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"lab/scenarios"
+)
+
+// scenarioName is what `lab init` accepts as a name: a word a shell and a
+// run folder take as they are.
+var scenarioName = regexp.MustCompile(`^[a-z0-9][a-z0-9-]*$`)
+
+// starter is the scenario `lab init` writes, %[1]s its name: every section
+// explained, valid as written (a test runs lab check on it).
+const starter = `# %[1]s: a scenario of the lab. Run it with: lab run %[1]s.yaml
+# Check it without running anything: lab check %[1]s.yaml
+# Built-in scenarios to copy from: lab list; lab explain NAME --yaml
+name: %[1]s
+summary: Catalog answers 300 ms slower for 8 s while shoppers browse and buy.
+# teaches, watch and try are what lab explain prints: say what the class should learn.
+teaches: |
+  What a slow dependency does to the services that call it.
+watch: |
+  browse and product p95 during catalog-slow, and the fallbacks on gateway->catalog.
+try: lab run %[1]s.yaml --compare resilience=none   # the same run without timeouts or breakers
+seed: 1            # the seed of the data and the load: same seed, same run
+duration: 24s      # the measured load, after a 2s warmup (warmup: 0s to skip it)
+shop:
+  payment_mode: sync        # sync: orders calls payments; async: through the broker
+  replicas:                 # instances per service (default 1 each)
+    catalog: 2
+  # config:                 # values for the config bucket, read live by the services
+  #   gateway.max_concurrency: 12
+resilience:
+  preset: default           # default or none: the timeouts, retries and breakers on every edge
+  # edges:
+  #   gateway->catalog: {timeout: 200ms, retries: 1}
+load:
+  journey: shopper          # shopper, browser or checkout-burst; or script: my.js (your k6 script)
+  rate: 30                  # iterations started per second
+  checkout_share: 0.3       # the share of shoppers who check out
+faults:                     # the timeline; lab fault add ... adds one to a running lab up
+  - name: catalog-slow
+    at: 8s                  # after the warmup
+    for: 8s
+    target: catalog         # a service, an instance (catalog-2), an edge (gateway->catalog), broker
+    kind: latency           # latency, down, reset, http_error, kill, pause, ... (lab fault add <TAB>)
+    latency: 300ms
+hypotheses:                 # what must hold; the verdict is pass when every one does
+  - name: browsing holds
+    during: catalog-slow    # a phase: baseline, a fault's name, recovery; or the whole run
+    expect: browse.success_rate >= 0.99
+  - name: checkout is not slowed
+    during: catalog-slow
+    expect: checkout.p95 < 200ms
+  - name: browsing recovers
+    expect: recovery_time("catalog-slow", "browse") < 5s
+`
+
+func newInit() *cobra.Command {
+	var dir string
+	cmd := &cobra.Command{
+		Use:   "init NAME",
+		Short: "Write a commented scenario to start from (NAME.yaml)",
+		Long: `Write NAME.yaml: a scenario with every section explained, valid as written, to
+edit into your own. It will not overwrite a file. To start from a built-in
+scenario instead: lab explain NAME --yaml > mine.yaml.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			name := strings.TrimSuffix(strings.TrimSuffix(args[0], ".yaml"), ".yml")
+			if !scenarioName.MatchString(name) {
+				return badInput(fmt.Errorf("init %q: want a name of lower-case letters, digits and dashes, such as catalog-slow", args[0]))
+			}
+			if _, err := scenarios.Builtin(name); err == nil {
+				return badInput(fmt.Errorf("init %s: a built-in scenario has that name; lab explain %s --yaml prints it", name, name))
+			}
+			data := fmt.Sprintf(starter, name)
+			path := filepath.Join(dir, name+".yaml")
+			if _, err := scenarios.Parse(path, []byte(data), nil); err != nil {
+				return cannotRun(fmt.Errorf("the starter scenario does not parse: %w", err))
+			}
+			f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+			if errors.Is(err, os.ErrExist) {
+				return badInput(fmt.Errorf("init: %s exists; lab init will not overwrite it", path))
+			}
+			if err != nil {
+				return cannotRun(err)
+			}
+			if _, err := f.WriteString(data); err != nil {
+				f.Close()
+				os.Remove(path)
+				return cannotRun(err)
+			}
+			if err := f.Close(); err != nil {
+				os.Remove(path)
+				return cannotRun(err)
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "wrote %s; edit it, then: lab check %s && lab run %s\n", path, path, path)
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&dir, "dir", ".", "the folder to write it in")
+	return cmd
+}
