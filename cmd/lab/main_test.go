@@ -240,12 +240,13 @@ func TestCleanAfterSIGKILL(t *testing.T) {
 
 // runningUp is a `lab up` started by startUp, healthy.
 type runningUp struct {
-	cmd     *exec.Cmd
-	gateway string
-	addrs   []string // every address in the instance table (127.0.0.1, or the run's network)
-	run     string   // the docker run's id
-	tmp     string   // its TMPDIR
-	stderr  *syncBuffer
+	cmd       *exec.Cmd
+	gateway   string
+	toxiproxy string   // its API's URL
+	addrs     []string // every address in the instance table (127.0.0.1, or the run's network)
+	run       string   // the docker run's id
+	tmp       string   // its TMPDIR
+	stderr    *syncBuffer
 }
 
 // startUp starts `lab up --runtime rt args...` as its own process and returns
@@ -268,6 +269,9 @@ func startUp(t *testing.T, rt string, args ...string) *runningUp {
 		l := lines.Text()
 		if g, ok := strings.CutPrefix(l, "gateway: "); ok {
 			u.gateway = g
+		}
+		if x, ok := strings.CutPrefix(l, "toxiproxy: "); ok {
+			u.toxiproxy = x
 		}
 		for _, f := range strings.Fields(l) {
 			if _, err := netip.ParseAddrPort(f); err == nil {
