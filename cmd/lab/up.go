@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
@@ -107,7 +108,7 @@ func parseReplicas(spec string) (map[string]int, error) {
 
 func newUp() *cobra.Command {
 	var sf shapeFlags
-	var dir, faultsFile string
+	var dir, faultsFile, sdFile string
 	cmd := &cobra.Command{
 		Use:   "up",
 		Short: "Bring the shop up and keep it up until Ctrl-C",
@@ -126,18 +127,28 @@ func newUp() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return up(cmd.Context(), rt, shape, dir, faultsFile, cmd.OutOrStdout(), cmd.ErrOrStderr())
+			return up(cmd.Context(), rt, shape, upFiles{dir: dir, faults: faultsFile, sd: sdFile}, cmd.OutOrStdout(), cmd.ErrOrStderr())
 		},
 	}
 	sf.add(cmd)
 	cmd.Flags().StringVar(&faultsFile, "faults", "", "a live fault file: the faults in force now, applied again on every save")
 	cmd.Flags().StringVar(&dir, "dir", "", "keep data and logs in this folder (default: a temporary folder, removed at exit)")
+	cmd.Flags().StringVar(&sdFile, "prometheus-sd", "", "write the Prometheus file_sd targets of every instance's /metrics here "+
+		"(default: prometheus-targets.json in --dir); emptied when lab up ends")
 	return cmd
 }
 
-func up(ctx context.Context, rt lab.Runtime, shape lab.Shape, dir, faultsFile string, stdout, stderr io.Writer) error {
+// upFiles are the files and folders of a lab up.
+type upFiles struct {
+	dir    string // data and logs; "" for a temporary folder
+	faults string // a live fault file, or ""
+	sd     string // the Prometheus file_sd targets file, or "" for dir's
+}
+
+func up(ctx context.Context, rt lab.Runtime, shape lab.Shape, files upFiles, stdout, stderr io.Writer) error {
 	began := time.Now()
-	dir, cleanup, err := workDir(dir, "lab-up-*")
+	faultsFile := files.faults
+	dir, cleanup, err := workDir(files.dir, "lab-up-*")
 	if err != nil {
 		return err
 	}
@@ -158,6 +169,15 @@ func up(ctx context.Context, rt lab.Runtime, shape lab.Shape, dir, faultsFile st
 	fmt.Fprintf(stdout, "gateway: %s\n", shop.GatewayURL())
 	fmt.Fprintf(stdout, "toxiproxy: %s\n", shop.ToxiproxyURL())
 	fmt.Fprintf(stdout, "broker: %s\n", shop.BrokerURL())
+	sd := files.sd
+	if sd == "" {
+		sd = filepath.Join(dir, "prometheus-targets.json")
+	}
+	if err := writeTargets(sd, shop); err != nil {
+		return cannotRun(fmt.Errorf("write the Prometheus targets: %w", err))
+	}
+	defer writeTargets(sd, nil) // a Prometheus watching it drops the shop's targets
+	fmt.Fprintf(stdout, "prometheus: %s (file_sd targets of every instance's /metrics)\n", sd)
 	fmt.Fprintf(stdout, "ready in %s\n", time.Since(began).Round(time.Millisecond))
 	printInstances(stdout, shop)
 	// On a terminal, a live view of the shop redraws under the table, and
