@@ -16,6 +16,7 @@ import (
 	"lab/lab/results"
 	"lab/load"
 	"lab/reports"
+	"lab/reports/export"
 	"lab/scenarios"
 )
 
@@ -24,7 +25,7 @@ func newRun() *cobra.Command {
 	var seed int64
 	var sets []string
 	var compare, liveFile string
-	var k6Outs []string
+	var k6Outs, exportFlags []string
 	cmd := &cobra.Command{
 		Use:   "run NAME|PATH|SCRIPT.js",
 		Short: "Run a scenario: load, faults on a timeline, a verdict",
@@ -53,6 +54,14 @@ could not run; 4 inconclusive (a fault had no observable effect); 130 interrupte
 			}
 			if err := checkLiveFile(liveFile, sc.Shape()); err != nil {
 				return badInput(err)
+			}
+			var exports []export.Target
+			for _, e := range exportFlags {
+				t, err := export.ParseTarget(e)
+				if err != nil {
+					return badInput(err)
+				}
+				exports = append(exports, t)
 			}
 			rt, err := pickRuntime(cmd.Context(), runtime, cmd.ErrOrStderr())
 			if err != nil {
@@ -91,6 +100,7 @@ could not run; 4 inconclusive (a fault had no observable effect); 130 interrupte
 			}
 			reports.Terminal(cmd.OutOrStdout(), res)
 			fmt.Fprintf(cmd.OutOrStdout(), "run folder: %s\n", out)
+			exported := exportRun(cmd, res, filepath.Base(out), exports)
 			switch {
 			case !res.Interrupted && cmd.Context().Err() != nil:
 				// The signal came while the reports were written: they are
@@ -102,6 +112,8 @@ could not run; 4 inconclusive (a fault had no observable effect); 130 interrupte
 				return &exitError{code: ExitFail, err: errors.New("verdict fail: " + res.Reason)}
 			case res.Verdict == results.Inconclusive:
 				return &exitError{code: ExitInconclusive, err: errors.New("verdict inconclusive: " + res.Reason)}
+			case exported != nil:
+				return cannotRun(exported)
 			}
 			return nil
 		},
@@ -116,7 +128,32 @@ could not run; 4 inconclusive (a fault had no observable effect); 130 interrupte
 	f.StringVar(&liveFile, "live", "", "a live fault file, applied on every save while the load runs; each fault is a window of the report")
 	f.StringArrayVar(&k6Outs, "k6-out", nil, "another k6 output beside the lab's, as k6's --out takes it: json=run.json, csv=run.csv, "+
 		"experimental-prometheus-rw, ... (repeatable; K6_* settings in the environment reach k6; --out is the run folder)")
+	f.StringArrayVar(&exportFlags, "export", nil, "send the run's series when it ends: prom-rw=URL (Prometheus remote write) or "+
+		"otlp=URL (OpenTelemetry metrics over OTLP/HTTP), on loopback (repeatable)")
 	return cmd
+}
+
+// exportRun sends the run's series to every --export target, saying what
+// went where, and returns the first failure: the verdict stands, and a run
+// that passed exits 3 when its export did not arrive.
+func exportRun(cmd *cobra.Command, res *results.Result, run string, targets []export.Target) error {
+	if len(targets) == 0 {
+		return nil
+	}
+	series := export.Build(res, run)
+	var first error
+	for _, t := range targets {
+		n, samples, err := export.Send(cmd.Context(), t, series)
+		if err != nil {
+			fmt.Fprintf(cmd.ErrOrStderr(), "export: %v\n", err)
+			if first == nil {
+				first = err
+			}
+			continue
+		}
+		fmt.Fprintf(cmd.OutOrStdout(), "export: %s %s: %d series, %d samples (lab_run=%q)\n", t.Kind, t.URL, n, samples, run)
+	}
+	return first
 }
 
 // runOnce runs sc into the folder out and writes its reports there.
