@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -11,6 +12,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/goccy/go-yaml"
+	"github.com/santhosh-tekuri/jsonschema/v6"
 
 	"lab/faults"
 	"lab/lab"
@@ -162,6 +166,36 @@ func TestInitWritesAScenarioThatChecks(t *testing.T) {
 	sc, err := scenarios.Open(path, nil)
 	if err != nil || sc.Name != "my-outage" || len(sc.Faults) == 0 || len(sc.Hypotheses) == 0 {
 		t.Fatalf("init's scenario: %+v, %v", sc, err)
+	}
+	// The editor's schema accepts it too.
+	var schema bytes.Buffer
+	if code := Main(context.Background(), []string{"schema", "scenario"}, &schema, io.Discard); code != ExitOK {
+		t.Fatalf("lab schema scenario: exit %d", code)
+	}
+	doc, err := jsonschema.UnmarshalJSON(&schema)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := jsonschema.NewCompiler()
+	if err := c.AddResource("scenario.json", doc); err != nil {
+		t.Fatal(err)
+	}
+	compiled, err := c.Compile("scenario.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var v any
+	raw, _ := os.ReadFile(path)
+	if err := yaml.Unmarshal(raw, &v); err != nil {
+		t.Fatal(err)
+	}
+	js, _ := json.Marshal(v)
+	inst, _ := jsonschema.UnmarshalJSON(bytes.NewReader(js))
+	if err := compiled.Validate(inst); err != nil {
+		t.Errorf("lab init's scenario against lab schema scenario: %v", err)
+	}
+	if _, code := lines(t, "schema", "nothing"); code != ExitBadInput {
+		t.Errorf("lab schema nothing: exit %d", code)
 	}
 	before, _ := os.ReadFile(path)
 	for _, args := range [][]string{{"init", "my-outage", "--dir", dir}, {"init", "My Outage", "--dir", dir}, {"init", "baseline", "--dir", dir}} {
