@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	goruntime "runtime"
 	"time"
 
 	"lab/internal/servebin"
@@ -30,7 +31,8 @@ func pickRuntime(ctx context.Context, name string, w io.Writer) (lab.Runtime, er
 	case "process":
 		return proc, nil
 	case "docker":
-		if err := docker.Static(exe); err != nil {
+		image, err := imageProgram(exe)
+		if err != nil {
 			return nil, cannotRun(fmt.Errorf("runtime docker: %w", err))
 		}
 		e, err := docker.Connect(ctx, 5*time.Second)
@@ -38,9 +40,10 @@ func pickRuntime(ctx context.Context, name string, w io.Writer) (lab.Runtime, er
 			return nil, cannotRun(fmt.Errorf("runtime docker: %w", err))
 		}
 		fmt.Fprintf(w, "runtime: docker, %s\n", engineLine(e))
-		return &docker.Runtime{Exe: exe, Engine: e}, nil
+		return &docker.Runtime{Exe: image, Engine: e}, nil
 	case "auto":
-		if err := docker.Static(exe); err != nil {
+		image, err := imageProgram(exe)
+		if err != nil {
 			fmt.Fprintf(w, "runtime: process (%v)\n", err)
 			return proc, nil
 		}
@@ -52,9 +55,26 @@ func pickRuntime(ctx context.Context, name string, w io.Writer) (lab.Runtime, er
 		}
 		fmt.Fprintf(w, "runtime: docker, %s, answered in %s (--runtime process runs the shop as local processes)\n",
 			engineLine(e), time.Since(began).Round(time.Millisecond))
-		return &docker.Runtime{Exe: exe, Engine: e}, nil
+		return &docker.Runtime{Exe: image, Engine: e}, nil
 	}
 	return nil, badInput(fmt.Errorf("--runtime %q: want auto, process or docker", name))
+}
+
+// imageProgram returns the program the docker runtime's image runs: a
+// static Linux one. On Linux that is the children's program itself; on
+// macOS and Windows, the Linux lab-serve make build packs beside the native
+// one.
+func imageProgram(children string) (string, error) {
+	if goruntime.GOOS == "linux" {
+		return children, docker.Static(children)
+	}
+	p, err := servebin.LinuxPath()
+	if err != nil {
+		return "", fmt.Errorf("the docker runtime's image runs a Linux lab-serve, and this lab carries none (%v): "+
+			"build the lab with make build on this machine (it packs one for linux/%s; it needs Go), or use --runtime process",
+			err, goruntime.GOARCH)
+	}
+	return p, docker.Static(p)
 }
 
 // engineLine names the engine, where it was found and where its ports are

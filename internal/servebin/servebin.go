@@ -46,24 +46,44 @@ var (
 // Path returns the path of lab-serve, written to the cache folder at the
 // first call of any lab of this build; ErrNotBuilt if this lab has none.
 func Path() (string, error) {
-	once.Do(func() { path, pathErr = extract(blob) })
+	once.Do(func() { path, pathErr = extract(blob, "lab-serve", runtime.GOOS+"/"+runtime.GOARCH) })
 	return path, pathErr
 }
 
-func extract(fsys fs.FS) (string, error) {
-	sum, err := fs.ReadFile(fsys, "blob/lab-serve.sha256")
+var (
+	linuxOnce    sync.Once
+	linuxPath    string
+	linuxPathErr error
+)
+
+// LinuxPath returns a Linux lab-serve for the docker runtime's image: Path
+// on Linux; elsewhere (macOS, Windows, whose engines run Linux containers
+// on the machine's own architecture) the Linux lab-serve that make build
+// packs beside the native one.
+func LinuxPath() (string, error) {
+	if runtime.GOOS == "linux" {
+		return Path()
+	}
+	linuxOnce.Do(func() { linuxPath, linuxPathErr = extract(blob, "lab-serve-linux", "linux/"+runtime.GOARCH) })
+	return linuxPath, linuxPathErr
+}
+
+// extract writes blob/BASE.gz, checked to be built for target, to the cache
+// folder as BASE-HASH and returns its path.
+func extract(fsys fs.FS, base, want string) (string, error) {
+	sum, err := fs.ReadFile(fsys, "blob/"+base+".sha256")
 	if errors.Is(err, fs.ErrNotExist) {
 		return "", ErrNotBuilt
 	}
 	if err != nil {
 		return "", fmt.Errorf("lab-serve: %w", err)
 	}
-	target, err := fs.ReadFile(fsys, "blob/lab-serve.target")
+	target, err := fs.ReadFile(fsys, "blob/"+base+".target")
 	if err != nil {
 		return "", fmt.Errorf("lab-serve: %w", err)
 	}
-	if t := strings.TrimSpace(string(target)); t != runtime.GOOS+"/"+runtime.GOARCH {
-		return "", fmt.Errorf("%w: it carries lab-serve for %s, not %s/%s", ErrNotBuilt, t, runtime.GOOS, runtime.GOARCH)
+	if t := strings.TrimSpace(string(target)); t != want {
+		return "", fmt.Errorf("%w: it carries %s for %s, not %s", ErrNotBuilt, base, t, want)
 	}
 	hash := strings.TrimSpace(string(sum))
 	if len(hash) < 16 {
@@ -74,15 +94,15 @@ func extract(fsys fs.FS) (string, error) {
 		dir = os.TempDir()
 	}
 	dir = filepath.Join(dir, "lab")
-	name := "lab-serve-" + hash[:16]
-	if runtime.GOOS == "windows" {
+	name := base + "-" + hash[:16]
+	if runtime.GOOS == "windows" && strings.HasPrefix(want, "windows/") {
 		name += ".exe"
 	}
 	dst := filepath.Join(dir, name)
 	if st, err := os.Stat(dst); err == nil && st.Mode().IsRegular() && st.Mode()&0o100 != 0 {
 		return dst, nil // written by an earlier run of this build
 	}
-	gz, err := fs.ReadFile(fsys, "blob/lab-serve.gz")
+	gz, err := fs.ReadFile(fsys, "blob/"+base+".gz")
 	if err != nil {
 		return "", fmt.Errorf("lab-serve: %w", err)
 	}

@@ -42,7 +42,7 @@ func TestExtractWritesOnceByHash(t *testing.T) {
 		"blob/lab-serve.sha256": {Data: []byte("0123456789abcdef0123\n")},
 		"blob/lab-serve.target": {Data: []byte(runtime.GOOS + "/" + runtime.GOARCH + "\n")},
 	}
-	p, err := extract(fsys)
+	p, err := extract(fsys, "lab-serve", runtime.GOOS+"/"+runtime.GOARCH)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -64,7 +64,7 @@ func TestExtractWritesOnceByHash(t *testing.T) {
 	if err := os.WriteFile(p, []byte("kept"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	if p2, err := extract(fsys); err != nil || p2 != p {
+	if p2, err := extract(fsys, "lab-serve", runtime.GOOS+"/"+runtime.GOARCH); err != nil || p2 != p {
 		t.Fatalf("second extract: %s, %v", p2, err)
 	}
 	if b, _ := os.ReadFile(p); string(b) != "kept" {
@@ -79,7 +79,7 @@ func TestExtractWritesOnceByHash(t *testing.T) {
 
 func TestExtractWithoutBlob(t *testing.T) {
 	inCache(t)
-	if _, err := extract(fstest.MapFS{"blob/README.md": {Data: []byte("x")}}); !errors.Is(err, ErrNotBuilt) {
+	if _, err := extract(fstest.MapFS{"blob/README.md": {Data: []byte("x")}}, "lab-serve", runtime.GOOS+"/"+runtime.GOARCH); !errors.Is(err, ErrNotBuilt) {
 		t.Fatalf("err %v, want ErrNotBuilt", err)
 	}
 }
@@ -93,7 +93,7 @@ func TestExtractCorrupt(t *testing.T) {
 		"blob/lab-serve.sha256": {Data: []byte("fedcba9876543210fedc\n")},
 		"blob/lab-serve.target": {Data: []byte(runtime.GOOS + "/" + runtime.GOARCH + "\n")},
 	}
-	if _, err := extract(fsys); err == nil || !strings.Contains(err.Error(), "lab-serve") {
+	if _, err := extract(fsys, "lab-serve", runtime.GOOS+"/"+runtime.GOARCH); err == nil || !strings.Contains(err.Error(), "lab-serve") {
 		t.Fatalf("err %v, want an error naming lab-serve", err)
 	}
 	ents, _ := os.ReadDir(filepath.Join(dir, "lab"))
@@ -101,7 +101,7 @@ func TestExtractCorrupt(t *testing.T) {
 		t.Fatalf("left %d files in the cache", len(ents))
 	}
 	fsys["blob/lab-serve.sha256"] = &fstest.MapFile{Data: []byte("short")}
-	if _, err := extract(fsys); err == nil {
+	if _, err := extract(fsys, "lab-serve", runtime.GOOS+"/"+runtime.GOARCH); err == nil {
 		t.Fatal("a short hash was accepted")
 	}
 }
@@ -115,7 +115,31 @@ func TestExtractOtherSystem(t *testing.T) {
 		"blob/lab-serve.sha256": {Data: []byte("0123456789abcdef0123\n")},
 		"blob/lab-serve.target": {Data: []byte("plan9/mips\n")},
 	}
-	if _, err := extract(fsys); !errors.Is(err, ErrNotBuilt) || !strings.Contains(err.Error(), "plan9/mips") {
+	if _, err := extract(fsys, "lab-serve", runtime.GOOS+"/"+runtime.GOARCH); !errors.Is(err, ErrNotBuilt) || !strings.Contains(err.Error(), "plan9/mips") {
 		t.Fatalf("err %v, want ErrNotBuilt naming plan9/mips", err)
+	}
+}
+
+// TestLinuxBesideTheNative: a macOS lab carries two programs; the Linux
+// one, for the docker runtime's image, is written under a name of its own.
+func TestLinuxBesideTheNative(t *testing.T) {
+	dir := inCache(t)
+	fsys := fstest.MapFS{
+		"blob/lab-serve.gz":           {Data: gz(t, []byte("native"))},
+		"blob/lab-serve.sha256":       {Data: []byte("1111111111111111aaaa\n")},
+		"blob/lab-serve.target":       {Data: []byte("darwin/arm64\n")},
+		"blob/lab-serve-linux.gz":     {Data: gz(t, []byte("linux"))},
+		"blob/lab-serve-linux.sha256": {Data: []byte("2222222222222222bbbb\n")},
+		"blob/lab-serve-linux.target": {Data: []byte("linux/arm64\n")},
+	}
+	p, err := extract(fsys, "lab-serve-linux", "linux/arm64")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := os.ReadFile(p); p != filepath.Join(dir, "lab", "lab-serve-linux-2222222222222222") || string(b) != "linux" {
+		t.Fatalf("%s holds %q", p, b)
+	}
+	if _, err := extract(fsys, "lab-serve-linux", "linux/amd64"); !errors.Is(err, ErrNotBuilt) {
+		t.Fatalf("a Linux lab-serve of another architecture: %v, want ErrNotBuilt", err)
 	}
 }

@@ -26,7 +26,30 @@ func main() {
 	}
 }
 
+// gen packs lab-serve for the build's target and, when that is not Linux,
+// a Linux one of the same architecture too: the docker runtime's image on
+// macOS and Windows (their engines run Linux containers of the machine's
+// architecture).
 func gen(out string) error {
+	goos, goarch := envOr("GOOS", runtime.GOOS), envOr("GOARCH", runtime.GOARCH)
+	if err := pack(out, "lab-serve", goos, goarch); err != nil {
+		return err
+	}
+	linux := filepath.Join(out, "lab-serve-linux")
+	if goos == "linux" {
+		for _, ext := range []string{".gz", ".sha256", ".target"} {
+			if err := os.Remove(linux + ext); err != nil && !os.IsNotExist(err) {
+				return err
+			}
+		}
+		return nil
+	}
+	return pack(out, "lab-serve-linux", "linux", goarch)
+}
+
+// pack builds lab-serve for goos/goarch (static: CGO_ENABLED=0) and writes
+// out/BASE.gz, .sha256 and .target.
+func pack(out, base, goos, goarch string) error {
 	tmp, err := os.MkdirTemp("", "lab-serve-build-")
 	if err != nil {
 		return err
@@ -34,9 +57,10 @@ func gen(out string) error {
 	defer os.RemoveAll(tmp)
 	exe := filepath.Join(tmp, "lab-serve")
 	cmd := exec.Command("go", "build", "-trimpath", "-o", exe, "lab/cmd/lab-serve")
+	cmd.Env = append(os.Environ(), "GOOS="+goos, "GOARCH="+goarch, "CGO_ENABLED=0")
 	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
 	if err := cmd.Run(); err != nil {
-		return fmt.Errorf("go build lab/cmd/lab-serve: %w", err)
+		return fmt.Errorf("go build lab/cmd/lab-serve for %s/%s: %w", goos, goarch, err)
 	}
 	bin, err := os.ReadFile(exe)
 	if err != nil {
@@ -46,7 +70,7 @@ func gen(out string) error {
 	if err := os.MkdirAll(out, 0o755); err != nil {
 		return err
 	}
-	gzPath := filepath.Join(out, "lab-serve.gz")
+	gzPath := filepath.Join(out, base+".gz")
 	f, err := os.Create(gzPath + ".tmp")
 	if err != nil {
 		return err
@@ -67,11 +91,10 @@ func gen(out string) error {
 	}
 	// The target goes with it: a lab built for another system from the same
 	// tree (make cross) must not run this program.
-	target := envOr("GOOS", runtime.GOOS) + "/" + envOr("GOARCH", runtime.GOARCH)
-	if err := os.WriteFile(filepath.Join(out, "lab-serve.target"), []byte(target+"\n"), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(out, base+".target"), []byte(goos+"/"+goarch+"\n"), 0o644); err != nil {
 		return err
 	}
-	return os.WriteFile(filepath.Join(out, "lab-serve.sha256"), []byte(hex.EncodeToString(sum[:])+"\n"), 0o644)
+	return os.WriteFile(filepath.Join(out, base+".sha256"), []byte(hex.EncodeToString(sum[:])+"\n"), 0o644)
 }
 
 func envOr(k, def string) string {
