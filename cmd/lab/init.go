@@ -28,7 +28,8 @@ summary: Catalog answers 300 ms slower for 8 s while shoppers browse and buy.
 teaches: |
   What a slow dependency does to the services that call it.
 watch: |
-  browse and product p95 during catalog-slow, and the fallbacks on gateway->catalog.
+  browse and checkout p95 during catalog-slow: both wait on catalog, and checkout calls it
+  more than once.
 try: lab run %[1]s.yaml --compare resilience=none   # the same run without timeouts or breakers
 seed: 1            # the seed of the data and the load: same seed, same run
 duration: 24s      # the measured load, after a 2s warmup (warmup: 0s to skip it)
@@ -57,9 +58,9 @@ hypotheses:                 # what must hold; the verdict is pass when every one
   - name: browsing holds
     during: catalog-slow    # a phase: baseline, a fault's name, recovery; or the whole run
     expect: browse.success_rate >= 0.99
-  - name: checkout is not slowed
+  - name: checkout still succeeds, slower      # checkout prices its items at catalog
     during: catalog-slow
-    expect: checkout.p95 < 200ms
+    expect: checkout.success_rate >= 0.99 && checkout.p95 > 300ms
   - name: browsing recovers
     expect: recovery_time("catalog-slow", "browse") < 5s
 `
