@@ -47,7 +47,7 @@ func (htmlReport) Write(w io.Writer, r *results.Result) error {
 		"R": r, "Charts": charts,
 		"Blast":         toHTMLMatrix(blastMatrix(r, blastCell, false)),
 		"Recovery":      toHTMLMatrix(blastMatrix(r, recoveryCell, true)),
-		"Endpoints":     sortedEndpoints,
+		"Endpoints":     sortedEndpoints[results.EndpointStats],
 		"ScalingHeader": scalingHeader, "Scaling": scalingRows(r),
 		"Shade": hex(shadeColor), "Open": hex(openC), "Closed": hex(closedC), "HalfOpen": hex(halfOpenC),
 		"Start": measuredStart(r),

@@ -11,7 +11,7 @@ import (
 	"lab/lab/results"
 )
 
-func sortedEndpoints(m map[string]results.EndpointStats) []string {
+func sortedEndpoints[V any](m map[string]V) []string {
 	var out []string
 	for e := range m {
 		out = append(out, e)

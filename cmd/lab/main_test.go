@@ -46,6 +46,10 @@ func TestBadInputExitsTwo(t *testing.T) {
 		{[]string{"up", "--payment-mode", "cash"}, "want sync or async"},
 		{[]string{"up", "--set", "novalue"}, "want key=value"},
 		{[]string{"nosuchcommand"}, "unknown command"},
+		{[]string{"run", "baseline", "--repeat", "0"}, "--repeat 0: want a count from 1 to 100"},
+		{[]string{"run", "baseline", "--repeat", "3", "--min-pass", "4"}, "--min-pass 4: want a count from 1 to --repeat's 3"},
+		{[]string{"run", "baseline", "--min-pass", "1"}, "--min-pass: it counts runs of --repeat N"},
+		{[]string{"run", "baseline", "--repeat", "2", "--compare", "resilience=none"}, "--repeat with --compare"},
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {

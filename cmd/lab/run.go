@@ -23,6 +23,7 @@ import (
 func newRun() *cobra.Command {
 	var runtime, duration, out string
 	var seed int64
+	var repeat, minPass int
 	var sets []string
 	var compare, liveFile string
 	var k6Outs, exportFlags []string
@@ -52,6 +53,9 @@ could not run; 4 inconclusive (a fault had no observable effect); 130 interrupte
 			if err != nil {
 				return badInput(err)
 			}
+			if err := checkRepeat(cmd, repeat, &minPass, compare, liveFile); err != nil {
+				return badInput(err)
+			}
 			if err := checkLiveFile(liveFile, sc.Shape()); err != nil {
 				return badInput(err)
 			}
@@ -69,6 +73,13 @@ could not run; 4 inconclusive (a fault had no observable effect); 130 interrupte
 			}
 			if out == "" {
 				out = filepath.Join("runs", time.Now().UTC().Format("20060102T150405Z")+"-"+sc.Name)
+				if repeat > 1 {
+					out += fmt.Sprintf("-x%d", repeat)
+				}
+			}
+			if repeat > 1 {
+				return runRepeat(cmd, repeatParams{arg: args[0], sets: append(pre, sets...), base: sc.Seed,
+					runs: repeat, minPass: minPass, rt: rt, out: out, k6Outs: k6Outs, exports: exports})
 			}
 			stderr := cmd.ErrOrStderr()
 			var ctl *results.Result
@@ -128,6 +139,8 @@ could not run; 4 inconclusive (a fault had no observable effect); 130 interrupte
 	f.StringVar(&liveFile, "live", "", "a live fault file, applied on every save while the load runs; each fault is a window of the report")
 	f.StringArrayVar(&k6Outs, "k6-out", nil, "another k6 output beside the lab's, as k6's --out takes it: json=run.json, csv=run.csv, "+
 		"experimental-prometheus-rw, ... (repeatable; K6_* settings in the environment reach k6; --out is the run folder)")
+	f.IntVar(&repeat, "repeat", 1, "run it N times, seeds base, base+1, ...; figures as median and range, each hypothesis as held in k of N")
+	f.IntVar(&minPass, "min-pass", 0, "with --repeat: the runs each hypothesis must hold in for a pass (default all)")
 	f.StringArrayVar(&exportFlags, "export", nil, "send the run's series when it ends: prom-rw=URL (Prometheus remote write) or "+
 		"otlp=URL (OpenTelemetry metrics over OTLP/HTTP), on loopback (repeatable)")
 	return cmd
