@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"lab/internal/atomicfile"
 	"lab/lab/results"
 	"os"
 	"path/filepath"
@@ -44,26 +45,9 @@ func WriteAll(dir string, r *results.Result) error {
 	return errors.Join(errs...)
 }
 
-// writeFile writes path through write: into a temporary file beside it,
-// renamed over it once complete.
+// writeFile writes path through write, whole or not at all.
 func writeFile(path string, write func(io.Writer) error) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name()) // after the rename, there is nothing to remove
-	if err := write(tmp); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Chmod(0o644); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
+	return atomicfile.Write(path, 0o644, write)
 }
 
 // Read loads report.json from dir (see Decode).

@@ -3,9 +3,12 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
+
+	"lab/internal/atomicfile"
 )
 
 // control is how `lab fault` reaches a running `lab up`: its control API's
@@ -23,23 +26,10 @@ func controlFile() string {
 // writeControl leaves c in the control file, readable by this user alone:
 // written beside it and renamed over it, so a reader never sees half.
 func writeControl(c control) error {
-	tmp, err := os.CreateTemp(os.TempDir(), ".lab-control-*")
-	if err != nil {
+	return atomicfile.Write(controlFile(), 0o600, func(w io.Writer) error {
+		_, err := fmt.Fprintf(w, "%s\n%s\n", c.URL, c.Token)
 		return err
-	}
-	defer os.Remove(tmp.Name())
-	if err := tmp.Chmod(0o600); err != nil {
-		tmp.Close()
-		return err
-	}
-	if _, err := fmt.Fprintf(tmp, "%s\n%s\n", c.URL, c.Token); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), controlFile())
+	})
 }
 
 // readControl reads the control file. It refuses one that another user

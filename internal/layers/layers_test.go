@@ -25,7 +25,7 @@ var floors = []struct {
 	{"lab/faults", []string{"lab/lab", "lab/services/contract"}, true},
 	{"lab/load", []string{"lab/lab/results", "lab/internal/lifeline"}, true},
 	{"lab/scenarios", []string{"lab/faults", "lab/lab", "lab/lab/results", "lab/load", "lab/internal/lifeline", "lab/services/contract"}, true},
-	{"lab/reports", []string{"lab/lab/results", "lab/internal/table"}, true},
+	{"lab/reports", []string{"lab/lab/results", "lab/internal/table", "lab/internal/atomicfile"}, true},
 	// The shop never links the harness.
 	{"lab/services/shop", []string{"lab/services/"}, false},
 	// Every child of a runtime runs lab-serve: the shop, the broker and

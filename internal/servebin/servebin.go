@@ -26,6 +26,8 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+
+	"lab/internal/atomicfile"
 )
 
 //go:generate go run ./gen
@@ -109,26 +111,16 @@ func extract(fsys fs.FS, base, want string) (string, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return "", fmt.Errorf("lab-serve: %w", err)
 	}
-	// Written beside its final name and renamed: a lab that starts at the
-	// same moment sees the whole file or none.
-	tmp, err := os.CreateTemp(dir, name+".*")
-	if err != nil {
-		return "", fmt.Errorf("lab-serve: %w", err)
-	}
-	defer os.Remove(tmp.Name())
-	zr, err := gzip.NewReader(bytes.NewReader(gz))
-	if err == nil {
-		_, err = io.Copy(tmp, zr)
-	}
-	if err == nil {
-		err = tmp.Chmod(0o755)
-	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), dst)
-	}
+	// Written whole or not at all: a lab that starts at the same moment
+	// sees the whole file or none.
+	err = atomicfile.Write(dst, 0o755, func(w io.Writer) error {
+		zr, err := gzip.NewReader(bytes.NewReader(gz))
+		if err != nil {
+			return err
+		}
+		_, err = io.Copy(w, zr)
+		return err
+	})
 	if err != nil {
 		return "", fmt.Errorf("lab-serve: write %s: %w", dst, err)
 	}
