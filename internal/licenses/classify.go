@@ -91,13 +91,18 @@ var Overrides = map[string]Override{
 // is allowed only as a reviewed Override; see its Why.
 const NoAssertion = "NOASSERTION"
 
-// Detect names the licence of the module in dir: the licences of its
-// licence files, joined with AND when they differ ("" when a file is not
-// known, or there is none).
+// Detect names the licence of the module path in dir: its Override, or the
+// licences of its licence files, joined with AND when they differ ("" when
+// a file is not known, or there is none).
 func Detect(path, dir string) string {
 	if o, ok := Overrides[path]; ok {
 		return o.License
 	}
+	return fromFiles(dir)
+}
+
+// fromFiles is what the licence files in dir say, overrides aside.
+func fromFiles(dir string) string {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		return ""

@@ -13,6 +13,7 @@ package licenses
 import (
 	_ "embed"
 	"strings"
+	"sync"
 )
 
 // Lab is the lab's own licence, as in LICENSE.
@@ -27,7 +28,7 @@ type Module struct {
 }
 
 // Table returns the generated table's modules, in its order (by path).
-func Table() []Module {
+var Table = sync.OnceValue(func() []Module {
 	var out []Module
 	for _, l := range strings.Split(table, "\n") {
 		if l == "" || strings.HasPrefix(l, "#") {
@@ -40,18 +41,20 @@ func Table() []Module {
 		out = append(out, Module{Path: f[0], Version: f[1], License: f[2]})
 	}
 	return out
-}
+})
+
+// byModule is the table by "path@version".
+var byModule = sync.OnceValue(func() map[string]string {
+	m := map[string]string{}
+	for _, mod := range Table() {
+		m[mod.Path+"@"+mod.Version] = mod.License
+	}
+	return m
+})
 
 // Of returns the licence of module path at version, or "" when the table
 // does not have that module at that version.
-func Of(path, version string) string {
-	for _, m := range Table() {
-		if m.Path == path && m.Version == version {
-			return m.License
-		}
-	}
-	return ""
-}
+func Of(path, version string) string { return byModule()[path+"@"+version] }
 
 // compatible are the licences whose code AGPL-3.0 code may link: the
 // permissive ones, the weak copyleft ones that allow it, and the GPL family

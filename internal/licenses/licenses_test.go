@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -14,10 +15,7 @@ import (
 // its licence files no longer give, and on a licence the AGPL-3.0 lab may
 // not link.
 func TestEveryLinkedModuleHasACompatibleLicence(t *testing.T) {
-	deps, err := Linked("../..")
-	if err != nil {
-		t.Fatal(err)
-	}
+	deps := linked(t)
 	if len(deps) < 100 {
 		t.Fatalf("%d linked modules; the lab links k6, testcontainers-go and NATS", len(deps))
 	}
@@ -58,10 +56,7 @@ func TestEveryLinkedModuleHasACompatibleLicence(t *testing.T) {
 // TestOverridesAreStillNeeded: an override hides what a module's files say,
 // so one whose files now name the same licence goes.
 func TestOverridesAreStillNeeded(t *testing.T) {
-	deps, err := Linked("../..")
-	if err != nil {
-		t.Fatal(err)
-	}
+	deps := linked(t)
 	for _, d := range deps {
 		o, ok := Overrides[d.Path]
 		if !ok {
@@ -70,14 +65,27 @@ func TestOverridesAreStillNeeded(t *testing.T) {
 		if o.Why == "" {
 			t.Errorf("%s: an override says why", d.Path)
 		}
-		delete(Overrides, d.Path)
-		files := Detect(d.Path, d.Dir)
-		Overrides[d.Path] = o
-		if files == o.License {
+		if files := fromFiles(d.Dir); files == o.License {
 			t.Errorf("%s: its files name %s; the override is not needed", d.Path, files)
 		}
 	}
 }
+
+// linked asks the go command once for the whole package's tests: five
+// targets' go list.
+var linked = func() func(*testing.T) []Dep {
+	var once sync.Once
+	var deps []Dep
+	var err error
+	return func(t *testing.T) []Dep {
+		t.Helper()
+		once.Do(func() { deps, err = Linked("../..") })
+		if err != nil {
+			t.Fatal(err)
+		}
+		return deps
+	}
+}()
 
 func TestClassify(t *testing.T) {
 	tests := []struct {
