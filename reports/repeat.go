@@ -19,17 +19,20 @@ import (
 // WriteRepeat writes repeat.json, repeat.md and junit.xml of rep into dir,
 // each aside and renamed.
 func WriteRepeat(dir string, rep *results.Repeat) error {
-	for name, write := range map[string]func(io.Writer) error{
-		"repeat.json": func(w io.Writer) error {
+	for _, f := range []struct {
+		name  string
+		write func(io.Writer) error
+	}{
+		{"repeat.json", func(w io.Writer) error {
 			enc := json.NewEncoder(w)
 			enc.SetIndent("", "  ")
 			return enc.Encode(rep)
-		},
-		"repeat.md": func(w io.Writer) error { return repeatMarkdown(w, rep) },
-		"junit.xml": func(w io.Writer) error { return repeatJUnit(w, rep) },
+		}},
+		{"repeat.md", func(w io.Writer) error { return repeatMarkdown(w, rep) }},
+		{"junit.xml", func(w io.Writer) error { return repeatJUnit(w, rep) }},
 	} {
-		if err := writeFile(filepath.Join(dir, name), write); err != nil {
-			return fmt.Errorf("write %s: %w", name, err)
+		if err := writeFile(filepath.Join(dir, f.name), f.write); err != nil {
+			return fmt.Errorf("write %s: %w", f.name, err)
 		}
 	}
 	return nil
@@ -57,7 +60,7 @@ func RepeatTerminal(w io.Writer, rep *results.Repeat) {
 	t := table.New(w)
 	t.Header("phase", "endpoint", "requests", "success %", "p50 ms", "p95 ms", "p99 ms")
 	for _, p := range rep.Phases {
-		for _, e := range repeatEndpoints(p) {
+		for _, e := range sortedEndpoints(p.Endpoints) {
 			st := p.Endpoints[e]
 			t.Append(p.Name, e, spread(st.Requests, "%.0f"), spread(percentSpread(st.SuccessRate), "%.2f"),
 				spread(st.P50, "%.1f"), spread(st.P95, "%.1f"), spread(st.P99, "%.1f"))
@@ -77,8 +80,6 @@ func RepeatTerminal(w io.Writer, rep *results.Repeat) {
 	fmt.Fprintf(w, "\nverdict: %s (%s)\n", strings.ToUpper(rep.Verdict), rep.Reason)
 }
 
-func repeatEndpoints(p results.RepeatPhase) []string { return sortedEndpoints(p.Endpoints) }
-
 func repeatMarkdown(w io.Writer, rep *results.Repeat) error {
 	fmt.Fprintf(w, "## lab: %s, %d runs: **%s**\n\n%s\n\n%s\n\n", rep.Scenario, rep.Done, strings.ToUpper(rep.Verdict), rep.Summary, rep.Reason)
 	fmt.Fprintln(w, "| | held | hypothesis | during |\n|---|---|---|---|")
@@ -90,7 +91,7 @@ func repeatMarkdown(w io.Writer, rep *results.Repeat) error {
 	}
 	fmt.Fprintln(w, "\n| phase | endpoint | success % | p95 ms, median (range) |\n|---|---|---|---|")
 	for _, p := range rep.Phases {
-		for _, e := range repeatEndpoints(p) {
+		for _, e := range sortedEndpoints(p.Endpoints) {
 			st := p.Endpoints[e]
 			fmt.Fprintf(w, "| %s | %s | %s | %s |\n", p.Name, e, spread(percentSpread(st.SuccessRate), "%.2f"), spread(st.P95, "%.1f"))
 		}

@@ -55,7 +55,7 @@ func faultTargets() []string {
 }
 
 // completeFaultAdd completes `lab fault add KIND TARGET [KEY=VALUE...]`.
-func completeFaultAdd(_ *cobra.Command, args []string, typed string) ([]string, cobra.ShellCompDirective) {
+func completeFaultAdd(_ *cobra.Command, args []string, _ string) ([]string, cobra.ShellCompDirective) {
 	switch {
 	case len(args) == 0:
 		return faults.Kinds(), cobra.ShellCompDirectiveNoFileComp

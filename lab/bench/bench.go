@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"lab/lab"
+	"lab/lab/results"
 )
 
 // Options say what to measure and with what.
@@ -213,7 +214,7 @@ func (m *Metric) finish(samples []float64, err error) {
 		m.Error = "nothing measured"
 		return
 	}
-	m.Value = round(median(samples))
+	m.Value = round(results.Median(samples))
 	switch {
 	case m.Target == 0: // informative only
 		m.Met = true
@@ -221,19 +222,6 @@ func (m *Metric) finish(samples []float64, err error) {
 		m.Met = m.Value >= m.Target
 	default:
 		m.Met = m.Value <= m.Target
-	}
-}
-
-func median(xs []float64) float64 {
-	if len(xs) == 0 {
-		return 0
-	}
-	s := slices.Clone(xs)
-	slices.Sort(s)
-	if n := len(s); n%2 == 1 {
-		return s[n/2]
-	} else {
-		return (s[n/2-1] + s[n/2]) / 2
 	}
 }
 

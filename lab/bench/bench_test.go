@@ -5,6 +5,8 @@ import (
 	"math"
 	"testing"
 	"time"
+
+	"lab/lab/results"
 )
 
 func ms(n int) time.Duration { return time.Duration(n) * time.Millisecond }
@@ -50,10 +52,10 @@ Transfer/sec:      7.31MB
 }
 
 func TestMedianAndQuantile(t *testing.T) {
-	if m := median([]float64{5, 1, 3}); m != 3 {
+	if m := results.Median([]float64{5, 1, 3}); m != 3 {
 		t.Errorf("median of 5 1 3: %g", m)
 	}
-	if m := median([]float64{4, 1, 3, 2}); m != 2.5 {
+	if m := results.Median([]float64{4, 1, 3, 2}); m != 2.5 {
 		t.Errorf("median of 4 1 3 2: %g", m)
 	}
 	xs := make([]float64, 100)

@@ -137,7 +137,7 @@ func (b *bencher) knee(ctx context.Context, shop lab.Shop, journey string, start
 		return float64(k.Requests), nil
 	}, "")
 	return samples, fmt.Sprintf("k6 arrival rate ramped %d→%d/s over %s, at most %d VUs; the busiest second with p99 < %s and < 1%% failed (its p99 %.1f ms)",
-		start, peak, rampFor, vus, MaxP99, median(p99s)) + unserved, err
+		start, peak, rampFor, vus, MaxP99, results.Median(p99s)) + unserved, err
 }
 
 // closedLoop runs k6 with connections VUs looping on journey for closedFor
@@ -219,7 +219,7 @@ func (b *bencher) k6AgainstWrk(ctx context.Context, shop lab.Shop) ([]float64, s
 		return 100 * k / w, nil
 	}, "")
 	return samples, fmt.Sprintf("k6 %.0f req/s, wrk %.0f req/s; %d connections each for %s on the gateway's /healthz through its proxy, in turn",
-		median(k6s), median(wrks), connections, closedFor), err
+		results.Median(k6s), results.Median(wrks), connections, closedFor), err
 }
 
 // proxiedRatio alternates the same closed loop on the shop with proxies
@@ -252,9 +252,9 @@ func (b *bencher) proxiedRatio(ctx context.Context, shop, direct lab.Shop) ([]fl
 		ps, ds = append(ps, p), append(ds, d)
 		return 100 * p / d, nil
 	}, "")
-	detail := fmt.Sprintf("k6 browsing, %d VUs for %s: %.0f req/s with proxies, %.0f without", connections, closedFor, median(ps), median(ds))
+	detail := fmt.Sprintf("k6 browsing, %d VUs for %s: %.0f req/s with proxies, %.0f without", connections, closedFor, results.Median(ps), results.Median(ds))
 	if len(wratios) > 0 {
-		detail += fmt.Sprintf("; wrk: %.0f%%", median(wratios))
+		detail += fmt.Sprintf("; wrk: %.0f%%", results.Median(wratios))
 	}
 	return samples, detail, err
 }

@@ -15,6 +15,7 @@ import (
 	"lab/faults"
 	"lab/lab"
 	"lab/lab/experiment"
+	"lab/lab/results"
 )
 
 // rss sums the memory of the lab process and of every process the shop
@@ -121,7 +122,7 @@ func medianOf(c *http.Client, url string, n int) (time.Duration, error) {
 		}
 		xs = append(xs, float64(d))
 	}
-	return time.Duration(median(xs)), nil
+	return time.Duration(results.Median(xs)), nil
 }
 
 func keepAlive() *http.Client {
@@ -166,11 +167,11 @@ func (b *bencher) hop(ctx context.Context, shop lab.Shop) ([]float64, string, er
 			}
 			ds, ps = append(ds, float64(d.Microseconds())), append(ps, float64(p.Microseconds()))
 		}
-		dp50, pp50 = append(dp50, median(ds)), append(pp50, median(ps))
-		return median(ps) - median(ds), nil
+		dp50, pp50 = append(dp50, results.Median(ds)), append(pp50, results.Median(ps))
+		return results.Median(ps) - results.Median(ds), nil
 	}, "")
 	return samples, fmt.Sprintf("p50 %g µs direct, %g µs through the proxy; %d GET /healthz on each per run, in turn",
-		median(dp50), median(pp50), hopRequests), err
+		results.Median(dp50), results.Median(pp50), hopRequests), err
 }
 
 // latencyRequests is how many requests each side makes in a run.
@@ -217,7 +218,7 @@ func (b *bencher) latencyFault(ctx context.Context, shop lab.Shop) ([]float64, s
 		return math.Abs(float64(d-want)) / float64(want) * 100, err
 	}, "")
 	return samples, fmt.Sprintf("the fault added %.2f ms (median of runs); medians of %d GET /healthz with and without it per run",
-		median(added), latencyRequests), err
+		results.Median(added), latencyRequests), err
 }
 
 // faultsPerRun is how many faults a run of faultApply plays.
@@ -253,7 +254,7 @@ func (b *bencher) faultApply(ctx context.Context, shop lab.Shop) ([]float64, str
 	}, "")
 	sort.Float64s(all)
 	detail := fmt.Sprintf("%d latency faults per run, 20 ms apart, on %d edges; median %.2f ms, worst %.2f ms late",
-		faultsPerRun, len(edges), median(all), quantile(all, 1))
+		faultsPerRun, len(edges), results.Median(all), quantile(all, 1))
 	return samples, detail, err
 }
 

@@ -3,7 +3,6 @@ package results
 import (
 	"fmt"
 	"slices"
-	"sort"
 )
 
 // Repeat is `lab run NAME --repeat N`: the same scenario run N times with
@@ -74,19 +73,26 @@ type Spread struct {
 	Max    float64 `json:"max"`
 }
 
-// SpreadOf returns the median (the mean of the middle two for an even
-// count), lowest and highest of xs.
+// SpreadOf returns the Median, lowest and highest of xs.
 func SpreadOf(xs []float64) Spread {
 	if len(xs) == 0 {
 		return Spread{}
 	}
-	s := slices.Clone(xs)
-	sort.Float64s(s)
-	m := s[len(s)/2]
-	if len(s)%2 == 0 {
-		m = (s[len(s)/2-1] + s[len(s)/2]) / 2
+	return Spread{Median: Median(xs), Min: slices.Min(xs), Max: slices.Max(xs)}
+}
+
+// Median is the middle of xs, the mean of the middle two for an even
+// count; 0 for none.
+func Median(xs []float64) float64 {
+	if len(xs) == 0 {
+		return 0
 	}
-	return Spread{Median: m, Min: s[0], Max: s[len(s)-1]}
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	if n := len(s); n%2 == 0 {
+		return (s[n/2-1] + s[n/2]) / 2
+	}
+	return s[len(s)/2]
 }
 
 // RepeatSeed is the seed of run i (from 0) of a repeat from base: run 0 is
