@@ -1,26 +1,10 @@
 package reports_test
 
 import (
-	"lab/lab/results"
-	"os"
-	"os/exec"
-	"testing"
 	"time"
-)
 
-// requireTool returns the path of a program a test needs, skipping the test
-// without it, or failing it under LAB_REQUIRE_TOOLS=1 (as CI sets it).
-func requireTool(t *testing.T, name string) string {
-	t.Helper()
-	p, err := exec.LookPath(name)
-	if err != nil {
-		if os.Getenv("LAB_REQUIRE_TOOLS") == "1" {
-			t.Fatalf("LAB_REQUIRE_TOOLS=1 and no %s: %v", name, err)
-		}
-		t.Skipf("no %s (set LAB_REQUIRE_TOOLS=1 to fail instead)", name)
-	}
-	return p
-}
+	"lab/lab/results"
+)
 
 // outage builds the Result of a 24-second run: baseline, 8 s of payments
 // down (checkout failing at checkoutOK, the orders->payments breaker open),

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"testing"
 
+	"lab/internal/testtool"
 	"lab/lab/results"
 	"lab/reports"
 )
@@ -21,7 +22,7 @@ import (
 // failing run and validates both with xmllint against the JUnit schema CI
 // viewers read.
 func TestJUnitValidatesAgainstTheSchema(t *testing.T) {
-	xmllint := requireTool(t, "xmllint")
+	xmllint := testtool.Require(t, "xmllint", "libxml2-utils")
 	for name, r := range map[string]*results.Result{"pass": outage(1), "fail": outage(0.5)} {
 		t.Run(name, func(t *testing.T) {
 			dir := t.TempDir()
@@ -98,7 +99,7 @@ func TestHTMLIsSelfContained(t *testing.T) {
 // screenshot and checks that the charts were drawn: the fault's window
 // shaded across the charts, and the breaker lane red where it was open.
 func TestHTMLRendersInChromium(t *testing.T) {
-	chromium := requireTool(t, "chromium")
+	chromium := testtool.Require(t, "chromium", "chromium")
 	dir := t.TempDir()
 	if err := reports.WriteAll(dir, outage(1)); err != nil {
 		t.Fatal(err)

@@ -66,6 +66,13 @@ func TestSchemaAcceptsEveryBuiltin(t *testing.T) {
 			t.Errorf("%s: %v", n, err)
 		}
 	}
+	starter := Starter("my-outage")
+	if _, err := Parse("my-outage.yaml", starter, nil); err != nil {
+		t.Errorf("lab init's starter: %v", err)
+	}
+	if v, err := asJSON(starter); err != nil || s.Validate(v) != nil {
+		t.Errorf("lab init's starter against the schema: %v, %v", err, s.Validate(v))
+	}
 	good, _ := filepath.Glob("testdata/*.yaml")
 	for _, f := range good {
 		b, _ := os.ReadFile(f)

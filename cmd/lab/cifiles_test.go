@@ -9,38 +9,19 @@ import (
 	"testing"
 
 	"github.com/goccy/go-yaml"
+
+	"lab/internal/testtool"
 )
 
 // actionlintVersion is the actionlint the workflow is checked with.
 const actionlintVersion = "v1.7.12"
 
-// shellcheck finds shellcheck, which actionlint runs on every run: script
-// and the GitLab job's script is checked with, or skips without it unless
-// LAB_REQUIRE_TOOLS=1.
-func shellcheck(t *testing.T) string {
-	t.Helper()
-	p, err := exec.LookPath("shellcheck")
-	if err != nil {
-		if os.Getenv("LAB_REQUIRE_TOOLS") == "1" {
-			t.Fatalf("LAB_REQUIRE_TOOLS=1 and no shellcheck: %v", err)
-		}
-		t.Skip("no shellcheck (Debian's shellcheck)")
-	}
-	return p
-}
-
 // TestGitHubWorkflowLints runs actionlint (with shellcheck on its scripts)
 // on docs/ci/github-actions.yml, and on a copy with one mistake, which it
 // must reject: the linter really ran.
 func TestGitHubWorkflowLints(t *testing.T) {
-	shellcheck(t)
-	dir := t.TempDir()
-	cmd := exec.Command("go", "install", "github.com/rhysd/actionlint/cmd/actionlint@"+actionlintVersion)
-	cmd.Env = append(os.Environ(), "GOBIN="+dir, "GOFLAGS=")
-	if b, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go install actionlint: %v\n%s", err, b)
-	}
-	actionlint := filepath.Join(dir, "actionlint")
+	testtool.Require(t, "shellcheck", "shellcheck") // actionlint runs it on every run: script
+	actionlint := testtool.GoInstall(t, "github.com/rhysd/actionlint/cmd/actionlint", actionlintVersion, "actionlint")
 	const file = "../../docs/ci/github-actions.yml"
 	if out, err := exec.Command(actionlint, "-color=false", file).CombinedOutput(); err != nil {
 		t.Fatalf("actionlint %s: %v\n%s", file, err, out)
@@ -53,7 +34,7 @@ func TestGitHubWorkflowLints(t *testing.T) {
 	if broken == string(good) {
 		t.Fatal("the workflow no longer reads steps.run.outputs.code; pick another mistake")
 	}
-	bad := filepath.Join(dir, "broken.yml")
+	bad := filepath.Join(t.TempDir(), "broken.yml")
 	if err := os.WriteFile(bad, []byte(broken), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -74,7 +55,7 @@ var gitlabJobKeywords = []string{"after_script", "allow_failure", "artifacts", "
 // the run folder kept, and its script, joined as the runner runs it, clean
 // under shellcheck.
 func TestGitLabJobLints(t *testing.T) {
-	sc := shellcheck(t)
+	sc := testtool.Require(t, "shellcheck", "shellcheck")
 	b, err := os.ReadFile("../../docs/ci/gitlab-ci.yml")
 	if err != nil {
 		t.Fatal(err)

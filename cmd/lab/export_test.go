@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
-	"net"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -26,6 +25,7 @@ import (
 
 	"lab/internal/promtest"
 	"lab/lab/results"
+	"lab/lab/skeleton"
 	"lab/reports/export"
 )
 
@@ -34,12 +34,10 @@ import (
 // sink that holds what it received.
 func otlpReceiver(t *testing.T) (string, *consumertest.MetricsSink) {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	addr, err := skeleton.FreeAddr()
 	if err != nil {
 		t.Fatal(err)
 	}
-	addr := ln.Addr().String()
-	ln.Close()
 	f := otlpreceiver.NewFactory()
 	cfg := f.CreateDefaultConfig().(*otlpreceiver.Config)
 	server := confighttp.NewDefaultServerConfig()

@@ -4,17 +4,47 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"lab/lab/bench"
 )
+
+// plain is the lab as `go build` makes it, built once for the tests that
+// run it as a user would (version, completion in a shell).
+var plain struct {
+	once sync.Once
+	dir  string
+	exe  string
+	err  error
+}
+
+// plainLab returns the path of the lab built by `go build`, building it at
+// the first call; TestMain removes it.
+func plainLab(t *testing.T) string {
+	t.Helper()
+	plain.once.Do(func() {
+		if plain.dir, plain.err = os.MkdirTemp("", "lab-test-build-"); plain.err != nil {
+			return
+		}
+		plain.exe = filepath.Join(plain.dir, "lab")
+		if b, err := exec.Command("go", "build", "-o", plain.exe, ".").CombinedOutput(); err != nil {
+			plain.err = fmt.Errorf("go build: %v\n%s", err, b)
+		}
+	})
+	if plain.err != nil {
+		t.Fatal(plain.err)
+	}
+	return plain.exe
+}
 
 // buildLab builds lab as `make build` does, lab-serve inside it, into dir:
 // lab-serve's blob is written to dir and the build reads it there through

@@ -31,6 +31,9 @@ func TestMain(m *testing.M) {
 	}
 	code := m.Run()
 	shoptest.RemoveTestImage()
+	if plain.dir != "" {
+		os.RemoveAll(plain.dir)
+	}
 	os.Exit(code)
 }
 

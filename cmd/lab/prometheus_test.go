@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"lab/internal/promtest"
+	"lab/internal/testtool"
 )
 
 // TestPrometheusScrapesLabUp points a real Prometheus at the file_sd
@@ -23,7 +24,7 @@ import (
 // series arrive, `promtool check metrics` passes on every instance's
 // /metrics after traffic, and the targets are emptied when lab up ends.
 func TestPrometheusScrapesLabUp(t *testing.T) {
-	promtool := promtest.Require(t, "promtool")
+	promtool := testtool.Require(t, "promtool", "prometheus")
 	sd := filepath.Join(t.TempDir(), "targets.json")
 	up := startUp(t, "process", "--prometheus-sd", sd)
 	var groups []sdGroup

@@ -2,37 +2,24 @@ package main
 
 import (
 	"net/http"
-	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
-)
 
-// goInstall builds pkg@version with the go command into a folder of the
-// test's and returns the binary's path: a tool at the version the lab pins.
-func goInstall(t *testing.T, pkg, module, bin string) string {
-	t.Helper()
-	v, err := exec.Command("go", "list", "-m", "-f", "{{.Version}}", module).Output()
-	if err != nil {
-		t.Fatalf("go list -m %s: %v", module, err)
-	}
-	dir := t.TempDir()
-	cmd := exec.Command("go", "install", pkg+"@"+strings.TrimSpace(string(v)))
-	cmd.Env = append(os.Environ(), "GOBIN="+dir, "GOFLAGS=")
-	if b, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go install %s: %v\n%s", pkg, err, b)
-	}
-	return filepath.Join(dir, bin)
-}
+	"lab/internal/testtool"
+)
 
 // TestStockToxiproxyCLI drives `lab up`'s proxies with Toxiproxy's own
 // toxiproxy-cli, built from the pinned Toxiproxy module: it lists the
 // proxies, a latency toxic it adds to the gateway's front proxy slows a
 // request by that much, and removing it makes the request fast again.
 func TestStockToxiproxyCLI(t *testing.T) {
-	cli := goInstall(t, "github.com/Shopify/toxiproxy/v2/cmd/cli", "github.com/Shopify/toxiproxy/v2", "cli")
+	v, err := exec.Command("go", "list", "-m", "-f", "{{.Version}}", "github.com/Shopify/toxiproxy/v2").Output()
+	if err != nil {
+		t.Fatalf("go list -m: %v", err) // the version the lab pins
+	}
+	cli := testtool.GoInstall(t, "github.com/Shopify/toxiproxy/v2/cmd/cli", strings.TrimSpace(string(v)), "cli")
 	up := startUp(t, "process")
 	if up.toxiproxy == "" {
 		t.Fatal("lab up printed no toxiproxy: line")

@@ -3,7 +3,6 @@ package main
 import (
 	"encoding/json"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -12,11 +11,7 @@ import (
 // `version --licenses`: every module of its build info with a licence, k6's
 // the AGPL, and the JSON form saying the same.
 func TestVersionListsEveryLinkedModuleLicence(t *testing.T) {
-	exe := filepath.Join(t.TempDir(), "lab")
-	build := exec.Command("go", "build", "-o", exe, ".")
-	if b, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, b)
-	}
+	exe := plainLab(t)
 	out, err := exec.Command(exe, "version", "--licenses").CombinedOutput()
 	if err != nil {
 		t.Fatalf("lab version --licenses: %v\n%s", err, out)

@@ -6,7 +6,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -15,21 +14,10 @@ import (
 	"strings"
 	"testing"
 	"time"
-)
 
-// Require finds the prometheus binary, or skips the test without it, unless
-// LAB_REQUIRE_TOOLS=1, which fails it.
-func Require(t *testing.T, name string) string {
-	t.Helper()
-	p, err := exec.LookPath(name)
-	if err != nil {
-		if os.Getenv("LAB_REQUIRE_TOOLS") == "1" {
-			t.Fatalf("LAB_REQUIRE_TOOLS=1 and no %s (Debian's prometheus package): %v", name, err)
-		}
-		t.Skipf("no %s (Debian's prometheus package)", name)
-	}
-	return p
-}
+	"lab/internal/testtool"
+	"lab/lab/skeleton"
+)
 
 // Server is a running Prometheus.
 type Server struct {
@@ -41,18 +29,16 @@ type Server struct {
 // once it is ready.
 func Start(t *testing.T, config string) *Server {
 	t.Helper()
-	bin := Require(t, "prometheus")
+	bin := testtool.Require(t, "prometheus", "prometheus")
 	dir := t.TempDir()
 	cfg := filepath.Join(dir, "prometheus.yml")
 	if err := os.WriteFile(cfg, []byte(config), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	addr, err := skeleton.FreeAddr()
 	if err != nil {
 		t.Fatal(err)
 	}
-	addr := ln.Addr().String()
-	ln.Close()
 	cmd := exec.Command(bin, "--config.file="+cfg, "--storage.tsdb.path="+filepath.Join(dir, "data"),
 		"--web.listen-address="+addr, "--web.enable-remote-write-receiver", "--log.level=warn")
 	log, err := os.Create(filepath.Join(dir, "prometheus.log"))
