@@ -10,6 +10,7 @@ import (
 	"lab/services/contract"
 	"net"
 	"net/http"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -153,8 +154,9 @@ func (c *Client) Do(ctx context.Context, method, path string, body, out any) err
 		}
 	}
 	start := time.Now()
+	tried := &triedSet{}
 	resp, err := exec.WithContext(ctx).GetWithExecution(func(e failsafe.Execution[*http.Response]) (*http.Response, error) {
-		return c.attempt(e.Context(), method, path, payload)
+		return c.attempt(e.Context(), method, path, payload, tried)
 	})
 	c.m.callTime.WithLabelValues(c.Callee).Observe(time.Since(start).Seconds())
 	outcome := contract.OutcomeOK
@@ -195,14 +197,36 @@ func (c *Client) Do(ctx context.Context, method, path string, body, out any) err
 	return nil
 }
 
-// attempt sends one request to one instance and reads the whole answer.
-func (c *Client) attempt(ctx context.Context, method, path string, payload []byte) (*http.Response, error) {
-	ep, done, err := c.dir.Pick(c.Callee)
+// triedSet holds the instances a call's attempts went to. Attempts follow
+// one another, but one abandoned at its timeout may still be ending when
+// the retry starts, hence the lock.
+type triedSet struct {
+	mu    sync.Mutex
+	names []string
+}
+
+func (t *triedSet) add(name string) {
+	t.mu.Lock()
+	t.names = append(t.names, name)
+	t.mu.Unlock()
+}
+
+func (t *triedSet) list() []string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return slices.Clone(t.names)
+}
+
+// attempt sends one request to one instance, one the call has not tried
+// yet while there is one, and reads the whole answer.
+func (c *Client) attempt(ctx context.Context, method, path string, payload []byte, tried *triedSet) (*http.Response, error) {
+	ep, done, err := c.dir.PickAvoiding(c.Callee, tried.list())
 	if err != nil {
 		c.m.calls.WithLabelValues(c.Callee, "", "no_instance").Inc()
 		return nil, err
 	}
 	defer done()
+	tried.add(ep.Instance)
 	var rd io.Reader
 	if payload != nil {
 		rd = bytes.NewReader(payload)

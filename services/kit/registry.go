@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"lab/services/contract"
 	"log/slog"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -156,12 +157,32 @@ func (d *Directory) live(service string) []seen {
 // it as outstanding until done is called. It returns ErrNoInstance when the
 // registry has never seen one.
 func (d *Directory) Pick(service string) (ep Endpoint, done func(), err error) {
+	return d.PickAvoiding(service, nil)
+}
+
+// PickAvoiding is Pick for a retry: it leaves out the instances in tried
+// (those the call's earlier attempts went to) while another is live, as
+// Envoy's previous_hosts retry predicate does. Without it a retry takes the
+// balancer's next turn, which other calls share: with one bad replica of
+// three, a call's retries met it again about once in nine.
+func (d *Directory) PickAvoiding(service string, tried []string) (ep Endpoint, done func(), err error) {
 	policy := d.cfg.String("lb", "round_robin")
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	cands := d.live(service)
 	if len(cands) == 0 {
 		return Endpoint{}, nil, fmt.Errorf("%w: %s", ErrNoInstance, service)
+	}
+	if len(tried) > 0 {
+		var fresh []seen
+		for _, c := range cands {
+			if !slices.Contains(tried, c.reg.Instance) {
+				fresh = append(fresh, c)
+			}
+		}
+		if len(fresh) > 0 {
+			cands = fresh
+		}
 	}
 	var pick seen
 	switch policy {
