@@ -62,3 +62,32 @@ func TestDecodeSaysWhere(t *testing.T) {
 		}
 	}
 }
+
+// FuzzDecodeExplore: no explore.json that `lab explore --resume` reads
+// panics the decoder or the map's renderers; a refusal names the file.
+func FuzzDecodeExplore(f *testing.F) {
+	b, err := json.Marshal(exploreMap())
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(b)
+	f.Add([]byte(`{"load":"baseline","probes":[{"id":"01","kind":"latency","params":{"latency":7}}],"rows":[{"id":"01","cells":{"x":"failed"}}]}`))
+	f.Add([]byte(`{"load":"x","probes":[{"id":"a"}],"control":[{"id":"a","cells":null}],"compare":"resilience=none","columns":["invariant "]}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		if len(data) > 1<<16 {
+			return
+		}
+		e, err := reports.DecodeExplore("explore.json", data)
+		if err != nil {
+			if !strings.HasPrefix(err.Error(), "explore.json") {
+				t.Fatalf("error does not name the file: %v", err)
+			}
+			return
+		}
+		e.Settle()
+		reports.ExploreTerminal(io.Discard, e)
+		if err := reports.WriteExplore(t.TempDir(), e); err != nil {
+			t.Fatal(err)
+		}
+	})
+}

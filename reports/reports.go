@@ -66,23 +66,45 @@ func Read(dir string) (*results.Result, error) {
 // a verdict, a phase that ends before it starts, a second far out of the run.
 func Decode(name string, b []byte) (*results.Result, error) {
 	var r results.Result
-	if err := json.Unmarshal(b, &r); err != nil {
-		var se *json.SyntaxError
-		var te *json.UnmarshalTypeError
-		switch {
-		case errors.As(err, &se):
-			line, col := position(b, se.Offset-1)
-			return nil, fmt.Errorf("%s:%d:%d: not JSON: %v; want the report.json a run wrote", name, line, col, se)
-		case errors.As(err, &te):
-			line, col := position(b, valueStart(b, te.Offset))
-			return nil, fmt.Errorf("%s:%d:%d: %s: want %s, got a JSON %s", name, line, col, te.Field, te.Type, te.Value)
-		}
-		return nil, fmt.Errorf("%s: %w", name, err)
+	if err := decodeAt(name, b, &r, "report.json a run"); err != nil {
+		return nil, err
 	}
 	if err := check(&r); err != nil {
 		return nil, fmt.Errorf("%s: %w; want the report.json a run wrote", name, err)
 	}
 	return &r, nil
+}
+
+// decodeAt decodes the JSON file name into v; an error names the line and
+// column of the culprit and what wrote the file ("report.json a run").
+func decodeAt(name string, b []byte, v any, writer string) error {
+	if err := json.Unmarshal(b, v); err != nil {
+		var se *json.SyntaxError
+		var te *json.UnmarshalTypeError
+		switch {
+		case errors.As(err, &se):
+			line, col := position(b, se.Offset-1)
+			return fmt.Errorf("%s:%d:%d: not JSON: %v; want the %s wrote", name, line, col, se, writer)
+		case errors.As(err, &te):
+			line, col := position(b, valueStart(b, te.Offset))
+			return fmt.Errorf("%s:%d:%d: %s: want %s, got a JSON %s", name, line, col, te.Field, te.Type, te.Value)
+		}
+		return fmt.Errorf("%s: %w", name, err)
+	}
+	return nil
+}
+
+// DecodeExplore reads an explore's explore.json (name is its path, for
+// errors), refusing one an explore cannot have written.
+func DecodeExplore(name string, b []byte) (*results.Explore, error) {
+	var e results.Explore
+	if err := decodeAt(name, b, &e, "explore.json an explore"); err != nil {
+		return nil, err
+	}
+	if len(e.Probes) == 0 || e.Load == "" {
+		return nil, fmt.Errorf("%s: no probes or no load; want the explore.json an explore wrote", name)
+	}
+	return &e, nil
 }
 
 // check refuses a Result the renderers cannot draw.

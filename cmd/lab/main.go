@@ -76,7 +76,7 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 	}
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	root.AddCommand(newRun(), newList(), newExplain(), newUp(), newServe(), newVersion(), newK6(), newClean(), newReport(), newDiff(), newFault(), newWatch(), newBench(), newSoak(), newCheck(), newInit(), newSchema())
+	root.AddCommand(newRun(), newList(), newExplain(), newUp(), newServe(), newVersion(), newK6(), newClean(), newReport(), newDiff(), newFault(), newWatch(), newBench(), newSoak(), newCheck(), newInit(), newSchema(), newExplore())
 	completeFlags(root)
 	return root
 }
