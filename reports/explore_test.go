@@ -2,9 +2,7 @@ package reports_test
 
 import (
 	"encoding/json"
-	"image/png"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -99,22 +97,7 @@ func TestExploreHeatMapRendersInChromium(t *testing.T) {
 	if err := reports.WriteExplore(dir, e); err != nil {
 		t.Fatal(err)
 	}
-	shot := filepath.Join(dir, "shot.png")
-	cmd := exec.Command(chromium, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-		"--disable-background-networking", "--hide-scrollbars", "--window-size=1400,1600",
-		"--user-data-dir="+filepath.Join(dir, "profile"), "--screenshot="+shot, "file://"+filepath.Join(dir, "explore.html"))
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("chromium: %v\n%s", err, out)
-	}
-	f, err := os.Open(shot)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	img, err := png.Decode(f)
-	if err != nil {
-		t.Fatal(err)
-	}
+	img := screenshot(t, chromium, filepath.Join(dir, "explore.html"), "1400,1600")
 	// A cell is 64x34 pixels, less its text; the legend's swatches are small.
 	const cell = 1500
 	failed, broken, isolated := count(img, reports.FailedColor), count(img, reports.BrokenColor), count(img, reports.IsolatedColor)

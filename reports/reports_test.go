@@ -104,10 +104,27 @@ func TestHTMLRendersInChromium(t *testing.T) {
 	if err := reports.WriteAll(dir, outage(1)); err != nil {
 		t.Fatal(err)
 	}
+	img := screenshot(t, chromium, filepath.Join(dir, "report.html"), "1280,3200")
+	shade := count(img, reports.ShadeColor)
+	open := count(img, reports.OpenColor)
+	// The legend's swatches are 14x14 pixels; charts are far larger.
+	if shade < 20000 {
+		t.Errorf("%d pixels of the fault's shade, want the window shaded on every chart", shade)
+	}
+	if open < 2000 {
+		t.Errorf("%d pixels of open-breaker red, want the breaker lane open during the fault", open)
+	}
+}
+
+// screenshot opens page in headless Chromium at size ("1280,3200") and
+// returns what it drew.
+func screenshot(t *testing.T, chromium, page, size string) image.Image {
+	t.Helper()
+	dir := t.TempDir()
 	shot := filepath.Join(dir, "shot.png")
 	cmd := exec.Command(chromium, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-		"--disable-background-networking", "--hide-scrollbars", "--window-size=1280,3200",
-		"--user-data-dir="+filepath.Join(dir, "profile"), "--screenshot="+shot, "file://"+filepath.Join(dir, "report.html"))
+		"--disable-background-networking", "--hide-scrollbars", "--window-size="+size,
+		"--user-data-dir="+filepath.Join(dir, "profile"), "--screenshot="+shot, "file://"+page)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("chromium: %v\n%s", err, out)
 	}
@@ -120,15 +137,7 @@ func TestHTMLRendersInChromium(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	shade := count(img, reports.ShadeColor)
-	open := count(img, reports.OpenColor)
-	// The legend's swatches are 14x14 pixels; charts are far larger.
-	if shade < 20000 {
-		t.Errorf("%d pixels of the fault's shade, want the window shaded on every chart", shade)
-	}
-	if open < 2000 {
-		t.Errorf("%d pixels of open-breaker red, want the breaker lane open during the fault", open)
-	}
+	return img
 }
 
 func count(img image.Image, c color.Color) int {
