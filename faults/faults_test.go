@@ -134,7 +134,11 @@ func get(url string) (time.Duration, error) {
 	return time.Since(start), err
 }
 
-func median(t *testing.T, url string, n int) time.Duration {
+// fastest returns the quickest of n requests to url. Noise on a shared
+// machine (a descheduled vCPU, another process's burst) only ever adds
+// time, so the fastest request is the truest measure of what the path
+// costs; a median of 15 once read a 100 ms toxic as 103.4 ms in CI.
+func fastest(t *testing.T, url string, n int) time.Duration {
 	t.Helper()
 	var ds []time.Duration
 	for i := 0; i < n; i++ {
@@ -144,25 +148,24 @@ func median(t *testing.T, url string, n int) time.Duration {
 		}
 		ds = append(ds, d)
 	}
-	slices.Sort(ds)
-	return ds[n/2]
+	return slices.Min(ds)
 }
 
 // TestLatencyAddsWhatItSays applies a 100 ms latency toxic and measures the
-// median request through the proxy against the median before it.
+// fastest request through the proxy against the fastest before it.
 func TestLatencyAddsWhatItSays(t *testing.T) {
 	_, proxy, env := proxied(t)
-	before := median(t, proxy, 15)
+	before := fastest(t, proxy, 15)
 	k, _ := faults.Lookup("latency")
 	undo, err := k.Apply(context.Background(), env, entry(t, "name: slow\nkind: latency\nlatency: 100ms"), []string{"edge"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	during := median(t, proxy, 15)
+	during := fastest(t, proxy, 15)
 	if err := undo(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	after := median(t, proxy, 15)
+	after := fastest(t, proxy, 15)
 	added := during - before
 	if added < 98*time.Millisecond || added > 103*time.Millisecond {
 		t.Fatalf("latency fault added %s, want 100ms within 2ms (before %s, during %s)", added, before, during)
