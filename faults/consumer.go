@@ -3,6 +3,7 @@ package faults
 import (
 	"context"
 	"fmt"
+	"lab/lab"
 	"lab/services/contract"
 )
 
@@ -17,20 +18,11 @@ var consumers = map[string]bool{"payments": true, "orders": true, "inventory": t
 // putConsume writes f for every target instance and returns how to remove it.
 func putConsume(ctx context.Context, env Env, name string, targets []string, f contract.ConsumeFault) (Undo, error) {
 	for _, t := range targets {
-		if svc := serviceOf(t); !consumers[svc] {
+		if svc := lab.ServiceOf(t); !consumers[svc] {
 			return nil, fmt.Errorf("%s consumes no events", svc)
 		}
 	}
 	return putConfig(ctx, env, targets, func(t string) string { return contract.ConsumeFaultKey(t, name) }, f)
-}
-
-func serviceOf(instance string) string {
-	for i := len(instance) - 1; i > 0; i-- {
-		if instance[i] == '-' {
-			return instance[:i]
-		}
-	}
-	return instance
 }
 
 // redeliver has the target's consumer take a share (toxicity, default 1) of

@@ -18,11 +18,21 @@ import (
 	"io"
 	"lab/services/contract"
 	"sort"
+	"strings"
 	"time"
 )
 
 // InstanceName returns the name of the n-th instance (from 1) of service.
 func InstanceName(service string, n int) string { return fmt.Sprintf("%s-%d", service, n) }
+
+// ServiceOf returns the service of an instance name ("catalog-2": catalog),
+// or name itself when it is not an instance's.
+func ServiceOf(name string) string {
+	if i := strings.LastIndexByte(name, '-'); i > 0 && IsService(name[:i]) {
+		return name[:i]
+	}
+	return name
+}
 
 // EdgeProxy names the proxy between caller and one callee instance.
 func EdgeProxy(caller, instance string) string { return caller + "->" + instance }

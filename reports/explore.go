@@ -1,12 +1,10 @@
 package reports
 
 import (
-	"encoding/json"
 	"fmt"
 	"html/template"
 	"image/color"
 	"io"
-	"path/filepath"
 	"strings"
 
 	"lab/internal/table"
@@ -20,23 +18,11 @@ import (
 // WriteExplore writes explore.json, explore.md and explore.html of e into
 // dir, each aside and renamed.
 func WriteExplore(dir string, e *results.Explore) error {
-	for _, f := range []struct {
-		name  string
-		write func(io.Writer) error
-	}{
-		{"explore.json", func(w io.Writer) error {
-			enc := json.NewEncoder(w)
-			enc.SetIndent("", "  ")
-			return enc.Encode(e)
-		}},
+	return writeSet(dir, []namedFile{
+		{"explore.json", indentedJSON(e)},
 		{"explore.md", func(w io.Writer) error { return exploreMarkdown(w, e) }},
 		{"explore.html", func(w io.Writer) error { return exploreHTML.Execute(w, exploreView(e)) }},
-	} {
-		if err := writeFile(filepath.Join(dir, f.name), f.write); err != nil {
-			return fmt.Errorf("write %s: %w", f.name, err)
-		}
-	}
-	return nil
+	})
 }
 
 // cellWord is a cell as the terminal and Markdown write it.
@@ -59,13 +45,13 @@ func cellWord(c string) string {
 // invariantsCell sums a row's invariant cells: "held", or the broken ones.
 func invariantsCell(e *results.Explore, r results.ExploreRow) string {
 	var broken []string
-	any := false
+	checked := false
 	for _, c := range e.Columns {
 		name, ok := strings.CutPrefix(c, "invariant ")
 		if !ok {
 			continue
 		}
-		any = any || r.Cells[c] != ""
+		checked = checked || r.Cells[c] != ""
 		if r.Cells[c] == results.Broken {
 			broken = append(broken, name)
 		}
@@ -73,7 +59,7 @@ func invariantsCell(e *results.Explore, r results.ExploreRow) string {
 	switch {
 	case len(broken) > 0:
 		return "BROKEN " + strings.Join(broken, ", ")
-	case any:
+	case checked:
 		return "held"
 	}
 	return "-"
@@ -171,7 +157,7 @@ func exploreMarkdown(w io.Writer, e *results.Explore) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "# Resilience map: %s's shop and load\n\n", e.Load)
 	fmt.Fprintf(&b, "%d experiments of %d planned (kinds %s on %s), runtime %s, budget %s, seed %d; each: %ds baseline, %ds fault, %ds recovery.\n\n",
-		len(e.Rows), len(e.Probes), strings.Join(e.Kinds, ", "), e.Targets, e.Runtime, e.Budget, e.Seed, 4, 5, 4)
+		len(e.Rows), len(e.Probes), strings.Join(e.Kinds, ", "), e.Targets, e.Runtime, e.Budget, e.Seed, e.BaselineS, e.FaultS, e.RecoveryS)
 	if e.Interrupted {
 		b.WriteString("**Interrupted**: `lab explore --resume` on this folder runs the rest.\n\n")
 	}
@@ -246,14 +232,13 @@ type mapTable struct {
 
 type exploreData struct {
 	E       *results.Explore
-	Columns []string
 	Maps    []mapTable
 	Compare string
 	Colors  map[string]string
 }
 
 func exploreView(e *results.Explore) exploreData {
-	d := exploreData{E: e, Columns: e.Columns, Colors: map[string]string{
+	d := exploreData{E: e, Colors: map[string]string{
 		"isolated": hex(IsolatedColor), "degraded": hex(DegradedColor), "failed": hex(FailedColor), "broken": hex(BrokenColor),
 	}}
 	mk := func(title string, rows []results.ExploreRow) mapTable {
@@ -307,7 +292,7 @@ Each cell is an endpoint's class during the fault against the experiment's own b
 {{if .E.Findings}}<ol>{{range .E.Findings}}<li>{{.}}</li>{{end}}</ol>{{else}}<p>None: every endpoint stayed in its baseline band and every invariant held.</p>{{end}}
 {{if .Compare}}<p><b>{{.Compare}}</b></p>{{end}}
 {{range .Maps}}<h2>{{.Title}}</h2>
-<table><tr><th>experiment</th><th>fault</th>{{range $.Columns}}<th class="col">{{.}}</th>{{end}}</tr>
+<table><tr><th>experiment</th><th>fault</th>{{range $.E.Columns}}<th class="col">{{.}}</th>{{end}}</tr>
 {{range .Rows}}<tr><td class="name"><a href="{{.Href}}">{{.ID}}</a></td><td class="name" title="{{.Setting}}">{{.Fault}}{{if .Restarted}} &#8635;{{end}}</td>{{range .Cells}}<td class="cell {{.Class}}"><a href="{{.Href}}" title="{{.Title}}">{{.Word}}</a></td>{{end}}</tr>
 {{end}}</table>
 {{end}}

@@ -75,6 +75,9 @@ func TestExploreInEveryFormat(t *testing.T) {
 	}
 	var back results.Explore
 	data, _ := os.ReadFile(filepath.Join(dir, "explore.json"))
+	if !strings.Contains(string(data), `"orders->payments"`) {
+		t.Error(`explore.json escapes "->" as "-\u003e": it is read by people and jq`)
+	}
 	if err := json.Unmarshal(data, &back); err != nil || len(back.Changed) != 4 || back.Rows[1].Cells["checkout"] != results.Failed {
 		t.Errorf("explore.json: %v, %d changed cells", err, len(back.Changed))
 	}

@@ -1,12 +1,10 @@
 package reports
 
 import (
-	"encoding/json"
 	"encoding/xml"
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"strings"
 
 	"lab/internal/table"
@@ -19,23 +17,11 @@ import (
 // WriteRepeat writes repeat.json, repeat.md and junit.xml of rep into dir,
 // each aside and renamed.
 func WriteRepeat(dir string, rep *results.Repeat) error {
-	for _, f := range []struct {
-		name  string
-		write func(io.Writer) error
-	}{
-		{"repeat.json", func(w io.Writer) error {
-			enc := json.NewEncoder(w)
-			enc.SetIndent("", "  ")
-			return enc.Encode(rep)
-		}},
+	return writeSet(dir, []namedFile{
+		{"repeat.json", indentedJSON(rep)},
 		{"repeat.md", func(w io.Writer) error { return repeatMarkdown(w, rep) }},
 		{"junit.xml", func(w io.Writer) error { return repeatJUnit(w, rep) }},
-	} {
-		if err := writeFile(filepath.Join(dir, f.name), f.write); err != nil {
-			return fmt.Errorf("write %s: %w", f.name, err)
-		}
-	}
-	return nil
+	})
 }
 
 // spread writes a figure over the runs: "12.3 (10.1-15.0)", or the one

@@ -45,6 +45,35 @@ func WriteAll(dir string, r *results.Result) error {
 	return errors.Join(errs...)
 }
 
+// namedFile is one file of a set: its name and what writes it.
+type namedFile struct {
+	name  string
+	write func(io.Writer) error
+}
+
+// writeSet writes each file into dir, each aside and renamed, stopping at
+// the first that fails.
+func writeSet(dir string, set []namedFile) error {
+	for _, f := range set {
+		if err := writeFile(filepath.Join(dir, f.name), f.write); err != nil {
+			return fmt.Errorf("write %s: %w", f.name, err)
+		}
+	}
+	return nil
+}
+
+// indentedJSON writes v as indented JSON, with "p95 < 200ms" and
+// "orders->payments" as written, not "\u003c" and "-\u003e": the lab's
+// JSON files are read by people and jq, never inlined in HTML.
+func indentedJSON(v any) func(io.Writer) error {
+	return func(w io.Writer) error {
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		enc.SetEscapeHTML(false)
+		return enc.Encode(v)
+	}
+}
+
 // writeFile writes path through write, whole or not at all.
 func writeFile(path string, write func(io.Writer) error) error {
 	return atomicfile.Write(path, 0o644, write)
@@ -163,12 +192,7 @@ func position(b []byte, off int64) (line, col int) {
 
 type jsonWriter struct{}
 
-func (jsonWriter) Write(w io.Writer, r *results.Result) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	enc.SetEscapeHTML(false) // "p95 < 200ms", not "p95 \u003c 200ms": the file is read by people and jq, never inlined in HTML
-	return enc.Encode(r)
-}
+func (jsonWriter) Write(w io.Writer, r *results.Result) error { return indentedJSON(r)(w) }
 
 // Formats returns the Writer of every file format, in the order WriteAll
 // writes them.

@@ -2,7 +2,6 @@ package main
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -11,7 +10,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"lab/lab/experiment"
 	"lab/lab/explore"
 	"lab/lab/results"
 	"lab/reports"
@@ -101,7 +99,7 @@ interrupted (the folder resumes).`,
 				if err != nil {
 					return badInput(fmt.Errorf("--compare: %w", err))
 				}
-				sides = append(sides, explore.Side{Name: "control", Load: csc})
+				sides = append(sides, explore.Side{Name: explore.Control, Load: csc})
 			}
 			if rec != nil {
 				was, _ := json.Marshal(rec.Probes)
@@ -119,7 +117,8 @@ interrupted (the folder resumes).`,
 					return badInput(fmt.Errorf("--out %s: it holds an explore already; resume it with --resume %s, or choose another folder", out, out))
 				}
 				rec = &results.Explore{Load: loadName, Sets: sets, Kinds: kinds, Targets: targets, Only: only, Budget: budget,
-					Compare: compare, Seed: seed, PerProbeS: explore.MeasuredS, Probes: probes, NotApplicable: na,
+					Compare: compare, Seed: seed,
+					BaselineS: explore.BaselineS, FaultS: explore.FaultS, RecoveryS: explore.RecoveryS, Probes: probes, NotApplicable: na,
 					Rows: []results.ExploreRow{}, Started: time.Now()}
 			}
 			if err := os.MkdirAll(out, 0o755); err != nil {
@@ -140,12 +139,6 @@ interrupted (the folder resumes).`,
 					return reports.WriteExplore(out, e)
 				},
 			})
-			if err != nil && !errors.Is(err, experiment.ErrCannotRun) && ctx.Err() == nil {
-				var ie *experiment.Interrupted
-				if !errors.As(err, &ie) {
-					return cannotRun(err)
-				}
-			}
 			reports.ExploreTerminal(cmd.OutOrStdout(), rec)
 			fmt.Fprintf(cmd.OutOrStdout(), "explore folder: %s (explore.html is the heat map)\n", out)
 			switch {

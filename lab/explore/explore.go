@@ -22,9 +22,12 @@ import (
 // Side is one map of an explore: the load scenario as given, or the
 // control of a compare (the same with one field changed).
 type Side struct {
-	Name string // "" for the map as given, "control" for a compare's control
+	Name string // "" for the map as given, Control for a compare's control
 	Load *scenarios.Scenario
 }
+
+// Control names a compare's control side, and its folder.
+const Control = "control"
 
 // Params are what an explore needs.
 type Params struct {
@@ -80,22 +83,18 @@ func Run(ctx context.Context, p Params) error {
 			}
 		}
 	}
-	// What fits: the most severe probes first, the same ones on each side.
+	// What fits: the most severe probes first, as many on each side.
 	each := FirstEstimate
 	fit := int(p.Budget / each / time.Duration(len(p.Sides)))
-	perSide := left / len(p.Sides)
-	if fit < perSide {
+	if cut := len(rec.Skipped); left > fit*len(p.Sides) {
 		for _, s := range p.Sides {
-			cut := todo[s.Name][min(fit, len(todo[s.Name])):]
-			todo[s.Name] = todo[s.Name][:min(fit, len(todo[s.Name]))]
-			if s.Name == p.Sides[0].Name {
-				for _, pr := range cut {
-					rec.Skipped = append(rec.Skipped, results.Skip{Probe: pr, Why: "over the budget of " + p.Budget.String()})
-				}
+			if len(todo[s.Name]) > fit {
+				skip(rec, todo[s.Name][fit:], "over the budget of "+p.Budget.String())
+				todo[s.Name] = todo[s.Name][:fit]
 			}
 		}
 		say("budget %s: about %d of %d experiments fit (about %s each%s); skipped, least severe: %s",
-			p.Budget, fit*len(p.Sides), left, each, sidesNote(len(p.Sides)), skippedIDs(rec.Skipped))
+			p.Budget, fit*len(p.Sides), left, each, sidesNote(len(p.Sides)), skippedIDs(rec.Skipped[cut:]))
 	} else {
 		say("budget %s: all %d experiments fit (about %s each%s)", p.Budget, left, each, sidesNote(len(p.Sides)))
 	}
@@ -112,10 +111,8 @@ func Run(ctx context.Context, p Params) error {
 					each = mean(took)
 				}
 				if time.Until(deadline) < each {
-					for _, rest := range todo[s.Name][i:] {
-						rec.Skipped = append(rec.Skipped, results.Skip{Probe: rest, Why: fmt.Sprintf("%s left of the budget, an experiment takes about %s",
-							time.Until(deadline).Round(time.Second), each.Round(time.Second))})
-					}
+					skip(rec, todo[s.Name][i:], fmt.Sprintf("%s left of the budget, an experiment takes about %s",
+						time.Until(deadline).Round(time.Second), each.Round(time.Second)))
 					say("budget: %s left, not enough for another experiment; %d skipped", time.Until(deadline).Round(time.Second), len(todo[s.Name])-i)
 					return p.Save(rec)
 				}
@@ -129,7 +126,7 @@ func Run(ctx context.Context, p Params) error {
 					return err
 				}
 				took = append(took, time.Since(start))
-				if s.Name == "control" {
+				if s.Name == Control {
 					rec.Control = append(rec.Control, row)
 				} else {
 					rec.Rows = append(rec.Rows, row)
@@ -166,7 +163,7 @@ func skippedIDs(s []results.Skip) string {
 }
 
 func rowsOf(rec *results.Explore, side string) []results.ExploreRow {
-	if side == "control" {
+	if side == Control {
 		return rec.Control
 	}
 	return rec.Rows
@@ -178,6 +175,16 @@ func hasRow(rows []results.ExploreRow, id string) bool {
 
 func skipped(rec *results.Explore, id string) bool {
 	return slices.ContainsFunc(rec.Skipped, func(s results.Skip) bool { return s.ID == id })
+}
+
+// skip records probes as skipped, each once (a probe cut on both sides of
+// a compare is one line).
+func skip(rec *results.Explore, probes []results.Probe, why string) {
+	for _, pr := range probes {
+		if !skipped(rec, pr.ID) {
+			rec.Skipped = append(rec.Skipped, results.Skip{Probe: pr, Why: why})
+		}
+	}
 }
 
 func mean(d []time.Duration) time.Duration {
@@ -194,19 +201,13 @@ func mean(d []time.Duration) time.Duration {
 // invariant broken, events not drained), so the next one starts clean.
 func one(ctx context.Context, p Params, s Side, pr results.Probe, kept *keptRuntime) (results.ExploreRow, error) {
 	seed := p.Record.Seed + int64(slices.IndexFunc(p.Record.Probes, func(x results.Probe) bool { return x.ID == pr.ID }))
-	sc, err := Experiment(s.Load, pr, seed)
-	if err != nil {
-		return results.ExploreRow{}, fmt.Errorf("%w: %w", experiment.ErrCannotRun, err)
-	}
 	rel := filepath.Join(s.Name, pr.ID)
 	dir := filepath.Join(p.Dir, rel)
-	if err := os.RemoveAll(dir); err != nil { // an interrupted try of it
-		return results.ExploreRow{}, fmt.Errorf("%w: %w", experiment.ErrCannotRun, err)
+	sc, err := Experiment(s.Load, pr, seed)
+	if err == nil {
+		err = prepare(dir, sc.Source)
 	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return results.ExploreRow{}, fmt.Errorf("%w: %w", experiment.ErrCannotRun, err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "scenario.yaml"), sc.Source, 0o644); err != nil {
+	if err != nil {
 		return results.ExploreRow{}, fmt.Errorf("%w: %w", experiment.ErrCannotRun, err)
 	}
 	side := ""
@@ -216,7 +217,6 @@ func one(ctx context.Context, p Params, s Side, pr results.Probe, kept *keptRunt
 	if p.Progress != nil {
 		fmt.Fprintf(p.Progress, "%s%s: %s (%s)\n", side, pr.ID, pr.Describe(), pr.Setting)
 	}
-	kept.shape = sc.Shape()
 	res, err := experiment.Run(ctx, experiment.Params{Scenario: sc, Runtime: kept, Command: p.Command, Dir: dir})
 	if err != nil {
 		return results.ExploreRow{}, err
@@ -241,6 +241,18 @@ func one(ctx context.Context, p Params, s Side, pr results.Probe, kept *keptRunt
 		fmt.Fprintf(p.Progress, "%s%s: %s, in %.0fs%s\n", side, pr.ID, what, res.WallS, restartNote(row.Restarted))
 	}
 	return row, nil
+}
+
+// prepare makes an experiment's folder anew (an interrupted try of it may
+// be there) with its scenario file.
+func prepare(dir string, source []byte) error {
+	if err := os.RemoveAll(dir); err != nil {
+		return err
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(dir, "scenario.yaml"), source, 0o644)
 }
 
 func restartNote(why string) string {
@@ -278,9 +290,8 @@ func outOfBand(res *results.Result) string {
 // experiments' Close leaves it running. close stops it, and the next
 // Start brings a new one up in a folder of its own.
 type keptRuntime struct {
-	rt    lab.Runtime
-	dir   string
-	shape lab.Shape
+	rt  lab.Runtime
+	dir string
 
 	mu    sync.Mutex
 	shop  lab.Shop

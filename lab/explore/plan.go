@@ -135,21 +135,16 @@ func slug(t string) string {
 }
 
 // setting chooses each kind's severe but realistic setting: down cuts
-// every connection; latency adds more than the caller waits (its timeout
-// under the scenario's policies, plus 100ms); http_error answers every
-// request 503; kill sends SIGKILL and starts the instance again when the
-// fault ends.
+// every connection; latency adds more than the caller waits; http_error
+// answers every request 503; kill sends SIGKILL and starts the instance
+// again when the fault ends.
 func setting(kind, target string, sc *scenarios.Scenario) (map[string]any, string) {
 	switch kind {
 	case "down":
 		return nil, "every connection refused"
 	case "latency":
-		timeout, whose := callerTimeout(target, sc)
-		add := timeout + 100*time.Millisecond
-		if whose == "" {
-			return map[string]any{"latency": add.String()}, fmt.Sprintf("%s added", add)
-		}
-		return map[string]any{"latency": add.String()}, fmt.Sprintf("%s added (%s)", add, whose)
+		add, why := latencyFor(target, sc)
+		return map[string]any{"latency": add.String()}, fmt.Sprintf("%s added (%s)", add, why)
 	case "http_error":
 		return map[string]any{"status": 503}, "503 to every request"
 	case "kill":
@@ -158,20 +153,21 @@ func setting(kind, target string, sc *scenarios.Scenario) (map[string]any, strin
 	return nil, ""
 }
 
-// callerTimeout returns how long the callers of target wait for an
-// attempt (the longest of them), and says whose timeout it is. The load's
-// link to the gateway and the links to the broker have no timeout of the
-// shop's: they get 2s and 1s.
-func callerTimeout(target string, sc *scenarios.Scenario) (time.Duration, string) {
+// latencyFor returns a latency above what the callers of target wait for
+// an attempt: the longest of their timeouts under the scenario's policies,
+// overrides included, plus 100ms; and says why. The links to the broker and
+// the load's link to the gateway have no timeout of the shop's: they get
+// 1s and 2s.
+func latencyFor(target string, sc *scenarios.Scenario) (time.Duration, string) {
 	if strings.HasSuffix(target, ".broker") || target == faults.Broker {
-		return 900 * time.Millisecond, ""
+		return time.Second, "a link to the broker has no timeout of the shop's"
 	}
 	svc := target
 	var callers []string
 	if caller, callee, ok := strings.Cut(target, "->"); ok {
 		svc, callers = callee, []string{caller}
 	}
-	svc = serviceOf(svc)
+	svc = lab.ServiceOf(svc)
 	if callers == nil {
 		for c, callees := range contract.Calls {
 			if slices.Contains(callees, svc) {
@@ -190,8 +186,7 @@ func callerTimeout(target string, sc *scenarios.Scenario) (time.Duration, string
 		if c == contract.LoadCaller {
 			continue
 		}
-		p := kit.Presets[preset](c, svc)
-		d := p.Timeout.D()
+		d := kit.Presets[preset](c, svc).Timeout.D()
 		if o, ok := sc.Resilience.Edges[c+"->"+svc]; ok && o.Timeout != nil {
 			d = o.Timeout.D()
 		}
@@ -200,17 +195,9 @@ func callerTimeout(target string, sc *scenarios.Scenario) (time.Duration, string
 		}
 	}
 	if longest == 0 {
-		return 1900 * time.Millisecond, ""
+		return 2 * time.Second, "the load's link to the gateway has no timeout of the shop's"
 	}
-	return longest, whose
-}
-
-// serviceOf returns the service of an instance name ("catalog-2"), or name.
-func serviceOf(name string) string {
-	if i := strings.LastIndexByte(name, '-'); i > 0 && lab.IsService(name[:i]) {
-		return name[:i]
-	}
-	return name
+	return longest + 100*time.Millisecond, whose
 }
 
 // Experiment returns the scenario of probe p: the load scenario's shop,

@@ -152,17 +152,22 @@ func cause(edges map[string]EdgeStats, breakers []BreakerTransition, f FaultReco
 	return strings.Join(parts, "; ")
 }
 
+// columns returns the row's columns whose cell is class, sorted.
+func (r ExploreRow) columns(class string) []string {
+	var cols []string
+	for _, c := range slices.Sorted(maps.Keys(r.Cells)) {
+		if r.Cells[c] == class {
+			cols = append(cols, c)
+		}
+	}
+	return cols
+}
+
 // Worst returns the row's worst class: failed, broken, degraded or
 // isolated, and the columns that have it.
 func (r ExploreRow) Worst() (string, []string) {
 	for _, class := range []string{Failed, Broken, Degraded} {
-		var cols []string
-		for _, c := range slices.Sorted(maps.Keys(r.Cells)) {
-			if r.Cells[c] == class {
-				cols = append(cols, c)
-			}
-		}
-		if len(cols) > 0 {
+		if cols := r.columns(class); len(cols) > 0 {
 			return class, cols
 		}
 	}
@@ -170,9 +175,9 @@ func (r ExploreRow) Worst() (string, []string) {
 }
 
 // rank orders findings: broken invariants and failed endpoints first, the
-// more of them the earlier, then degraded ones.
-func (r ExploreRow) rank() (int, int) {
-	score, n := 0, 0
+// more of them the earlier, then degraded ones; 0 for a row with none.
+func (r ExploreRow) rank() int {
+	score := 0
 	for _, c := range r.Cells {
 		switch c {
 		case Broken:
@@ -182,11 +187,8 @@ func (r ExploreRow) rank() (int, int) {
 		case Degraded:
 			score++
 		}
-		if c == Failed || c == Broken || c == Degraded {
-			n++
-		}
 	}
-	return score, n
+	return score
 }
 
 // Findings are the rows that failed or degraded anything, worst first, each
@@ -195,30 +197,23 @@ func (r ExploreRow) rank() (int, int) {
 func Findings(rows []ExploreRow) []string {
 	var bad []ExploreRow
 	for _, r := range rows {
-		if s, _ := r.rank(); s > 0 {
+		if r.rank() > 0 {
 			bad = append(bad, r)
 		}
 	}
-	slices.SortStableFunc(bad, func(a, b ExploreRow) int {
-		sa, _ := a.rank()
-		sb, _ := b.rank()
-		return cmp.Compare(sb, sa)
-	})
+	slices.SortStableFunc(bad, func(a, b ExploreRow) int { return cmp.Compare(b.rank(), a.rank()) })
 	var out []string
 	for _, r := range bad {
 		var said []string
 		for _, class := range []string{Broken, Failed, Degraded} {
-			var cols []string
-			for _, c := range slices.Sorted(maps.Keys(r.Cells)) {
-				if r.Cells[c] == class {
-					cols = append(cols, strings.TrimPrefix(c, "invariant "))
-				}
+			var names []string
+			for _, c := range r.columns(class) {
+				names = append(names, strings.TrimPrefix(c, "invariant "))
 			}
-			if len(cols) == 0 {
-				continue
+			if len(names) > 0 {
+				verb := map[string]string{Broken: "breaks", Failed: "fails", Degraded: "degrades"}[class]
+				said = append(said, verb+" "+strings.Join(names, ", "))
 			}
-			verb := map[string]string{Broken: "breaks", Failed: "fails", Degraded: "degrades"}[class]
-			said = append(said, verb+" "+strings.Join(cols, ", "))
 		}
 		s := r.Describe() + " " + strings.Join(said, " and ")
 		if r.Cause != "" {
@@ -289,8 +284,11 @@ type Explore struct {
 	Compare string   `json:"compare,omitempty"`
 	Runtime string   `json:"runtime"`
 	Seed    int64    `json:"seed"`
-	// PerProbeS is the measured load of each experiment, in seconds.
-	PerProbeS float64 `json:"per_probe_s"`
+	// Each experiment's timeline, in seconds: a baseline, the fault, a
+	// recovery.
+	BaselineS int     `json:"baseline_s"`
+	FaultS    int     `json:"fault_s"`
+	RecoveryS int     `json:"recovery_s"`
 	Probes    []Probe `json:"probes"`
 	// NotApplicable are the kind and target pairs that cannot go together
 	// ("kill on an edge"), said once.
