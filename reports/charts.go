@@ -177,7 +177,9 @@ func addShades(p *plot.Plot, shades []shade, ymin, ymax float64) error {
 }
 
 // breakerLanes draws a lane per edge: its breaker closed, open or
-// half-open over the run, from the callers' recorded transitions.
+// half-open over the run, from the callers' recorded transitions; and a
+// lane per callee instance a caller ejected (gateway->catalog-2), red while
+// it was out.
 func breakerLanes(r *results.Result, shades []shade, seconds float64, w vg.Length) (template.HTML, error) {
 	edges := map[string]bool{}
 	for _, e := range r.Edges {
@@ -191,7 +193,7 @@ func breakerLanes(r *results.Result, shades []shade, seconds float64, w vg.Lengt
 	}
 	names := slices.Sorted(maps.Keys(edges))
 	p := plot.New()
-	p.Title.Text = "circuit breakers (green closed, amber half-open, red open)"
+	p.Title.Text = "circuit breakers and ejected instances (green closed, amber half-open, red open or ejected)"
 	p.X.Label.Text = "seconds"
 	p.X.Tick.Marker = oneFormat{}
 	p.X.Min, p.X.Max = 0, seconds
@@ -216,7 +218,7 @@ func breakerLanes(r *results.Result, shades []shade, seconds float64, w vg.Lengt
 			if state != "closed" && to-from < 0.25 {
 				to = from + 0.25 // a short half-open still shows
 			}
-			c := map[string]color.Color{"closed": closedC, "open": openC, "half-open": halfOpenC}[state]
+			c := map[string]color.Color{"closed": closedC, "open": openC, results.Ejected: openC, "half-open": halfOpenC}[state]
 			if c == nil {
 				c = halfOpenC
 			}

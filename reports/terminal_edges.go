@@ -10,15 +10,15 @@ import (
 )
 
 // edgesTable shows, per phase, the edges where the resilience patterns did
-// something: retries, timeouts, rejections, fallbacks, failures.
+// something: retries, timeouts, rejections, fallbacks, ejections, failures.
 func edgesTable(w io.Writer, r *results.Result) {
 	t := table.New(w)
-	t.Header("phase", "edge", "calls", "failed", "unsent", "attempts/call", "retries", "timeouts", "rejected", "fallbacks")
+	t.Header("phase", "edge", "calls", "failed", "unsent", "attempts/call", "retries", "timeouts", "rejected", "fallbacks", "ejected")
 	rows := 0
 	for _, p := range r.Phases {
 		var edges []string
 		for e, st := range p.Edges {
-			if st.Retries+st.Timeouts+st.Rejections+st.Fallbacks+st.Failed > 0 {
+			if st.Retries+st.Timeouts+st.Rejections+st.Fallbacks+st.Ejections+st.Failed > 0 {
 				edges = append(edges, e)
 			}
 		}
@@ -26,7 +26,7 @@ func edgesTable(w io.Writer, r *results.Result) {
 		for _, e := range edges {
 			st := p.Edges[e]
 			t.Append(p.Name, e, fmt.Sprint(st.Calls), fmt.Sprint(st.Failed), fmt.Sprint(st.Unsent), fmt.Sprintf("%.2f", st.Amplification),
-				fmt.Sprint(st.Retries), fmt.Sprint(st.Timeouts), fmt.Sprint(st.Rejections), fmt.Sprint(st.Fallbacks))
+				fmt.Sprint(st.Retries), fmt.Sprint(st.Timeouts), fmt.Sprint(st.Rejections), fmt.Sprint(st.Fallbacks), fmt.Sprint(st.Ejections))
 			rows++
 		}
 	}
@@ -36,10 +36,21 @@ func edgesTable(w io.Writer, r *results.Result) {
 	}
 }
 
-// breakerLines says how breakers answered each fault.
+// breakerLines says how breakers, and outlier ejections, answered each fault.
 func breakerLines(w io.Writer, r *results.Result) {
 	for _, f := range r.Faults {
 		for _, b := range f.Breakers {
+			if b.Ejection {
+				out, back := "", "still out when the run ended"
+				if b.OpenedAfterS != nil {
+					out = fmt.Sprintf("ejected %.2fs after it began", *b.OpenedAfterS)
+				}
+				if b.ClosedAfterS != nil {
+					back = fmt.Sprintf("back in rotation %.2fs after it ended", *b.ClosedAfterS)
+				}
+				fmt.Fprintf(w, "ejection %s during %s: %s, %s\n", b.Edge, f.Name, out, back)
+				continue
+			}
 			opened, closed := "did not open", "did not close again"
 			if b.OpenedAfterS != nil {
 				opened = fmt.Sprintf("opened %.2fs after it began", *b.OpenedAfterS)

@@ -30,6 +30,7 @@ type EdgePolicy struct {
 	Bulkhead     *int           `yaml:"bulkhead" json:"bulkhead,omitempty"`
 	BulkheadWait *lab.Duration  `yaml:"bulkhead_wait" json:"bulkhead_wait,omitempty"`
 	Fallback     *bool          `yaml:"fallback" json:"fallback,omitempty"`
+	Eject        *EjectPolicy   `yaml:"eject" json:"eject,omitempty"`
 }
 
 // BreakerPolicy configures an edge's breaker; failures: 0 turns it off.
@@ -38,6 +39,17 @@ type BreakerPolicy struct {
 	Window    uint         `yaml:"window" json:"window"`
 	Delay     lab.Duration `yaml:"delay" json:"delay"`
 	Successes uint         `yaml:"successes" json:"successes"`
+}
+
+// EjectPolicy configures an edge's outlier ejection, per callee instance;
+// failures: 0 turns it off, and unset fields keep the preset's (the
+// default preset: 3 failures, 2s base, 30s max, max_share 0.5).
+type EjectPolicy struct {
+	Failures *uint         `yaml:"failures" json:"failures,omitempty"`
+	Slow     *lab.Duration `yaml:"slow" json:"slow,omitempty"`
+	Base     *lab.Duration `yaml:"base" json:"base,omitempty"`
+	Max      *lab.Duration `yaml:"max" json:"max,omitempty"`
+	MaxShare *float64      `yaml:"max_share" json:"max_share,omitempty"`
 }
 
 // callEdges lists the edges between services (load->gateway has no client).
@@ -101,6 +113,26 @@ func (s *Scenario) checkResilience(l *locator) error {
 		}
 		if p.Timeout != nil && *p.Timeout <= 0 {
 			return l.at(at, "resilience.edges.%s.timeout: want a duration above 0", e)
+		}
+		if x := p.Eject; x != nil {
+			at += ".eject"
+			if x.Failures != nil && *x.Failures > 100 {
+				return l.at(at+".failures", "resilience.edges.%s.eject.failures: want 0 (off) to 100 failed attempts in a row", e)
+			}
+			if x.MaxShare != nil && (*x.MaxShare <= 0 || *x.MaxShare > 1) {
+				return l.at(at+".max_share", "resilience.edges.%s.eject.max_share: want a share above 0, at most 1", e)
+			}
+			for _, d := range []struct {
+				name string
+				v    *lab.Duration
+			}{{"slow", x.Slow}, {"base", x.Base}, {"max", x.Max}} {
+				if d.v != nil && *d.v <= 0 {
+					return l.at(at+"."+d.name, "resilience.edges.%s.eject.%s: want a duration above 0", e, d.name)
+				}
+			}
+			if x.Base != nil && x.Max != nil && *x.Max < *x.Base {
+				return l.at(at, "resilience.edges.%s.eject: max (%s) must be at least base (%s)", e, x.Max.D(), x.Base.D())
+			}
 		}
 	}
 	return nil

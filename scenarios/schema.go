@@ -205,6 +205,9 @@ func scenarioSchema() map[string]any {
 	res := at(s, "resilience")
 	at(res, "preset")["enum"] = enum(contract.Presets)
 	at(res, "edges")["propertyNames"] = map[string]any{"enum": enum(faults.Edges())}
+	eject := at(at(res, "edges")["additionalProperties"].(map[string]any), "eject")
+	at(eject, "failures")["maximum"] = 100
+	at(eject, "max_share")["exclusiveMinimum"], at(eject, "max_share")["maximum"] = 0, 1
 	ld := at(s, "load")
 	at(ld, "journey")["enum"] = enum(load.Journeys())
 	at(ld, "executor")["enum"] = []any{"constant-arrival-rate", "ramping-arrival-rate", "constant-vus"}

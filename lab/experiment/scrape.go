@@ -163,6 +163,8 @@ func (s *scraper) once(ctx context.Context, now time.Time) results.Signal {
 				e.Rejections += d
 			case "fallbacks":
 				e.Fallbacks += d
+			case "ejections":
+				e.Ejections += d
 			case "latency":
 				if e.Latency == nil {
 					e.Latency = map[string]float64{}
@@ -205,6 +207,7 @@ var counterNames = map[string]string{
 	contract.EdgeTimeouts:   "timeouts",
 	contract.EdgeRejections: "rejections",
 	contract.EdgeFallbacks:  "fallbacks",
+	contract.EdgeEjections:  "ejections",
 	contract.EventsConsumed: "consumed",
 }
 

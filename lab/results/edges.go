@@ -27,6 +27,7 @@ func edgeStats(edges []EdgeSecond, w window) map[string]EdgeStats {
 		st.Timeouts += e.Timeouts
 		st.Rejections += e.Rejections
 		st.Fallbacks += e.Fallbacks
+		st.Ejections += e.Ejections
 		for le, n := range e.Latency {
 			if st.Latency == nil {
 				st.Latency = map[string]float64{}
@@ -65,6 +66,8 @@ func edgeFunc(stats map[string]EdgeStats) func(metric, edge string) (float64, er
 			return st.Failed, nil
 		case "calls":
 			return st.Calls, nil
+		case "ejections":
+			return st.Ejections, nil
 		}
 		return 0, fmt.Errorf("no edge figure %q", metric)
 	}
@@ -84,9 +87,9 @@ func reactions(ts []BreakerTransition, on, off span) []BreakerReaction {
 	var order []string
 	for _, t := range ts {
 		r := byEdge[t.Edge]
-		if t.To == "open" && t.AtS >= on.start && t.AtS < off.end {
+		if (t.To == "open" || t.To == Ejected) && t.AtS >= on.start && t.AtS < off.end {
 			if r == nil {
-				r = &BreakerReaction{Edge: t.Edge}
+				r = &BreakerReaction{Edge: t.Edge, Ejection: t.To == Ejected}
 				byEdge[t.Edge] = r
 				order = append(order, t.Edge)
 			}
@@ -109,7 +112,8 @@ func reactions(ts []BreakerTransition, on, off span) []BreakerReaction {
 
 // breakerFuncs answer breaker_opened_after(fault, edge) and
 // breaker_closed_after(fault, edge), in milliseconds; Never when
-// the breaker did not move.
+// the breaker did not move. An instance's edge (gateway->catalog-2)
+// answers for its ejection: ejected_after(fault, edge).
 func breakerFuncs(faults []FaultRecord) (opened, closed func(fault, edge string) (float64, error)) {
 	find := func(fault, edge string) (*BreakerReaction, error) {
 		for _, f := range faults {

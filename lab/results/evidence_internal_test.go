@@ -63,7 +63,7 @@ func TestBacklogAfterTheFaultIsItsEffect(t *testing.T) {
 	fault := window{name: "broker-down", from: 5, to: 8}
 	base := window{name: "baseline", from: 0, to: 5}
 	sig := []Signal{{S: 1}, {S: 2}, {S: 6, OutboxMax: 1}, {S: 8, OutboxMax: 31, ConsumerLag: 10}, {S: 9, OutboxMax: 4}}
-	ok, evidence := visible(noRequests{}, fault, nil, base, sig, afterS(fault, []window{base, fault}, 20))
+	ok, evidence := visible(noRequests{}, fault, nil, base, sig, afterS(fault, []window{base, fault}, 20), nil)
 	if !ok || evidence != "up to 31 events waiting (baseline 0)" {
 		t.Fatalf("visible %v (%s), want the backlog of 31 after the fault", ok, evidence)
 	}
@@ -73,6 +73,29 @@ func TestBacklogAfterTheFaultIsItsEffect(t *testing.T) {
 	}
 	if n := afterS(fault, []window{base, fault}, 10); n != 2 {
 		t.Fatalf("aftermath of %d s, want 2 (the load ends at 10)", n)
+	}
+}
+
+// TestAbsorbedFaultIsVisibleByItsReactions: a fault the patterns absorbed
+// whole (noisy-neighbour with outlier ejection: a few attempts cut at their
+// timeout and retried, the slow replica ejected, no request failed) had an
+// effect; the evidence names what answered it. Retries at the baseline's
+// own rate are no evidence.
+func TestAbsorbedFaultIsVisibleByItsReactions(t *testing.T) {
+	fault := window{name: "noisy", from: 5, to: 10}
+	base := window{name: "baseline", from: 0, to: 5}
+	opened := 0.3
+	f := FaultRecord{Name: "noisy", Breakers: []BreakerReaction{{Edge: "gateway->catalog-1", Ejection: true, OpenedAfterS: &opened}}}
+	edges := []EdgeSecond{{S: 1, Edge: "orders->inventory", Retries: 2}, {S: 6, Edge: "orders->inventory", Retries: 2},
+		{S: 6, Edge: "gateway->catalog", Timeouts: 3, Retries: 3}}
+	ok, evidence := visible(noRequests{}, fault, nil, base, nil, 0, reacted(f, fault, base, edges))
+	want := "gateway->catalog-1 ejected; gateway->catalog: 3 attempts timed out, 3 retried"
+	if !ok || evidence != want {
+		t.Fatalf("visible %v (%s), want %q", ok, evidence, want)
+	}
+	ok, evidence = visible(noRequests{}, fault, nil, base, nil, 0, reacted(FaultRecord{Name: "noisy"}, fault, base, edges[:2]))
+	if ok {
+		t.Fatalf("retries at the baseline's rate made the fault visible: %s", evidence)
 	}
 }
 

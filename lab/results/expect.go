@@ -41,15 +41,16 @@ type Funcs struct {
 	// failures and calls of an edge ("orders->inventory") over the phase.
 	Edge func(metric, edge string) (float64, error)
 	// BreakerOpened and BreakerClosed answer breaker_opened_after(fault,
-	// edge) and breaker_closed_after(fault, edge), in milliseconds.
+	// edge) and breaker_closed_after(fault, edge), in milliseconds;
+	// BreakerOpened answers ejected_after(fault, "caller->instance") too.
 	BreakerOpened, BreakerClosed func(fault, edge string) (float64, error)
 }
 
 // EdgeFuncs are the per-edge functions of expressions: amplification("a->b").
-var EdgeFuncs = []string{"amplification", "retries", "timeouts", "rejections", "fallbacks", "failures", "calls"}
+var EdgeFuncs = []string{"amplification", "retries", "timeouts", "rejections", "fallbacks", "failures", "calls", "ejections"}
 
 // TimeFuncs are the functions of expressions that answer a time in ms.
-var TimeFuncs = []string{"recovery_time", "breaker_opened_after", "breaker_closed_after"}
+var TimeFuncs = []string{"recovery_time", "breaker_opened_after", "breaker_closed_after", "ejected_after"}
 
 // StatFields are the fields of an endpoint's Stats: browse.p95.
 var StatFields = []string{"requests", "success_rate", "error_rate", "p50", "p95", "p99", "rps"}
@@ -67,6 +68,7 @@ func Env(stats map[string]Stats, f Funcs) map[string]any {
 	}
 	env["breaker_opened_after"] = f.BreakerOpened
 	env["breaker_closed_after"] = f.BreakerClosed
+	env["ejected_after"] = f.BreakerOpened
 	return env
 }
 

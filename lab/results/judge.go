@@ -118,7 +118,8 @@ func Judge(res *Result, hyps []Hypothesis, m Measured) {
 		if f.Unplanned { // its evidence is the exit itself, and it proves nothing either way
 			continue
 		}
-		f.Visible, f.Evidence = visible(s, byName[f.Name], base, baseW, sig, afterS(byName[f.Name], ws, duration))
+		w := byName[f.Name]
+		f.Visible, f.Evidence = visible(s, w, base, baseW, sig, afterS(w, ws, duration), reacted(*f, w, baseW, res.Edges))
 		if !f.Visible {
 			invisible = append(invisible, f.Name)
 		}
@@ -210,7 +211,7 @@ func observed(code string, stats map[string]EndpointStats, fns Funcs) string {
 			} else {
 				v, err = fns.Recovery(m[2])
 			}
-		case "breaker_opened_after":
+		case "breaker_opened_after", "ejected_after":
 			v, err = fns.BreakerOpened(m[2], m[3])
 		case "breaker_closed_after":
 			v, err = fns.BreakerClosed(m[2], m[3])

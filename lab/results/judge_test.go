@@ -148,6 +148,22 @@ func TestJudge(t *testing.T) {
 		hyps:    []results.Hypothesis{{Name: "some", Expect: "browse.requests > 0"}},
 		verdict: results.Pass, reason: "all 1 hypothesis held; 1 invariant not exercised", pass: []bool{true}, visible: true,
 	}, {
+		// An ejection is the breaker of one callee instance: ejected_after
+		// answers from its transition, the edge counts it, and a breaker
+		// of the service that did not move still answers never.
+		name: "an ejection answers ejected_after and counts on its edge", series: slow(),
+		res: results.Result{Faults: []results.FaultRecord{slowFault()},
+			Breakers: []results.BreakerTransition{
+				{Edge: "gateway->catalog-1", To: results.Ejected, AtS: 10.51},
+				{Edge: "gateway->catalog-1", To: "closed", AtS: 21.01}},
+			Edges: []results.EdgeSecond{{S: 10, Edge: "gateway->catalog", Ejections: 1}}},
+		hyps: []results.Hypothesis{
+			{Name: "ejected soon", During: "slow", Expect: `ejected_after("slow", "gateway->catalog-1") < 600ms && ejections("gateway->catalog") == 1`},
+			{Name: "ejected at once", Expect: `ejected_after("slow", "gateway->catalog-1") < 400ms`},
+			{Name: "the service's breaker", Expect: `breaker_opened_after("slow", "gateway->catalog") < 10s`},
+		},
+		verdict: results.Fail, reason: "2 of 3 hypotheses failed", pass: []bool{true, false, false}, visible: true,
+	}, {
 		name: "an expression that cannot run fails with its error", series: slow(),
 		res:     results.Result{Faults: []results.FaultRecord{slowFault()}},
 		hyps:    []results.Hypothesis{{Name: "typo", Expect: "recovery_time(\"nosuch\") < 1s"}},

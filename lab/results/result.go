@@ -174,14 +174,15 @@ type DrainResult struct {
 type EdgeSecond struct {
 	S          int     `json:"s"`
 	Edge       string  `json:"edge"`
-	Calls      float64 `json:"calls"`      // calls the caller's code made
-	Failed     float64 `json:"failed"`     // of which failed, after retries
-	Attempts   float64 `json:"attempts"`   // requests sent upstream
-	Retries    float64 `json:"retries"`    //
-	Timeouts   float64 `json:"timeouts"`   // attempts past their timeout
-	Rejections float64 `json:"rejections"` // refused by a full bulkhead
-	Fallbacks  float64 `json:"fallbacks"`  // degraded answers served
-	Breaker    int     `json:"breaker"`    // 0 closed, 1 open, 2 half-open (the worst instance), from the breaker transitions
+	Calls      float64 `json:"calls"`               // calls the caller's code made
+	Failed     float64 `json:"failed"`              // of which failed, after retries
+	Attempts   float64 `json:"attempts"`            // requests sent upstream
+	Retries    float64 `json:"retries"`             //
+	Timeouts   float64 `json:"timeouts"`            // attempts past their timeout
+	Rejections float64 `json:"rejections"`          // refused by a full bulkhead
+	Fallbacks  float64 `json:"fallbacks"`           // degraded answers served
+	Ejections  float64 `json:"ejections,omitempty"` // callee instances taken out of rotation (outlier ejection)
+	Breaker    int     `json:"breaker"`             // 0 closed, 1 open, 2 half-open (the worst instance), from the breaker transitions
 	// Latency counts the second's attempts by the time they took, as the
 	// callers' histogram does: cumulative, keyed by upper bound in seconds
 	// ("0.005", "+Inf").
@@ -206,10 +207,13 @@ type EdgeStats struct {
 	Timeouts   float64            `json:"timeouts"`
 	Rejections float64            `json:"rejections"`
 	Fallbacks  float64            `json:"fallbacks"`
+	Ejections  float64            `json:"ejections,omitempty"`
 }
 
 // BreakerTransition is one change of state of an edge's breaker in one
-// caller instance, at the time the instance recorded it.
+// caller instance, at the time the instance recorded it. An outlier
+// ejection is the breaker of one callee instance: its Edge names the
+// instance (gateway->catalog-2), and it goes to Ejected and back to closed.
 type BreakerTransition struct {
 	Edge     string    `json:"edge"`
 	Instance string    `json:"instance"`
@@ -219,9 +223,16 @@ type BreakerTransition struct {
 	AtS      float64   `json:"at_s"` // seconds since the start of the measured load
 }
 
-// BreakerReaction says how an edge's breaker answered a fault.
+// Ejected is the state of a BreakerTransition that takes a callee
+// instance out of its caller's rotation.
+const Ejected = "ejected"
+
+// BreakerReaction says how an edge's breaker answered a fault, or, with
+// Ejection, how a caller's outlier ejection of one callee instance did
+// (Opened: ejected; Closed: back in the rotation).
 type BreakerReaction struct {
-	Edge string `json:"edge"`
+	Edge     string `json:"edge"`
+	Ejection bool   `json:"ejection,omitempty"`
 	// OpenedAfterS is the time from the fault's start to the breaker's
 	// first opening in its window; ClosedAfterS from the fault's end to the
 	// breaker's closing after it. Absent when it did not happen.

@@ -2,7 +2,9 @@ package results
 
 import (
 	"fmt"
+	"maps"
 	"math"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -138,13 +140,15 @@ func SeriesOf(s Series, duration int) []Second {
 
 // visible decides whether a fault showed: an endpoint outside its baseline
 // band during the fault's window, or calls between services failing, or
-// events piling up, beyond what the baseline had.
+// events piling up, beyond what the baseline had; or the resilience
+// patterns answering it (reacted): a fault they absorbed whole had an
+// effect all the same, and the run shows what absorbed it.
 //
 // Events that wait (an outbox backlog, a consumer's lag) are looked for up
 // to afterS seconds past the window's end as well: a backlog built while the
 // broker was down shows as it drains, right after.
-func visible(s Series, w window, base map[string]EndpointStats, baseW window, sig []Signal, afterS int) (bool, string) {
-	var evidence []string
+func visible(s Series, w window, base map[string]EndpointStats, baseW window, sig []Signal, afterS int, reacted []string) (bool, string) {
+	evidence := append([]string{}, reacted...)
 	for e, st := range phaseStats(s, w) {
 		b, ok := base[e]
 		if !ok || e == "all" {
@@ -183,7 +187,34 @@ func visible(s Series, w window, base map[string]EndpointStats, baseW window, si
 	}
 	sort.Strings(evidence)
 	if len(evidence) == 0 {
-		return false, "every endpoint stayed in its baseline band; no call failed; no event waited or came again"
+		return false, "every endpoint stayed in its baseline band; no call failed, timed out or was retried; no event waited or came again"
 	}
 	return true, strings.Join(evidence, "; ")
+}
+
+// reacted lists how the resilience patterns answered a fault: each
+// breaker that opened and each instance ejected in its window, and the
+// edges whose attempts timed out or were retried at more than twice their
+// baseline rate.
+func reacted(f FaultRecord, w, baseW window, edges []EdgeSecond) []string {
+	var out []string
+	for _, b := range f.Breakers {
+		switch {
+		case b.OpenedAfterS == nil:
+		case b.Ejection:
+			out = append(out, b.Edge+" ejected")
+		default:
+			out = append(out, "breaker on "+b.Edge+" opened")
+		}
+	}
+	in, before := edgeStats(edges, w), edgeStats(edges, baseW)
+	n, bn := float64(w.to-w.from), float64(baseW.to-baseW.from)
+	for _, e := range slices.Sorted(maps.Keys(in)) {
+		st, b := in[e], before[e]
+		more := func(x, bx float64) bool { return n > 0 && x > 0 && (bn == 0 || x/n > 2*bx/bn) }
+		if more(st.Timeouts, b.Timeouts) || more(st.Retries, b.Retries) {
+			out = append(out, fmt.Sprintf("%s: %.0f attempts timed out, %.0f retried", e, st.Timeouts, st.Retries))
+		}
+	}
+	return out
 }

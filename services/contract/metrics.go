@@ -3,7 +3,9 @@ package contract
 import "time"
 
 // Transition is one change of a breaker's state, as an instance's
-// GET /admin/resilience lists them.
+// GET /admin/resilience lists them. An outlier ejection is a breaker of
+// one callee instance: its Edge names the instance (gateway->catalog-2),
+// and it goes from closed to ejected and back to closed.
 type Transition struct {
 	Edge string    `json:"edge"`
 	From string    `json:"from"`
@@ -29,10 +31,15 @@ const (
 	EdgeTimeouts        = "shop_edge_timeouts_total"
 	EdgeRejections      = "shop_edge_bulkhead_rejections_total"
 	EdgeFallbacks       = "shop_edge_fallbacks_total"
-	EdgeBreakerState    = "shop_edge_breaker_state" // 0 closed, 1 open, 2 half-open
+	EdgeBreakerState    = "shop_edge_breaker_state"   // 0 closed, 1 open, 2 half-open
+	EdgeEjections       = "shop_edge_ejections_total" // instances taken out of rotation, by callee
 	AdminResiliencePath = "/admin/resilience"
 	HeartbeatEvery      = time.Second
 )
+
+// Ejected is the state of a Transition that takes a callee instance out
+// of its caller's rotation.
+const Ejected = "ejected"
 
 // Outcomes of a call on an edge (EdgeCalls, ClientRequests) that are not
 // failures: OutcomeOK, and OutcomeCanceled, a call cut short because the

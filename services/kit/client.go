@@ -155,8 +155,9 @@ func (c *Client) Do(ctx context.Context, method, path string, body, out any) err
 	}
 	start := time.Now()
 	tried := &triedSet{}
+	eject := c.Policy().Eject
 	resp, err := exec.WithContext(ctx).GetWithExecution(func(e failsafe.Execution[*http.Response]) (*http.Response, error) {
-		return c.attempt(e.Context(), method, path, payload, tried)
+		return c.attempt(ctx, e.Context(), method, path, payload, tried, eject)
 	})
 	c.m.callTime.WithLabelValues(c.Callee).Observe(time.Since(start).Seconds())
 	outcome := contract.OutcomeOK
@@ -218,8 +219,11 @@ func (t *triedSet) list() []string {
 }
 
 // attempt sends one request to one instance, one the call has not tried
-// yet while there is one, and reads the whole answer.
-func (c *Client) attempt(ctx context.Context, method, path string, payload []byte, tried *triedSet) (*http.Response, error) {
+// yet while there is one, and reads the whole answer. ctx is the attempt's
+// own (its timeout ends it), call the call's: an attempt cut short because
+// the call ended says nothing of the instance. Every other outcome is told
+// to the directory's outlier ejection.
+func (c *Client) attempt(call, ctx context.Context, method, path string, payload []byte, tried *triedSet, eject *Ejection) (*http.Response, error) {
 	ep, done, err := c.dir.PickAvoiding(c.Callee, tried.list())
 	if err != nil {
 		c.m.calls.WithLabelValues(c.Callee, "", "no_instance").Inc()
@@ -227,6 +231,19 @@ func (c *Client) attempt(ctx context.Context, method, path string, payload []byt
 	}
 	defer done()
 	tried.add(ep.Instance)
+	start := time.Now()
+	resp, err := c.send(call, ctx, ep, method, path, payload)
+	if call.Err() == nil {
+		slow := eject != nil && eject.Slow > 0 && time.Since(start) > eject.Slow.D()
+		c.dir.Observe(c.Callee, ep.Instance, failed(resp, err) || slow, eject)
+	}
+	return resp, err
+}
+
+// send is one attempt's request to ep, counted by its outcome: canceled
+// only when the call ended first, a timeout when the attempt's own time ran
+// out (which cancels ctx too).
+func (c *Client) send(call, ctx context.Context, ep Endpoint, method, path string, payload []byte) (*http.Response, error) {
 	var rd io.Reader
 	if payload != nil {
 		rd = bytes.NewReader(payload)
@@ -246,10 +263,10 @@ func (c *Client) attempt(ctx context.Context, method, path string, payload []byt
 	if err != nil {
 		outcome := "error"
 		switch {
-		case errors.Is(err, context.DeadlineExceeded) || errors.Is(err, timeout.ErrExceeded):
-			outcome = "timeout"
-		case errors.Is(err, context.Canceled) && ctx.Err() != nil:
+		case call.Err() != nil:
 			outcome = contract.OutcomeCanceled
+		case errors.Is(err, context.DeadlineExceeded) || errors.Is(err, timeout.ErrExceeded) || ctx.Err() != nil:
+			outcome = "timeout"
 		}
 		c.m.calls.WithLabelValues(c.Callee, ep.Instance, outcome).Inc()
 		return nil, err

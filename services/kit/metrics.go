@@ -35,6 +35,7 @@ type Metrics struct {
 	rejections *prometheus.CounterVec
 	fallbacks  *prometheus.CounterVec
 	breaker    *prometheus.GaugeVec
+	ejections  *prometheus.CounterVec
 }
 
 // latencyBuckets run from 0.5 ms to 10 s.
@@ -91,7 +92,8 @@ func NewMetrics(service, instance string) *Metrics {
 	m.breaker = prometheus.NewGaugeVec(prometheus.GaugeOpts{
 		Name: contract.EdgeBreakerState, Help: "The edge's circuit breaker: 0 closed, 1 open, 2 half-open.",
 	}, []string{"callee"})
-	reg.MustRegister(m.edgeCalls, m.attempts, m.retries, m.timeouts, m.rejections, m.fallbacks, m.breaker)
+	m.ejections = edge(contract.EdgeEjections, "Callee instances taken out of rotation on an edge by outlier ejection.")
+	reg.MustRegister(m.edgeCalls, m.attempts, m.retries, m.timeouts, m.rejections, m.fallbacks, m.breaker, m.ejections)
 	reg.MustRegister(m.requests, m.duration, m.inFlight, m.queued, m.calls, m.callTime,
 		m.outbox, m.published, m.lag, m.consumed)
 	return m

@@ -76,10 +76,16 @@ type Directory struct {
 	cfg    *Config
 	now    func() time.Time
 
+	// OnEjection, if set before the first call, hears of every instance
+	// this caller ejects (Observe) and of its return.
+	OnEjection func(EjectionEvent)
+	afterFunc  func(time.Duration, func())
+
 	mu        sync.Mutex
 	instances map[string]map[string]seen // service -> instance -> seen
 	next      map[string]int             // round-robin cursor per service
 	inflight  map[string]int             // outstanding requests per instance
+	outliers  map[string]*outlier        // instance -> its recent health
 }
 
 type seen struct {
@@ -91,9 +97,11 @@ type seen struct {
 func NewDirectory(caller string, cfg *Config) *Directory {
 	return &Directory{
 		caller: caller, cfg: cfg, now: time.Now,
+		afterFunc: func(d time.Duration, f func()) { time.AfterFunc(d, f) },
 		instances: map[string]map[string]seen{},
 		next:      map[string]int{},
 		inflight:  map[string]int{},
+		outliers:  map[string]*outlier{},
 	}
 }
 
@@ -164,7 +172,8 @@ func (d *Directory) Pick(service string) (ep Endpoint, done func(), err error) {
 // (those the call's earlier attempts went to) while another is live, as
 // Envoy's previous_hosts retry predicate does. Without it a retry takes the
 // balancer's next turn, which other calls share: with one bad replica of
-// three, a call's retries met it again about once in nine.
+// three, a call's retries met it again about once in nine. Instances this
+// caller has ejected (Observe) are left out before that.
 func (d *Directory) PickAvoiding(service string, tried []string) (ep Endpoint, done func(), err error) {
 	policy := d.cfg.String("lb", "round_robin")
 	d.mu.Lock()
@@ -173,16 +182,10 @@ func (d *Directory) PickAvoiding(service string, tried []string) (ep Endpoint, d
 	if len(cands) == 0 {
 		return Endpoint{}, nil, fmt.Errorf("%w: %s", ErrNoInstance, service)
 	}
+	now := d.now()
+	cands = keep(cands, func(c seen) bool { return !d.ejected(c.reg.Instance, now) })
 	if len(tried) > 0 {
-		var fresh []seen
-		for _, c := range cands {
-			if !slices.Contains(tried, c.reg.Instance) {
-				fresh = append(fresh, c)
-			}
-		}
-		if len(fresh) > 0 {
-			cands = fresh
-		}
+		cands = keep(cands, func(c seen) bool { return !slices.Contains(tried, c.reg.Instance) })
 	}
 	var pick seen
 	switch policy {
@@ -214,4 +217,19 @@ func (d *Directory) PickAvoiding(service string, tried []string) (ep Endpoint, d
 		})
 	}
 	return Endpoint{Instance: pick.reg.Instance, Addr: addr}, done, nil
+}
+
+// keep returns the candidates that ok accepts, or all of them when it
+// accepts none: routing to a doubtful instance beats routing to none.
+func keep(cands []seen, ok func(seen) bool) []seen {
+	var out []seen
+	for _, c := range cands {
+		if ok(c) {
+			out = append(out, c)
+		}
+	}
+	if len(out) == 0 {
+		return cands
+	}
+	return out
 }

@@ -33,6 +33,9 @@ type Policy struct {
 	// Fallback lets the caller serve a degraded answer when the call fails
 	// (the product page without stock; an order accepted as pending).
 	Fallback bool `json:"fallback,omitempty"`
+	// Eject takes a failing callee instance out of this caller's rotation
+	// (outlier ejection); nil or failures 0: never.
+	Eject *Ejection `json:"eject,omitempty"`
 }
 
 // Breaker configures a circuit breaker.
@@ -73,7 +76,8 @@ func (d Dur) D() time.Duration { return time.Duration(d) }
 //   - naive-retries: the retry-storm system: short timeouts and three
 //     immediate retries, no backoff, no jitter, no breaker;
 //   - default: what a careful team ships: per-edge timeouts, two retries
-//     with jittered exponential backoff, a breaker, a bulkhead, fallbacks.
+//     with jittered exponential backoff, a breaker, a bulkhead, fallbacks,
+//     and outlier ejection of a replica that fails three attempts in a row.
 var Presets = map[string]func(caller, callee string) Policy{
 	"none": func(string, string) Policy { return Policy{Timeout: Dur(10 * time.Second)} },
 	"naive-retries": func(caller, callee string) Policy {
@@ -112,6 +116,8 @@ func defaultPolicy(caller, callee string) Policy {
 		Breaker:  &Breaker{Failures: 5, Window: 10, Delay: Dur(2 * time.Second), Successes: 3},
 		Bulkhead: 64, BulkheadWait: Dur(100 * time.Millisecond),
 	}
+	eject := DefaultEjection
+	p.Eject = &eject
 	switch caller + "->" + callee {
 	case "gateway->inventory":
 		p.Timeout, p.Retries, p.Fallback = Dur(150*time.Millisecond), 1, true

@@ -182,6 +182,7 @@ func Run(ctx context.Context, svc Service, p Params) (err error) {
 	m.outbox.count.Store(&count)
 	in.consumeFaults = newFaultSet[contract.ConsumeFault](cfg, contract.ConsumeFaultPrefix(p.Instance))
 	trans := &transitions{}
+	dir.OnEjection = recordEjections(svc.Name, m, trans, log)
 	for _, c := range svc.Callees {
 		in.clients[c] = newClient(svc.Name, c, dir, cfg, m, trans)
 	}
