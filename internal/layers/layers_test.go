@@ -21,10 +21,11 @@ var floors = []struct {
 }{
 	{"lab/services/contract", nil, true},
 	{"lab/lab/results", nil, true},
+	{"lab/lab/autoscale", nil, true},
 	{"lab/lab", []string{"lab/services/contract"}, true},
 	{"lab/faults", []string{"lab/lab", "lab/services/contract"}, true},
 	{"lab/load", []string{"lab/lab/results", "lab/internal/lifeline"}, true},
-	{"lab/scenarios", []string{"lab/faults", "lab/lab", "lab/lab/results", "lab/load", "lab/internal/lifeline", "lab/services/contract"}, true},
+	{"lab/scenarios", []string{"lab/faults", "lab/lab", "lab/lab/autoscale", "lab/lab/results", "lab/load", "lab/internal/lifeline", "lab/services/contract"}, true},
 	{"lab/reports", []string{"lab/lab/results", "lab/internal/table", "lab/internal/atomicfile"}, true},
 	// The shop never links the harness.
 	{"lab/services/shop", []string{"lab/services/"}, false},
