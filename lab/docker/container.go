@@ -260,6 +260,12 @@ func (bx *box) create(ctx context.Context, sp spec) error {
 			hc.PortBindings, hc.Mounts, hc.Resources = bindings, mounts, res
 			if b.e.Podman() { // its default driver, journald, keeps nothing here
 				hc.LogConfig = container.LogConfig{Type: "json-file"}
+			} else {
+				// Names the engine's DNS does not know (a killed
+				// container's) it forwards to the resolvers given here,
+				// else to the host's: the lab's lookups never leave the
+				// machine, and fail at once.
+				hc.DNS = []netip.Addr{netip.AddrFrom4([4]byte{127, 0, 0, 1})}
 			}
 		},
 		EndpointSettingsModifier: func(es map[string]*network.EndpointSettings) {

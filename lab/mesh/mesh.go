@@ -99,10 +99,73 @@ func ServeMain(ctx context.Context, args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
+	net.DefaultResolver = boundedResolver(lookupTimeout, "")
 	m, err := Start(*api)
 	if err != nil {
 		return err
 	}
 	<-ctx.Done()
 	return m.Close()
+}
+
+// lookupTimeout bounds one DNS exchange of Toxiproxy's container. The
+// engine's DNS answers for the run's containers at once; only a name it
+// does not know (a killed container's) waits, and that answer is "gone".
+const lookupTimeout = 300 * time.Millisecond
+
+// boundedResolver is the Go resolver with every exchange cut at timeout,
+// asking server (host:port), or the system's resolvers when it is "".
+//
+// Toxiproxy dials each upstream with net.Dial, in its accept loop and with
+// no deadline, and a proxy cannot be disabled until that dial returns. In
+// the docker runtime it dials instances by name; the name of a killed
+// container is not the engine DNS's, which asked the host's resolvers,
+// and on a machine whose resolvers do not answer each lookup waited out
+// the resolver's timeouts: the disable that resets a killed instance's
+// connections ran into Toxiproxy's 25 s API timeout (a 503 page), and
+// crash-orders lost its restart in 3 runs of 10.
+func boundedResolver(timeout time.Duration, server string) *net.Resolver {
+	return &net.Resolver{PreferGo: true, Dial: func(ctx context.Context, network, address string) (net.Conn, error) {
+		if server != "" {
+			address = server
+		}
+		c, err := (&net.Dialer{Timeout: timeout}).DialContext(ctx, network, address)
+		if err != nil {
+			return nil, err
+		}
+		limit := time.Now().Add(timeout)
+		if u, ok := c.(*net.UDPConn); ok { // still a PacketConn: the resolver frames UDP by that
+			return boundedUDP{u, limit}, u.SetDeadline(limit)
+		}
+		return boundedConn{c, limit}, c.SetDeadline(limit)
+	}}
+}
+
+// boundedUDP and boundedConn keep the resolver from moving their deadline
+// past limit (it sets its own, 5 s an attempt, after it dials).
+type boundedUDP struct {
+	*net.UDPConn
+	limit time.Time
+}
+
+func (c boundedUDP) SetDeadline(t time.Time) error { return c.UDPConn.SetDeadline(earlier(t, c.limit)) }
+func (c boundedUDP) SetReadDeadline(t time.Time) error {
+	return c.UDPConn.SetReadDeadline(earlier(t, c.limit))
+}
+
+type boundedConn struct {
+	net.Conn
+	limit time.Time
+}
+
+func (c boundedConn) SetDeadline(t time.Time) error { return c.Conn.SetDeadline(earlier(t, c.limit)) }
+func (c boundedConn) SetReadDeadline(t time.Time) error {
+	return c.Conn.SetReadDeadline(earlier(t, c.limit))
+}
+
+func earlier(t, limit time.Time) time.Time {
+	if t.IsZero() || t.After(limit) {
+		return limit
+	}
+	return t
 }
