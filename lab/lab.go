@@ -59,6 +59,10 @@ type Shape struct {
 	Config map[string]string
 	// Seed seeds the catalog, the stock and the payment declines.
 	Seed int64
+	// Most is the most instances a service may run while the shop runs (an
+	// autoscaler's max); runtimes plan room for them. A service not listed
+	// never runs more than its Replicas.
+	Most map[string]int
 	// NoProxies wires every caller straight to its callee, with no Toxiproxy
 	// proxy on any edge: the shop as it would run without the lab, to measure
 	// what the proxies cost. Network faults have nothing to act on.
@@ -72,6 +76,9 @@ func (s Shape) ReplicasOf(service string) int {
 	}
 	return 1
 }
+
+// MostOf returns the most instances of service the shop may run at once.
+func (s Shape) MostOf(service string) int { return max(s.ReplicasOf(service), s.Most[service]) }
 
 // Instance is one running instance of a service.
 type Instance struct {
@@ -165,6 +172,19 @@ type Shop interface {
 	// Close stops everything the shop started, releasing every process,
 	// port and container; it is safe to call more than once.
 	Close() error
+}
+
+// Scaler is implemented by shops whose services can grow and shrink while
+// they run (an autoscaler's hands).
+type Scaler interface {
+	// AddInstance starts one more instance of service, with its proxies
+	// and routes, and returns it once it answers /readyz; callers take it
+	// into their rotation as they hear of its registration.
+	AddInstance(ctx context.Context, service string) (Instance, error)
+	// RemoveInstance takes an instance out gracefully: it deregisters,
+	// callers stop picking it, what it serves finishes, then it stops and
+	// its proxies go. It returns once it has ended.
+	RemoveInstance(ctx context.Context, name string) error
 }
 
 // Processes is implemented by shops that can name every process they run

@@ -22,6 +22,21 @@ func (l Link) Routed() bool { return l.Caller != contract.LoadCaller && l.Target
 // Front reports whether the link carries the load into a gateway.
 func (l Link) Front() bool { return l.Caller == contract.LoadCaller }
 
+// LinksInto lists the proxies into one instance of service: one from
+// each service that calls it (and none from the load: a gateway's front
+// is made with the shop).
+func LinksInto(service, instance string) []Link {
+	var out []Link
+	for _, caller := range contract.Services {
+		for _, callee := range contract.Calls[caller] {
+			if callee == service {
+				out = append(out, Link{Name: EdgeProxy(caller, instance), Caller: caller, Target: instance})
+			}
+		}
+	}
+	return out
+}
+
 // Links lists the proxies of shape: every caller to every instance of each
 // callee (sorted by caller, then callee as in Calls), every service's broker
 // link, then the load's link to each gateway instance.

@@ -39,6 +39,16 @@ func WaitReady(ctx context.Context, url string) error {
 // creating the stream and buckets if the broker has not yet, and adds a
 // fresh token secret unless values hold one.
 func WriteConfig(ctx context.Context, url string, values map[string]string) error {
+	return putConfig(ctx, url, values, true)
+}
+
+// PutConfig writes values to the config bucket of a shop that is up, and
+// nothing else: the token secret stays.
+func PutConfig(ctx context.Context, url string, values map[string]string) error {
+	return putConfig(ctx, url, values, false)
+}
+
+func putConfig(ctx context.Context, url string, values map[string]string, fresh bool) error {
 	nc, err := nats.Connect(url)
 	if err != nil {
 		return fmt.Errorf("connect to broker: %w", err)
@@ -55,7 +65,7 @@ func WriteConfig(ctx context.Context, url string, values map[string]string) erro
 	if err != nil {
 		return fmt.Errorf("bind config bucket: %w", err)
 	}
-	if _, ok := values[contract.AuthSecretKey]; !ok {
+	if _, ok := values[contract.AuthSecretKey]; fresh && !ok {
 		secret := make([]byte, 32)
 		_, _ = rand.Read(secret)
 		if _, err := kv.PutString(ctx, contract.AuthSecretKey, hex.EncodeToString(secret)); err != nil {

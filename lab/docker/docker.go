@@ -208,7 +208,7 @@ func (b *backend) Prepare(ctx context.Context, p lab.Params, links []lab.Link) e
 	b.netName = "lab-" + b.run
 	units := 2 // the broker and Toxiproxy
 	for _, svc := range contract.Services {
-		units += p.Shape.ReplicasOf(svc)
+		units += p.Shape.MostOf(svc) // room for what an autoscaler may add
 	}
 	err := b.createNetwork(nctx, units)
 	cancel()

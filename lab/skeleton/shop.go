@@ -13,9 +13,13 @@ import (
 	"lab/lab"
 )
 
-func (s *Shop) GatewayURL() string     { return s.gatewayURL }
-func (s *Shop) ToxiproxyURL() string   { return s.apiURL }
-func (s *Shop) Proxies() []lab.Proxy   { return append([]lab.Proxy{}, s.proxies...) }
+func (s *Shop) GatewayURL() string   { return s.gatewayURL }
+func (s *Shop) ToxiproxyURL() string { return s.apiURL }
+func (s *Shop) Proxies() []lab.Proxy {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return append([]lab.Proxy{}, s.proxies...)
+}
 func (s *Shop) Exits() <-chan lab.Exit { return s.exits }
 func (s *Shop) BrokerURL() string {
 	if s.broker == nil {
@@ -27,7 +31,7 @@ func (s *Shop) BrokerURL() string {
 // Instances lists the instances; Addr is where the harness reaches each.
 func (s *Shop) Instances() []lab.Instance {
 	var out []lab.Instance
-	for _, u := range s.instances {
+	for _, u := range s.instanceUnits() {
 		pid, container := u.Ident()
 		out = append(out, lab.Instance{Service: u.service, Name: u.Name(), Addr: u.Host(), PID: pid, Container: container})
 	}
@@ -35,11 +39,18 @@ func (s *Shop) Instances() []lab.Instance {
 	return out
 }
 
+// instanceUnits returns the instances' units, in start order.
+func (s *Shop) instanceUnits() []*unit {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return append([]*unit{}, s.instances...)
+}
+
 // PIDs names the process on this machine of every unit that runs apart from
 // the lab: the broker, Toxiproxy when it does, every instance.
 func (s *Shop) PIDs(ctx context.Context) (map[string]int, error) {
 	out := map[string]int{}
-	all := append([]*unit{s.broker, s.toxiproxy}, s.instances...)
+	all := append([]*unit{s.broker, s.toxiproxy}, s.instanceUnits()...)
 	for _, u := range all {
 		if u == nil || !u.running() {
 			continue
@@ -58,7 +69,9 @@ func (s *Shop) PIDs(ctx context.Context) (map[string]int, error) {
 // Do applies action to an instance (or the broker) and returns once its run
 // has changed state.
 func (s *Shop) Do(ctx context.Context, instance string, action lab.Action) error {
+	s.mu.RLock()
 	u, ok := s.units[instance]
+	s.mu.RUnlock()
 	if !ok {
 		return fmt.Errorf("%w: %s", lab.ErrUnknownInstance, instance)
 	}
@@ -68,7 +81,12 @@ func (s *Shop) Do(ctx context.Context, instance string, action lab.Action) error
 			return err
 		}
 		if !s.b.KernelResets() {
-			return s.resetConnections(instance)
+			// The kill is done: a reset that fails leaves callers to wait
+			// out their timeouts, which is said, but must not make the
+			// fault look unapplied (its undo, the start, would be lost).
+			if err := s.resetConnections(instance); err != nil {
+				s.progress("kill %s: %v; its callers may wait out their timeouts", instance, err)
+			}
 		}
 		return nil
 	case lab.Stop:
@@ -102,7 +120,7 @@ func (s *Shop) runOf(u *unit) Run {
 		return Run{}
 	}
 	brokerDial := ""
-	for _, p := range s.proxies {
+	for _, p := range s.Proxies() {
 		if p.Name == lab.BrokerProxy(u.service) {
 			brokerDial = p.Listen
 		}
@@ -126,7 +144,7 @@ func (s *Shop) resetConnections(instance string) error {
 	}
 	c := toxiproxy.NewClient(s.apiURL)
 	var errs []error
-	for _, p := range s.proxies {
+	for _, p := range s.Proxies() {
 		if !strings.HasSuffix(p.Name, "->"+instance) {
 			continue
 		}
@@ -163,7 +181,9 @@ func (s *Shop) Close() error {
 			}
 			wg.Wait()
 		}
-		stopAll(s.instances)
+		s.scale.Lock() // no instance comes or goes while they stop
+		defer s.scale.Unlock()
+		stopAll(s.instanceUnits())
 		stopAll([]*unit{s.broker, s.toxiproxy})
 		var errs []error
 		if s.front != nil {

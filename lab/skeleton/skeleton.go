@@ -123,7 +123,7 @@ func Start(ctx context.Context, p lab.Params, b Backend) (lab.Shop, error) {
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	s := &Shop{b: b, p: p, units: map[string]*unit{}, exits: make(chan lab.Exit, 64)}
+	s := &Shop{b: b, p: p, units: map[string]*unit{}, highest: map[string]int{}, exits: make(chan lab.Exit, 64)}
 	if err := s.start(ctx); err != nil {
 		if ctx.Err() != nil && !errors.Is(err, context.Canceled) {
 			err = fmt.Errorf("%w (start timeout %s)", err, timeout)
@@ -139,12 +139,19 @@ type Shop struct {
 	p lab.Params
 
 	broker, toxiproxy *unit
-	instances         []*unit          // in start order
-	units             map[string]*unit // instances and the broker, by name: what Do reaches
-	proxies           []lab.Proxy
 	apiURL            string
 	gatewayURL        string
 	front             io.Closer
+
+	// mu guards what AddInstance and RemoveInstance change; scale lets one
+	// of them run at a time.
+	mu        sync.RWMutex
+	scale     sync.Mutex
+	instances []*unit          // in start order
+	units     map[string]*unit // instances and the broker, by name: what Do reaches
+	proxies   []lab.Proxy
+	highest   map[string]int // the highest instance number each service had
+	nextProxy int            // the index of the next proxy's listen address
 
 	waiters  sync.WaitGroup
 	exits    chan lab.Exit
@@ -200,6 +207,7 @@ func (s *Shop) start(ctx context.Context) error {
 			u := s.newUnit(iu, svc)
 			s.units[name] = u
 			s.instances = append(s.instances, u)
+			s.highest[svc] = i
 		}
 	}
 
@@ -279,11 +287,14 @@ func (s *Shop) wire(links []lab.Link) (config, brokerDial map[string]string, fro
 		if err != nil {
 			return nil, nil, nil, fmt.Errorf("create proxies: %w", err)
 		}
+		s.mu.Lock()
 		for _, px := range made {
 			dial[px.Name], host[px.Name] = s.b.Reach(px.Listen)
 			s.proxies = append(s.proxies, lab.Proxy{Name: px.Name, Listen: dial[px.Name], Upstream: px.Upstream})
 		}
 		sort.Slice(s.proxies, func(i, j int) bool { return s.proxies[i].Name < s.proxies[j].Name })
+		s.nextProxy = len(links)
+		s.mu.Unlock()
 	}
 	for _, l := range links {
 		if _, ok := dial[l.Name]; !ok {

@@ -34,6 +34,7 @@ const (
 	EdgeBreakerState    = "shop_edge_breaker_state"   // 0 closed, 1 open, 2 half-open
 	EdgeEjections       = "shop_edge_ejections_total" // instances taken out of rotation, by callee
 	AdminResiliencePath = "/admin/resilience"
+	AdminDrainPath      = "/admin/drain" // POST: deregister, keep serving until stopped
 	HeartbeatEvery      = time.Second
 )
 

@@ -24,8 +24,9 @@ type Registration struct {
 	PID      int    `json:"pid"`
 }
 
-// heartbeat puts reg every HeartbeatEvery until ctx ends, then deletes it.
-func heartbeat(ctx context.Context, kv jetstream.KeyValue, reg Registration, log *slog.Logger) error {
+// heartbeat puts reg every HeartbeatEvery until ctx ends, then deletes it
+// and closes gone.
+func heartbeat(ctx context.Context, kv jetstream.KeyValue, reg Registration, log *slog.Logger, gone chan<- struct{}) error {
 	key := reg.Service + "." + reg.Instance
 	val, _ := json.Marshal(reg)
 	put := func() error {
@@ -46,6 +47,7 @@ func heartbeat(ctx context.Context, kv jetstream.KeyValue, reg Registration, log
 				dctx, cancel := context.WithTimeout(context.Background(), time.Second)
 				_ = kv.Delete(dctx, key)
 				cancel()
+				close(gone)
 				return
 			case <-t.C:
 				if err := put(); err != nil && ctx.Err() == nil {

@@ -199,13 +199,20 @@ func Run(ctx context.Context, svc Service, p Params) (err error) {
 	in.Go(in.Outbox.relay)
 
 	// 5. Serve, register, heartbeat.
-	var ready atomic.Bool
+	var ready, draining atomic.Bool
+	hbCtx, hbCancel := context.WithCancel(ctx)
+	defer hbCancel()
+	gone := make(chan struct{}) // closed once the registration is deleted
 	in.Mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		WriteJSON(w, http.StatusOK, map[string]string{"status": "ok", "instance": p.Instance})
 	})
 	in.Mux.HandleFunc("/debug/pprof/", pprof.Index) // profiles of the instance, for `go tool pprof`
 	in.Mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
 	in.Mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		if draining.Load() {
+			WriteError(w, http.StatusServiceUnavailable, "draining")
+			return
+		}
 		if !ready.Load() {
 			for _, c := range svc.Callees {
 				if len(dir.Instances(c)) == 0 {
@@ -226,6 +233,21 @@ func Run(ctx context.Context, svc Service, p Params) (err error) {
 		}
 		WriteJSON(w, http.StatusOK, map[string]int{"pending": n})
 	})
+	// POST /admin/drain: the first step of a graceful scale-down. The
+	// instance deletes its registration and stops its heartbeat, so callers
+	// stop picking it, and keeps serving what still arrives until the
+	// harness stops it (SIGTERM, after which Shutdown finishes in-flight
+	// requests). It answers once the registration is gone.
+	in.Mux.HandleFunc("POST "+contract.AdminDrainPath, func(w http.ResponseWriter, r *http.Request) {
+		draining.Store(true)
+		hbCancel()
+		select {
+		case <-gone:
+		case <-r.Context().Done():
+			return
+		}
+		WriteJSON(w, http.StatusOK, map[string]string{"status": "draining", "instance": p.Instance})
+	})
 	in.Mux.HandleFunc("GET /admin/resilience", func(w http.ResponseWriter, r *http.Request) {
 		policies := map[string]Policy{}
 		for _, c := range in.clients {
@@ -241,9 +263,7 @@ func Run(ctx context.Context, svc Service, p Params) (err error) {
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(p.Listener) }()
 	reg := Registration{Service: svc.Name, Instance: p.Instance, Addr: p.Listener.Addr().String(), PID: os.Getpid()}
-	hbCtx, hbCancel := context.WithCancel(ctx)
-	defer hbCancel()
-	if err := heartbeat(hbCtx, regKV, reg, log); err != nil {
+	if err := heartbeat(hbCtx, regKV, reg, log, gone); err != nil {
 		srv.Close()
 		return err
 	}
