@@ -168,6 +168,11 @@ func (s *Scenario) Set(kv string) error {
 		return s.setResilience(k, v)
 	case k == "shop.payment_mode":
 		s.Shop.PaymentMode = v
+	case k == "shop.autoscale":
+		if v != "on" && v != "off" {
+			return fmt.Errorf("want on or off, got %q", v)
+		}
+		s.Shop.AutoscaleOff = v == "off"
 	case strings.HasPrefix(k, "shop.replicas."):
 		if s.Shop.Replicas == nil {
 			s.Shop.Replicas = map[string]int{}
@@ -183,7 +188,7 @@ func (s *Scenario) Set(kv string) error {
 		}
 		s.Shop.Config[strings.TrimPrefix(k, "shop.config.")] = v
 	default:
-		return fmt.Errorf("unknown key %q (want duration, warmup, seed, load.rate, load.vus, load.journey, load.think, shop.payment_mode, shop.replicas.SVC, shop.config.KEY, idempotency=on|off, resilience=PRESET or resilience.CALLER->CALLEE.FIELD)", k)
+		return fmt.Errorf("unknown key %q (want duration, warmup, seed, load.rate, load.vus, load.journey, load.think, shop.payment_mode, shop.replicas.SVC, shop.config.KEY, shop.autoscale=on|off, idempotency=on|off, resilience=PRESET or resilience.CALLER->CALLEE.FIELD)", k)
 	}
 	return nil
 }
@@ -193,6 +198,15 @@ func (s *Scenario) Shape() lab.Shape {
 	sh := lab.Shape{Replicas: map[string]int{}, Config: map[string]string{}, Seed: s.Seed}
 	for k, v := range s.Shop.Replicas {
 		sh.Replicas[k] = v
+	}
+	for svc, r := range s.AutoscaleRules() {
+		if _, ok := sh.Replicas[svc]; !ok {
+			sh.Replicas[svc] = r.Min
+		}
+		if sh.Most == nil {
+			sh.Most = map[string]int{}
+		}
+		sh.Most[svc] = r.Max
 	}
 	for k, v := range s.Shop.Config {
 		sh.Config[k] = fmt.Sprint(v)
@@ -290,7 +304,7 @@ func (s *Scenario) checkShop(l *locator) error {
 	default:
 		return l.at("$.shop.payment_mode", "shop.payment_mode: want sync or async, got %q", s.Shop.PaymentMode)
 	}
-	return nil
+	return s.checkAutoscale(l)
 }
 
 func (s *Scenario) checkLoad(l *locator) error {

@@ -51,6 +51,12 @@ type Shop struct {
 	PaymentMode string         `yaml:"payment_mode" json:"payment_mode,omitempty"`
 	// Config holds values for the config bucket ("payments.latency": "50ms").
 	Config map[string]any `yaml:"config" json:"config,omitempty"`
+	// Autoscale grows and shrinks services while the load runs; a service
+	// autoscaled starts at its replicas, or at its min.
+	Autoscale map[string]Autoscale `yaml:"autoscale" json:"autoscale,omitempty"`
+	// AutoscaleOff is --set shop.autoscale=off: every service keeps its
+	// starting replicas.
+	AutoscaleOff bool `yaml:"-" json:"autoscale_off,omitempty"`
 }
 
 // Load is the traffic.

@@ -8,6 +8,7 @@ import (
 
 	"lab/faults"
 	"lab/lab"
+	"lab/lab/autoscale"
 	"lab/load"
 	"lab/services/contract"
 )
@@ -202,6 +203,21 @@ func scenarioSchema() map[string]any {
 	replicas := at(shop, "replicas")
 	replicas["propertyNames"] = map[string]any{"enum": enum(contract.Services)}
 	replicas["additionalProperties"] = map[string]any{"type": "integer", "minimum": 1, "maximum": 50}
+	as := at(shop, "autoscale")
+	var scalable []string
+	for _, svc := range contract.Services {
+		if svc != "gateway" {
+			scalable = append(scalable, svc)
+		}
+	}
+	as["propertyNames"] = map[string]any{"enum": enum(scalable)}
+	one := as["additionalProperties"].(map[string]any)
+	one["required"] = []any{"min", "max", "metric", "target"}
+	at(one, "min")["minimum"] = 1
+	at(one, "max")["minimum"], at(one, "max")["maximum"] = 1, 50
+	at(one, "metric")["enum"] = enum(autoscale.Metrics)
+	at(one, "target")["type"] = []any{"string", "number"}
+	at(one, "tolerance")["minimum"], at(one, "tolerance")["exclusiveMaximum"] = 0, 1
 	res := at(s, "resilience")
 	at(res, "preset")["enum"] = enum(contract.Presets)
 	at(res, "edges")["propertyNames"] = map[string]any{"enum": enum(faults.Edges())}

@@ -99,6 +99,10 @@ var beyondSchema = map[string]string{
 	"stages-wrong-length.yaml":            "the stages' sum against the duration",
 	"missing-script.yaml":                 "a file on disk",
 	"no-such-instance.yaml":               "an instance against the replicas",
+	"autoscale-replicas-outside.yaml":     "replicas against the autoscale's bounds",
+	"autoscale-lag.yaml":                  "a metric against the service",
+	"autoscale-max-below-min.yaml":        "max against min",
+	"autoscale-target-unit.yaml":          "a target's unit against its metric",
 }
 
 // TestSchemaRejectsTheMalformedCorpus: every malformed scenario the lab
