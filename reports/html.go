@@ -49,6 +49,7 @@ func (htmlReport) Write(w io.Writer, r *results.Result) error {
 		"Recovery":      toHTMLMatrix(blastMatrix(r, recoveryCell, true)),
 		"Endpoints":     sortedEndpoints[results.EndpointStats],
 		"ScalingHeader": scalingHeader, "Scaling": scalingRows(r),
+		"AutoscaleHeader": autoscaleHeader, "Autoscale": autoscaleRows(r), "AutoscaleSummary": autoscaleSummary(r),
 		"Shade": hex(shadeColor), "Open": hex(openC), "Closed": hex(closedC), "HalfOpen": hex(halfOpenC),
 		"Start": measuredStart(r),
 	}
@@ -154,6 +155,22 @@ func htmlCharts(r *results.Result) ([]htmlChart, error) {
 		}
 		svg, legend, err := lineChart(e+": latency", "ms", []line{p50, p95, p99}, shades, seconds, vg.Points(440), vg.Points(220))
 		if err := add("latency "+e, svg, legend, err); err != nil {
+			return nil, err
+		}
+	}
+	if a := r.Autoscale; a != nil && len(a.Replicas) > 0 {
+		var ls []line
+		for _, svc := range sortedEndpoints(a.Rules) {
+			l := line{name: svc}
+			for _, x := range a.Replicas {
+				if x.Service == svc {
+					l.pts = append(l.pts, plotter.XY{X: float64(x.S) + 0.5, Y: float64(x.Replicas)})
+				}
+			}
+			ls = append(ls, l)
+		}
+		svg, legend, err := lineChart("replicas of the autoscaled services", "replicas", ls, shades, seconds, wide, vg.Points(200))
+		if err := add("replicas", svg, legend, err); err != nil {
 			return nil, err
 		}
 	}
@@ -270,6 +287,10 @@ td.isolated{background:#d9f2e1}td.degraded{background:#fde9b8}td.failed{backgrou
 {{range .Recovery.Rows}}<tr><td>{{.Name}}</td>{{range .Cells}}<td class="num">{{.Text}}</td>{{end}}</tr>
 {{end}}</table>{{end}}
 
+{{if .AutoscaleSummary}}<h2>Autoscaling</h2><p>The lab's autoscaler follows Kubernetes' HorizontalPodAutoscaler (docs/scaling.md): {{range .AutoscaleSummary}}{{.}}. {{end}}The chart <i>replicas</i> above shows them second by second.</p>
+<table><tr>{{range .AutoscaleHeader}}<th>{{.}}</th>{{end}}</tr>
+{{range .Autoscale}}<tr>{{range .}}<td>{{.}}</td>{{end}}</tr>
+{{end}}</table>{{end}}
 {{if .Scaling}}<h2>Scaling</h2><p>Throughput per replica, and the rate from which p95 left its low-load band (twice the low-load p95 and 20 ms more), fault windows left out. Scaling efficiency, against the control run of <code>--compare shop.replicas.SVC=N</code>: capacity gained over replicas added (1: linear).</p>
 <table><tr>{{range .ScalingHeader}}<th>{{.}}</th>{{end}}</tr>
 {{range .Scaling}}<tr>{{range .}}<td>{{.}}</td>{{end}}</tr>

@@ -60,6 +60,7 @@ func (markdown) Write(w io.Writer, r *results.Result) error {
 		blastMatrix(r, recoveryCell, true).markdown(w, "")
 	}
 	scalingMarkdown(w, r)
+	autoscaleMarkdown(w, r)
 	if len(r.Faults) > 0 {
 		fmt.Fprintln(w, "\n| fault | kind | target | late | evidence |\n|---|---|---|---:|---|")
 		for _, f := range r.Faults {

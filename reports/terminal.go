@@ -99,6 +99,7 @@ func Terminal(w io.Writer, r *results.Result) {
 		blastMatrix(r, recoveryCell, true).terminal(w, "")
 	}
 	scalingTerminal(w, r)
+	autoscaleTerminal(w, r)
 	edgesTable(w, r)
 	breakerLines(w, r)
 	compareTable(w, r)

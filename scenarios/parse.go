@@ -346,10 +346,21 @@ func (s *Scenario) checkLoad(l *locator) error {
 			return l.at("$.load.stages", "load.stages: a ramping-arrival-rate load wants stages of target and duration")
 		}
 		var total lab.Duration
+		named := map[string]bool{}
+		for _, f := range s.Faults {
+			named[f.Name] = true
+		}
 		for i, st := range ld.Stages {
 			if st.Target < 0 || st.Duration <= 0 {
 				return l.at(fmt.Sprintf("$.load.stages[%d]", i), "load.stages: want a target of 0 or more and a duration above 0")
 			}
+			if st.Name != "" && (reserved[st.Name] || named[st.Name]) {
+				return l.at(fmt.Sprintf("$.load.stages[%d].name", i), "load.stages[%d].name: %q is taken (by a fault, another stage, or the lab: baseline, recovery, all, warmup); want a phase name of its own", i, st.Name)
+			}
+			if st.Name != "" && st.Duration.D()%time.Second != 0 {
+				return l.at(fmt.Sprintf("$.load.stages[%d].duration", i), "load.stages[%d].duration: a named stage is a phase, measured in whole seconds", i)
+			}
+			named[st.Name] = st.Name != ""
 			total += st.Duration
 		}
 		if total != s.Duration {
@@ -482,6 +493,9 @@ func (s *Scenario) checkHypotheses(l *locator) []error {
 	for _, f := range s.Faults {
 		phases[f.Name] = true
 	}
+	for _, st := range s.StagePhases() {
+		phases[st.Name] = true
+	}
 	var errs []error
 	names := map[string]bool{}
 	for i, h := range s.Hypotheses {
@@ -502,7 +516,7 @@ func (s *Scenario) checkHypothesis(l *locator, i int, h Hypothesis, phases, name
 	}
 	names[h.Name] = true
 	if !phases[h.During] {
-		return l.at(p+".during", "during: no phase %q; want baseline, recovery or a fault's name", h.During)
+		return l.at(p+".during", "during: no phase %q; want baseline, recovery, a fault's name or a named stage's", h.During)
 	}
 	if strings.TrimSpace(h.Expect) == "" {
 		return l.at(p, "hypothesis %q: want expect, such as checkout.success_rate >= 0.99", h.Name)

@@ -84,9 +84,11 @@ type Load struct {
 }
 
 // Stage is one step of a ramping load: reach Target iterations per second
-// over Duration.
+// over Duration. A stage with a Name is a phase of the report too, which
+// hypotheses may name (during: flash-sale), as a fault's window is.
 type Stage struct {
-	Target int `yaml:"target" json:"target"`
+	Name   string `yaml:"name" json:"name,omitempty"`
+	Target int    `yaml:"target" json:"target"`
 	// Duration is the measured load; with a script, what the script's own
 	// options declare (less any warmup), and it may be left out.
 	Duration lab.Duration `yaml:"duration" json:"duration"`
@@ -120,6 +122,21 @@ func (s *Scenario) WarmupOrDefault() lab.Duration {
 		return 0
 	}
 	return DefaultWarmup
+}
+
+// StagePhases returns the named stages of a ramping load as phases, in
+// seconds of the measured load.
+func (s *Scenario) StagePhases() []results.NamedPhase {
+	var out []results.NamedPhase
+	from := 0
+	for _, st := range s.Load.Stages {
+		to := from + int(st.Duration.D()/1e9)
+		if st.Name != "" {
+			out = append(out, results.NamedPhase{Name: st.Name, From: from, To: to})
+		}
+		from = to
+	}
+	return out
 }
 
 // Judged returns the hypotheses as results.Judge reads them.

@@ -140,8 +140,15 @@ func Run(ctx context.Context, p Params) (*results.Result, error) {
 		defer lf.close()
 	}
 
+	as, stopScaling, err := startAutoscaler(ctx, shop, sc.AutoscaleRules(), scr, t0, say)
+	if err != nil {
+		return nil, cannot(ctx, "starting the autoscalers", err)
+	}
+	defer stopScaling()
+
 	un := &unplanned{t0: t0}
 	interrupted := waitLoad(ctx, run, tl, lf, un, shop, scr, p, t0, duration)
+	stopScaling() // the shop keeps its shape through the drain and the checks
 	stage := "loading"
 	if interrupted && time.Now().Before(t0) {
 		stage = "warming up"
@@ -205,11 +212,13 @@ func Run(ctx context.Context, p Params) (*results.Result, error) {
 	s := offset{c: run.Collector, shift: shift}
 	res.Edges, res.Breakers = scr.Edges(), scr.Transitions()
 	res.Signals = scr.Signals()
-	results.Judge(res, sc.Judged(), results.Measured{Series: s, T0: t0, Duration: measured, Endpoints: sc.EndpointNames()})
+	res.Autoscale = as.record()
 	res.Replicas = map[string]int{}
 	for _, svc := range contract.Services {
 		res.Replicas[svc] = shape.ReplicasOf(svc)
 	}
+	results.Judge(res, sc.Judged(), results.Measured{Series: s, T0: t0, Duration: measured, Endpoints: sc.EndpointNames(),
+		Stages: sc.StagePhases()})
 	res.Scaling = results.ScalingOf(res, res.Replicas)
 	res.K6 = crossCheck(run, s)
 	if interrupted {

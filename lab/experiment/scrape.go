@@ -33,11 +33,28 @@ type scraper struct {
 	edges   []results.EdgeSecond
 	last    map[string]map[string]float64  // instance -> counter key -> last value
 	trans   map[string]contract.Transition // instance/at/to -> transition
+	// What the autoscalers read: each instance's latest reading, and the
+	// p95 of the calls into each service in the latest second.
+	readings  map[string]reading
+	calleeP95 map[string]float64
+	scrapedAt time.Time // the latest scrape
+}
+
+// reading is one instance's latest load: its CPU share (of one core,
+// over the seconds since its previous scrape), requests in flight, and the
+// lag of its consumers.
+type reading struct {
+	at       time.Time
+	cpu      float64 // process CPU seconds, as read
+	cpuShare float64
+	inFlight float64
+	lag      float64
 }
 
 func newScraper(shop lab.Shop, t0 time.Time, js jetstream.JetStream) *scraper {
 	s := &scraper{shop: shop, t0: t0, hc: &http.Client{Timeout: 800 * time.Millisecond},
-		last: map[string]map[string]float64{}, trans: map[string]contract.Transition{}}
+		last: map[string]map[string]float64{}, trans: map[string]contract.Transition{},
+		readings: map[string]reading{}, calleeP95: map[string]float64{}}
 	if js != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		defer cancel()
@@ -87,6 +104,8 @@ type sample struct {
 	outbox   float64
 	lag      float64
 	breaker  map[string]float64 // callee -> state
+	cpu      float64            // process CPU seconds
+	inFlight float64
 }
 
 func (s *scraper) once(ctx context.Context, now time.Time) results.Signal {
@@ -122,6 +141,11 @@ func (s *scraper) once(ctx context.Context, now time.Time) results.Signal {
 		if !lagOK {
 			sig.ConsumerLag += r.lag
 		}
+		rd := reading{at: now, cpu: r.cpu, inFlight: r.inFlight, lag: r.lag}
+		if prev, ok := s.readings[r.instance]; ok && now.After(prev.at) && r.cpu >= prev.cpu {
+			rd.cpuShare = (r.cpu - prev.cpu) / now.Sub(prev.at).Seconds()
+		}
+		s.readings[r.instance] = rd
 		last := s.last[r.instance]
 		s.last[r.instance] = r.counters
 		for key, v := range r.counters {
@@ -187,6 +211,21 @@ func (s *scraper) once(ctx context.Context, now time.Time) results.Signal {
 	if lagOK {
 		sig.ConsumerLag = lag
 	}
+	calls := map[string]map[string]float64{} // callee -> its callers' latency buckets, summed
+	for name, e := range edges {
+		_, callee, _ := strings.Cut(name, "->")
+		if calls[callee] == nil {
+			calls[callee] = map[string]float64{}
+		}
+		for le, n := range e.Latency {
+			calls[callee][le] += n
+		}
+	}
+	s.scrapedAt = now
+	clear(s.calleeP95)
+	for callee, b := range calls {
+		s.calleeP95[callee] = results.BucketQuantile(b, 0.95)
+	}
 	s.signals = append(s.signals, sig)
 	for _, e := range edges {
 		s.edges = append(s.edges, *e)
@@ -213,8 +252,12 @@ var counterNames = map[string]string{
 
 func (s *scraper) scrapeOne(ctx context.Context, in lab.Instance) sample {
 	out := sample{instance: in.Name, service: in.Service, counters: map[string]float64{}, breaker: map[string]float64{}}
-	err := promtext.Get(ctx, s.hc, "http://"+in.Addr+"/metrics", contract.MetricPrefix, func(name string, labels map[string]string, v float64) {
+	err := promtext.Get(ctx, s.hc, "http://"+in.Addr+"/metrics", "", func(name string, labels map[string]string, v float64) {
 		switch {
+		case name == "process_cpu_seconds_total":
+			out.cpu = v
+		case name == contract.InFlight:
+			out.inFlight = v
 		case counterNames[name] != "":
 			callee := labels["callee"]
 			if name == contract.EventsConsumed {

@@ -146,6 +146,9 @@ func breakerFuncs(faults []FaultRecord) (opened, closed func(fault, edge string)
 	return opened, closed
 }
 
+// BucketQuantile is bucketQuantile, for the harness's autoscalers.
+func BucketQuantile(buckets map[string]float64, q float64) float64 { return bucketQuantile(buckets, q) }
+
 // bucketQuantile estimates the q-quantile, in ms, of a cumulative
 // histogram keyed by upper bound in seconds, interpolating linearly within
 // the bucket it falls in (as Prometheus's histogram_quantile does); 0 for

@@ -44,13 +44,17 @@ type Funcs struct {
 	// edge) and breaker_closed_after(fault, edge), in milliseconds;
 	// BreakerOpened answers ejected_after(fault, "caller->instance") too.
 	BreakerOpened, BreakerClosed func(fault, edge string) (float64, error)
+	// Scale answers ScaleFuncs over the phase (replicas("catalog"));
+	// ScaledUp answers scaled_up_after(phase, service), in milliseconds.
+	Scale    func(fn, service string) (float64, error)
+	ScaledUp func(phase, service string) (float64, error)
 }
 
 // EdgeFuncs are the per-edge functions of expressions: amplification("a->b").
 var EdgeFuncs = []string{"amplification", "retries", "timeouts", "rejections", "fallbacks", "failures", "calls", "ejections"}
 
 // TimeFuncs are the functions of expressions that answer a time in ms.
-var TimeFuncs = []string{"recovery_time", "breaker_opened_after", "breaker_closed_after", "ejected_after"}
+var TimeFuncs = []string{"recovery_time", "breaker_opened_after", "breaker_closed_after", "ejected_after", "scaled_up_after"}
 
 // StatFields are the fields of an endpoint's Stats: browse.p95.
 var StatFields = []string{"requests", "success_rate", "error_rate", "p50", "p95", "p99", "rps"}
@@ -69,6 +73,10 @@ func Env(stats map[string]Stats, f Funcs) map[string]any {
 	env["breaker_opened_after"] = f.BreakerOpened
 	env["breaker_closed_after"] = f.BreakerClosed
 	env["ejected_after"] = f.BreakerOpened
+	env["scaled_up_after"] = f.ScaledUp
+	for _, name := range ScaleFuncs {
+		env[name] = func(service string) (float64, error) { return f.Scale(name, service) }
+	}
 	return env
 }
 
@@ -103,7 +111,7 @@ func Compile(code string, endpoints []string) (*vm.Program, error) {
 	env := Env(stats, Funcs{
 		Recovery:      func(string, ...string) (float64, error) { return 0, nil },
 		Edge:          zero2,
-		BreakerOpened: zero2, BreakerClosed: zero2,
+		BreakerOpened: zero2, BreakerClosed: zero2, ScaledUp: zero2, Scale: zero2,
 	})
 	p, err := expr.Compile(Rewrite(code), expr.Env(env), expr.AsBool())
 	if err != nil {

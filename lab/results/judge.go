@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -24,6 +25,15 @@ type Measured struct {
 	Duration int
 	// Endpoints are the endpoints hypotheses may name.
 	Endpoints []string
+	// Stages are the load's named stages: phases beside the faults'.
+	Stages []NamedPhase
+}
+
+// NamedPhase is a stretch of the measured load with a name of its own (a
+// named stage of a ramping load), in seconds from its start.
+type NamedPhase struct {
+	Name     string
+	From, To int
 }
 
 // Judge fills the series, the phases, the breakers' reactions, the
@@ -34,6 +44,9 @@ func Judge(res *Result, hyps []Hypothesis, m Measured) {
 	s, t0, duration, sig := m.Series, m.T0, m.Duration, res.Signals
 	res.Series, res.DurationS = SeriesOf(s, duration), float64(duration)
 	ws := windows(res.Faults, t0, duration)
+	for _, st := range m.Stages {
+		ws = append(ws, window{name: st.Name, from: min(st.From, duration), to: min(st.To, duration)})
+	}
 	byName := map[string]window{"": {name: "", from: 0, to: duration}}
 	var base map[string]EndpointStats
 	var baseW window
@@ -89,6 +102,12 @@ func Judge(res *Result, hyps []Hypothesis, m Measured) {
 		}
 		f.Breakers = reactions(res.Breakers, on, off)
 	}
+	if a := res.Autoscale; a != nil {
+		a.FailedDuringScaleDown = map[string]int64{}
+		for svc := range a.Rules {
+			a.FailedDuringScaleDown[svc] = FailedDuringScaleDown(res, s, svc)
+		}
+	}
 	opened, closed := breakerFuncs(res.Faults)
 	failed := 0
 	for _, h := range hyps {
@@ -96,7 +115,8 @@ func Judge(res *Result, hyps []Hypothesis, m Measured) {
 		w := byName[h.During]
 		stats := phaseStats(s, w)
 		fns := Funcs{Recovery: recovery, Edge: edgeFunc(edgeStats(res.Edges, w)),
-			BreakerOpened: opened, BreakerClosed: closed}
+			BreakerOpened: opened, BreakerClosed: closed,
+			Scale: scaleFunc(res, s, w), ScaledUp: scaledUpFunc(res, byName)}
 		env := Env(toStats(stats, w.to-w.from, m.Endpoints), fns)
 		prog, err := Compile(h.Expect, m.Endpoints)
 		if err == nil {
@@ -181,7 +201,7 @@ func toStats(in map[string]EndpointStats, seconds int, names []string) map[strin
 
 var (
 	fieldRef = regexp.MustCompile(`\b([a-z_][a-z0-9_-]*)\.(` + strings.Join(StatFields, "|") + `)\b`)
-	callRef  = regexp.MustCompile(`\b(` + strings.Join(append(append([]string{}, TimeFuncs...), EdgeFuncs...), "|") +
+	callRef  = regexp.MustCompile(`\b(` + strings.Join(slices.Concat(TimeFuncs, EdgeFuncs, ScaleFuncs), "|") +
 		`)\(\s*"([^"]+)"\s*(?:,\s*"([^"]+)"\s*)?\)`)
 )
 
@@ -215,6 +235,11 @@ func observed(code string, stats map[string]EndpointStats, fns Funcs) string {
 			v, err = fns.BreakerOpened(m[2], m[3])
 		case "breaker_closed_after":
 			v, err = fns.BreakerClosed(m[2], m[3])
+		case "scaled_up_after":
+			v, err = fns.ScaledUp(m[2], m[3])
+		case "replicas", "failed_during_scale_down":
+			v, err = fns.Scale(m[1], m[2])
+			isTime = false
 		default:
 			v, err = fns.Edge(m[1], m[2])
 			isTime = false

@@ -164,6 +164,24 @@ func TestJudge(t *testing.T) {
 		},
 		verdict: results.Fail, reason: "2 of 3 hypotheses failed", pass: []bool{true, false, false}, visible: true,
 	}, {
+		// catalog 1 -> 3 at 5.2 s (serving at 5.5 s), 3 -> 2 from 14.5 s
+		// (stopped at 15.2 s); 3 browses failed in second 15.
+		name:   "replicas, scaled_up_after and failed_during_scale_down read the autoscaler's record",
+		series: slow().put("browse", 15, 16, 50, 3, 300),
+		res: results.Result{Faults: []results.FaultRecord{slowFault()}, Replicas: map[string]int{"catalog": 1, "users": 1},
+			Autoscale: &results.Autoscaling{Rules: map[string]results.ScaleRule{"catalog": {Min: 1, Max: 3}},
+				Events: []results.ScaleEvent{{Service: "catalog", From: 1, To: 3, AtS: 5.2, DoneAtS: 5.5},
+					{Service: "catalog", From: 3, To: 2, AtS: 14.5, DoneAtS: 15.2}},
+				Replicas: replicaSeconds("catalog", 1, 6, 3, 15, 2)}},
+		hyps: []results.Hypothesis{
+			{Name: "most over the run", Expect: `replicas("catalog") == 3 && replicas("users") == 1`},
+			{Name: "most in a phase", During: "recovery", Expect: `replicas("catalog") == 2`},
+			{Name: "capacity in time", Expect: `scaled_up_after("baseline", "catalog") < 5600ms && scaled_up_after("baseline", "catalog") > 5400ms`},
+			{Name: "no scale-up in the fault", Expect: `scaled_up_after("slow", "catalog") < 1000s`},
+			{Name: "the scale-down's failures", Expect: `failed_during_scale_down("catalog") == 3`},
+		},
+		verdict: results.Fail, reason: "1 of 5 hypotheses failed", pass: []bool{true, true, true, false, true}, visible: true,
+	}, {
 		name: "an expression that cannot run fails with its error", series: slow(),
 		res:     results.Result{Faults: []results.FaultRecord{slowFault()}},
 		hyps:    []results.Hypothesis{{Name: "typo", Expect: "recovery_time(\"nosuch\") < 1s"}},
@@ -282,4 +300,20 @@ func TestBlastRadiusOfServices(t *testing.T) {
 			}
 		})
 	}
+}
+
+// replicaSeconds is 30 seconds of service's replicas: n0 from 0, then at
+// each second given the count given (s1, n1, s2, n2, ...).
+func replicaSeconds(service string, n0 int, steps ...int) []results.ReplicaSecond {
+	var out []results.ReplicaSecond
+	n := n0
+	for s := range 30 {
+		for i := 0; i+1 < len(steps); i += 2 {
+			if steps[i] == s {
+				n = steps[i+1]
+			}
+		}
+		out = append(out, results.ReplicaSecond{S: s, Service: service, Replicas: n})
+	}
+	return out
 }

@@ -54,6 +54,8 @@ type Result struct {
 	// breaker transition.
 	Edges    []EdgeSecond        `json:"edges,omitempty"`
 	Breakers []BreakerTransition `json:"breakers,omitempty"`
+	// Autoscale is what the autoscalers did, when the scenario had any.
+	Autoscale *Autoscaling `json:"autoscale,omitempty"`
 	// Compare holds the control run of --compare; the fields above are the
 	// experiment's, and so are the verdict and the exit code.
 	Compare *Compare `json:"compare,omitempty"`

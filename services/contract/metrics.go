@@ -23,6 +23,7 @@ const (
 	ClientRequests      = "shop_client_requests_total"         // by callee instance, outcome
 	ClientDuration      = "shop_client_request_duration_seconds"
 	OutboxPending       = "shop_outbox_pending"
+	InFlight            = "shop_http_in_flight_requests" // queued ones included
 	ConsumerLag         = "shop_consumer_lag"
 	EventsConsumed      = "shop_events_consumed_total" // by outcome
 	EdgeCalls           = "shop_edge_calls_total"

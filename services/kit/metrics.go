@@ -55,7 +55,7 @@ func NewMetrics(service, instance string) *Metrics {
 		Buckets: latencyBuckets,
 	}, []string{"route"})
 	m.inFlight = prometheus.NewGauge(prometheus.GaugeOpts{
-		Name: "shop_http_in_flight_requests", Help: "Requests being served now, queued ones included.",
+		Name: contract.InFlight, Help: "Requests being served now, queued ones included.",
 	})
 	m.queued = prometheus.NewGauge(prometheus.GaugeOpts{
 		Name: "shop_capacity_queue_length", Help: "Requests waiting for a slot of the capacity model.",
