@@ -62,7 +62,7 @@ type Backend interface {
 	Reach(listen string) (dial, host string)
 	// KernelResets says whether the connections of a unit that ends are
 	// reset by the system it ran on (a process's kernel). When not, the
-	// skeleton resets them by cycling the proxies in front of it, so that
+	// skeleton disables the proxies in front of it while it is down, so that
 	// callers fail at once as they would against a dead process.
 	KernelResets() bool
 	// Close releases what Prepare made, once every unit has ended.

@@ -71,7 +71,7 @@ func (s *Shop) startUnit(ctx context.Context, u *unit, run Run) error {
 		default:
 		}
 		if !s.b.KernelResets() { // as its kernel would have
-			_ = s.resetConnections(u.Name())
+			_ = s.setProxies(u.Name(), false)
 		}
 	}()
 	return nil
