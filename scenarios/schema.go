@@ -2,8 +2,10 @@ package scenarios
 
 import (
 	"encoding/json"
+	"maps"
 	"reflect"
 	"regexp"
+	"slices"
 	"strings"
 
 	"lab/faults"
@@ -229,6 +231,8 @@ func scenarioSchema() map[string]any {
 	at(ld, "executor")["enum"] = []any{"constant-arrival-rate", "ramping-arrival-rate", "constant-vus"}
 	at(ld, "rate")["minimum"] = 1
 	at(ld, "checkout_share")["minimum"], at(ld, "checkout_share")["maximum"] = 0, 1
+	stage := at(ld, "stages")["items"].(map[string]any)
+	at(stage, "name")["not"] = map[string]any{"enum": enum(slices.Sorted(maps.Keys(reserved)))}
 	ld["oneOf"] = []any{map[string]any{"required": []any{"journey"}}, map[string]any{"required": []any{"script"}}}
 	ld["if"] = map[string]any{"properties": map[string]any{"executor": map[string]any{"const": "ramping-arrival-rate"}}, "required": []any{"executor"}}
 	ld["then"] = map[string]any{"required": []any{"stages"}}

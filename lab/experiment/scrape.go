@@ -43,9 +43,15 @@ type scraper struct {
 // reading is one instance's latest load: its CPU share (of one core,
 // over the seconds since its previous scrape), requests in flight, and the
 // lag of its consumers.
+//
+// In flight is the larger of the gauge at the scrape (which sees a queue
+// at once) and the average over the seconds since the previous scrape
+// (Little's law: the time its requests took, summed, over the time; an
+// instant's gauge of a steady load mostly reads 0 or 1).
 type reading struct {
 	at       time.Time
 	cpu      float64 // process CPU seconds, as read
+	busy     float64 // seconds its requests took, summed, as read
 	cpuShare float64
 	inFlight float64
 	lag      float64
@@ -105,6 +111,7 @@ type sample struct {
 	lag      float64
 	breaker  map[string]float64 // callee -> state
 	cpu      float64            // process CPU seconds
+	busy     float64            // the request duration histogram's sum
 	inFlight float64
 }
 
@@ -141,9 +148,11 @@ func (s *scraper) once(ctx context.Context, now time.Time) results.Signal {
 		if !lagOK {
 			sig.ConsumerLag += r.lag
 		}
-		rd := reading{at: now, cpu: r.cpu, inFlight: r.inFlight, lag: r.lag}
-		if prev, ok := s.readings[r.instance]; ok && now.After(prev.at) && r.cpu >= prev.cpu {
-			rd.cpuShare = (r.cpu - prev.cpu) / now.Sub(prev.at).Seconds()
+		rd := reading{at: now, cpu: r.cpu, busy: r.busy, inFlight: r.inFlight, lag: r.lag}
+		if prev, ok := s.readings[r.instance]; ok && now.After(prev.at) && r.cpu >= prev.cpu && r.busy >= prev.busy {
+			dt := now.Sub(prev.at).Seconds()
+			rd.cpuShare = (r.cpu - prev.cpu) / dt
+			rd.inFlight = max(rd.inFlight, (r.busy-prev.busy)/dt)
 		}
 		s.readings[r.instance] = rd
 		last := s.last[r.instance]
@@ -258,6 +267,8 @@ func (s *scraper) scrapeOne(ctx context.Context, in lab.Instance) sample {
 			out.cpu = v
 		case name == contract.InFlight:
 			out.inFlight = v
+		case name == contract.HTTPRequestDuration+"_sum":
+			out.busy += v
 		case counterNames[name] != "":
 			callee := labels["callee"]
 			if name == contract.EventsConsumed {
