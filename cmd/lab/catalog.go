@@ -50,8 +50,12 @@ func newList() *cobra.Command {
 			if asJSON {
 				return writeJSON(w, out)
 			}
+			width := 0
 			for _, l := range out {
-				fmt.Fprintf(w, "%-18s %s\n", l.Name, l.Summary)
+				width = max(width, len(l.Name))
+			}
+			for _, l := range out {
+				fmt.Fprintf(w, "%-*s %s\n", width, l.Name, l.Summary)
 			}
 			return nil
 		},
