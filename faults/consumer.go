@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"lab/lab"
 	"lab/services/contract"
+	"slices"
 )
 
 func init() {
@@ -12,13 +13,10 @@ func init() {
 	register("stall", stall{})
 }
 
-// consumers are the services that consume events.
-var consumers = map[string]bool{"payments": true, "orders": true, "inventory": true, "notifications": true}
-
 // putConsume writes f for every target instance and returns how to remove it.
 func putConsume(ctx context.Context, env Env, name string, targets []string, f contract.ConsumeFault) (Undo, error) {
 	for _, t := range targets {
-		if svc := lab.ServiceOf(t); !consumers[svc] {
+		if svc := lab.ServiceOf(t); !slices.Contains(contract.Consumers, svc) {
 			return nil, fmt.Errorf("%s consumes no events", svc)
 		}
 	}

@@ -2,6 +2,7 @@ package faults
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -66,8 +67,8 @@ func Resolve(target string, layer Layer, shape lab.Shape) ([]string, error) {
 	if err != nil {
 		return nil, fmt.Errorf("target %q: %w", target, err)
 	}
-	if layer == Consumer && !consumers[svc] {
-		return nil, fmt.Errorf("target %q: %s consumes no events (consumers: notifications, orders, inventory, payments)", target, svc)
+	if layer == Consumer && !slices.Contains(contract.Consumers, svc) {
+		return nil, fmt.Errorf("target %q: %s consumes no events (consumers: %s)", target, svc, strings.Join(contract.Consumers, ", "))
 	}
 	if layer != Network {
 		return instances(svc, inst, shape), nil

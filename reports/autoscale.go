@@ -3,6 +3,8 @@ package reports
 import (
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"strings"
 
 	"lab/lab/results"
@@ -41,7 +43,7 @@ func autoscaleSummary(r *results.Result) []string {
 		return nil
 	}
 	var out []string
-	for _, svc := range sortedEndpoints(r.Autoscale.Rules) {
+	for _, svc := range slices.Sorted(maps.Keys(r.Autoscale.Rules)) {
 		rule := r.Autoscale.Rules[svc]
 		lo, hi := 0, 0
 		for _, x := range r.Autoscale.Replicas {

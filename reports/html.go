@@ -160,7 +160,7 @@ func htmlCharts(r *results.Result) ([]htmlChart, error) {
 	}
 	if a := r.Autoscale; a != nil && len(a.Replicas) > 0 {
 		var ls []line
-		for _, svc := range sortedEndpoints(a.Rules) {
+		for _, svc := range slices.Sorted(maps.Keys(a.Rules)) {
 			l := line{name: svc}
 			for _, x := range a.Replicas {
 				if x.Service == svc {

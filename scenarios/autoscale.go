@@ -43,9 +43,6 @@ type ScaleBehavior struct {
 	Every   *lab.Duration `yaml:"every" json:"every,omitempty"`
 }
 
-// consumers are the services with durable consumers: what the lag metric reads.
-var consumers = []string{"inventory", "orders", "payments", "notifications"}
-
 // AutoscaleRules returns each autoscaled service's rules; none when the
 // scenario has none or --set shop.autoscale=off turned them off.
 func (s *Scenario) AutoscaleRules() map[string]autoscale.Rules {
@@ -150,8 +147,8 @@ func (s *Scenario) checkAutoscale(l *locator) error {
 			return l.at(at, "shop.autoscale: unknown service %q (want one of %s)", svc, strings.Join(contract.Services, ", "))
 		case svc == "gateway":
 			return l.at(at, "shop.autoscale.gateway: the gateway cannot be autoscaled: the load's way in is made with the shop (autoscale the services behind it)")
-		case a.Metric == autoscale.Lag && !slices.Contains(consumers, svc):
-			return l.at(at+".metric", "shop.autoscale.%s.metric: %s consumes no events, so it has no lag (consumers: %s)", svc, svc, strings.Join(consumers, ", "))
+		case a.Metric == autoscale.Lag && !slices.Contains(contract.Consumers, svc):
+			return l.at(at+".metric", "shop.autoscale.%s.metric: %s consumes no events, so it has no lag (consumers: %s)", svc, svc, strings.Join(contract.Consumers, ", "))
 		case a.Max > 50:
 			return l.at(at+".max", "shop.autoscale.%s.max: want at most 50 replicas", svc)
 		}

@@ -37,6 +37,9 @@ func TestScaleUpAndDownUnderLoad(t *testing.T) {
 	if _, err := sc.AddInstance(ctx, "gateway"); err == nil {
 		t.Fatal("a gateway was added; its front is made with the shop")
 	}
+	if err := sc.RemoveInstance(ctx, "gateway-1"); err == nil {
+		t.Fatal("the gateway was removed; its front is made with the shop")
+	}
 
 	// Browsing, bounded: until stop, and 60 s at the most.
 	stop := make(chan struct{})

@@ -137,6 +137,9 @@ func (s *Shop) RemoveInstance(ctx context.Context, name string) error {
 	if !ok || u == s.broker {
 		return fmt.Errorf("%w: %s", lab.ErrUnknownInstance, name)
 	}
+	if u.service == "gateway" {
+		return errors.New("remove an instance: the gateway's front is made with the shop; it cannot shrink while it runs")
+	}
 	if u.running() {
 		dctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 		req, _ := http.NewRequestWithContext(dctx, http.MethodPost, "http://"+u.Host()+contract.AdminDrainPath, nil)

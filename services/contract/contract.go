@@ -12,6 +12,10 @@ package contract
 // Services are the shop's services, in the order the harness lists them.
 var Services = []string{"gateway", "users", "catalog", "inventory", "orders", "payments", "notifications"}
 
+// Consumers are the services that consume events from the stream, in the
+// order of Services: the targets of consumer faults and of the lag metric.
+var Consumers = []string{"inventory", "orders", "payments", "notifications"}
+
 // Calls lists, for each caller, the services it calls over HTTP, as each
 // service declares them (kit.Service.Callees; a test holds the two
 // together). Each such call crosses the proxy of its edge.
