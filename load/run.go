@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 )
@@ -73,6 +74,7 @@ type Run struct {
 	// Valid after Done.
 	ThresholdsCrossed bool
 	cmd               *exec.Cmd
+	ended             atomic.Bool // End was called
 	done              chan struct{}
 	err               error
 }
@@ -149,6 +151,11 @@ func Start(p Plan) (*Run, error) {
 		if errors.As(err, &ee) && ee.ExitCode() == 99 {
 			err, r.ThresholdsCrossed = nil, true
 		}
+		// k6 exits 105 when a signal ended its test: when End sent it, the
+		// load ended as planned.
+		if errors.As(err, &ee) && ee.ExitCode() == k6Interrupted && r.ended.Load() {
+			err = nil
+		}
 		if err != nil {
 			tail, _ := os.ReadFile(filepath.Join(p.Dir, "k6.log"))
 			err = fmt.Errorf("k6: %w; k6.log ends:\n%s", err, lastLines(string(tail), 8))
@@ -193,6 +200,17 @@ func (r *Run) Done() <-chan struct{} { return r.done }
 
 // Err is how k6 ended; valid after Done.
 func (r *Run) Err() error { return r.err }
+
+// k6Interrupted is k6's exit code after a signal (exitcodes.ExternalAbort).
+const k6Interrupted = 105
+
+// End ends the test now as the plan allows (a ramp with until: knee, once
+// its knee is found): k6 stops its scenarios, writes its summary and exits,
+// and Err is nil for it.
+func (r *Run) End(grace time.Duration) {
+	r.ended.Store(true)
+	r.Stop(grace)
+}
 
 // Stop asks k6 to end now (SIGINT: it stops its scenarios and writes its
 // summary), then kills it if it has not ended within grace.

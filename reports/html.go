@@ -294,7 +294,7 @@ td.isolated{background:#d9f2e1}td.degraded{background:#fde9b8}td.failed{backgrou
 {{if .Scaling}}<h2>Scaling</h2><p>Throughput per replica, and the rate from which p95 left its low-load band (twice the low-load p95 and 20 ms more), fault windows left out. Scaling efficiency, against the control run of <code>--compare shop.replicas.SVC=N</code>: capacity gained over replicas added (1: linear).</p>
 <table><tr>{{range .ScalingHeader}}<th>{{.}}</th>{{end}}</tr>
 {{range .Scaling}}<tr>{{range .}}<td>{{.}}</td>{{end}}</tr>
-{{end}}</table>{{end}}
+{{end}}</table>{{with .R.Ramp}}<p>{{.}}</p>{{end}}{{end}}
 
 <h2>Phases</h2>
 <table><tr><th>phase</th><th>seconds</th><th>endpoint</th><th>requests</th><th>success</th><th>p50 ms</th><th>p95 ms</th><th>p99 ms</th><th>req/s</th></tr>

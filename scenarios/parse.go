@@ -323,7 +323,7 @@ func (s *Scenario) checkLoad(l *locator) error {
 		// The script's own options decide its load: a field of the lab's
 		// journeys would be silently ignored.
 		for field, set := range map[string]bool{"executor": ld.Executor != "", "rate": ld.Rate != 0, "vus": ld.VUs != 0,
-			"start_rate": ld.StartRate != 0, "stages": len(ld.Stages) > 0, "think": ld.Think != 0, "checkout_share": ld.CheckoutShare != nil} {
+			"start_rate": ld.StartRate != 0, "stages": len(ld.Stages) > 0, "think": ld.Think != 0, "checkout_share": ld.CheckoutShare != nil, "until": ld.Until != ""} {
 			if set {
 				return l.at("$.load."+field, "load.%s does not apply to a script: its own options decide its load (set it in the script)", field)
 			}
@@ -355,7 +355,7 @@ func (s *Scenario) checkLoad(l *locator) error {
 				return l.at(fmt.Sprintf("$.load.stages[%d]", i), "load.stages: want a target of 0 or more and a duration above 0")
 			}
 			if st.Name != "" && (reserved[st.Name] || named[st.Name]) {
-				return l.at(fmt.Sprintf("$.load.stages[%d].name", i), "load.stages[%d].name: %q is taken (by a fault, another stage, or the lab: baseline, recovery, all, warmup); want a phase name of its own", i, st.Name)
+				return l.at(fmt.Sprintf("$.load.stages[%d].name", i), "load.stages[%d].name: %q is taken (by a fault, another stage, or the lab: baseline, recovery, all, warmup, below-knee, past-knee); want a phase name of its own", i, st.Name)
 			}
 			if st.Name != "" && st.Duration.D()%time.Second != 0 {
 				return l.at(fmt.Sprintf("$.load.stages[%d].duration", i), "load.stages[%d].duration: a named stage is a phase, measured in whole seconds", i)
@@ -368,6 +368,12 @@ func (s *Scenario) checkLoad(l *locator) error {
 		}
 	default:
 		return l.at("$.load.executor", "load.executor: want constant-arrival-rate, ramping-arrival-rate or constant-vus, got %q", ld.Executor)
+	}
+	switch {
+	case ld.Until != "" && ld.Until != UntilKnee:
+		return l.at("$.load.until", "load.until: want %s (end the ramp once latency bends), got %q", UntilKnee, ld.Until)
+	case ld.Until != "" && ld.Executor != "ramping-arrival-rate":
+		return l.at("$.load.until", "load.until: %s ends a ramp; want executor: ramping-arrival-rate with stages up to the highest rate to try", UntilKnee)
 	}
 	if ld.Rate < 1 || ld.Rate > 20000 {
 		return l.at("$.load.rate", "load.rate: want iterations per second from 1 to 20000, got %d", ld.Rate)
@@ -382,7 +388,7 @@ func (s *Scenario) checkLoad(l *locator) error {
 }
 
 // reserved phase names.
-var reserved = map[string]bool{"baseline": true, "recovery": true, "all": true, "warmup": true}
+var reserved = map[string]bool{"baseline": true, "recovery": true, "all": true, "warmup": true, BelowKnee: true, PastKnee: true}
 
 // checkFaults returns the first problem of each fault entry.
 func (s *Scenario) checkFaults(l *locator) []error {
@@ -434,7 +440,7 @@ func checkFault(l *locator, base string, f faults.Spec, shape lab.Shape, seen ma
 		return at("", "%swant a name (it names the fault's phase in the results)", entryLabel(base))
 	}
 	if reserved[f.Name] || strings.ContainsAny(f.Name, " \t\"/") {
-		return at("name", "fault name %q: want a name other than baseline, recovery, all or warmup, without spaces or slashes", f.Name)
+		return at("name", "fault name %q: want a name other than baseline, recovery, all, warmup, below-knee or past-knee, without spaces or slashes", f.Name)
 	}
 	if seen[f.Name] {
 		return at("name", "fault name %q: used twice; want a unique name", f.Name)
@@ -493,6 +499,9 @@ func (s *Scenario) checkHypotheses(l *locator) []error {
 	for _, f := range s.Faults {
 		phases[f.Name] = true
 	}
+	if s.Load.Until == UntilKnee {
+		phases[BelowKnee], phases[PastKnee] = true, true
+	}
 	for _, st := range s.StagePhases() {
 		phases[st.Name] = true
 	}
@@ -516,7 +525,7 @@ func (s *Scenario) checkHypothesis(l *locator, i int, h Hypothesis, phases, name
 	}
 	names[h.Name] = true
 	if !phases[h.During] {
-		return l.at(p+".during", "during: no phase %q; want baseline, recovery, a fault's name or a named stage's", h.During)
+		return l.at(p+".during", "during: no phase %q; want baseline, recovery, a fault's name, a named stage's, or below-knee and past-knee with until: knee", h.During)
 	}
 	if strings.TrimSpace(h.Expect) == "" {
 		return l.at(p, "hypothesis %q: want expect, such as checkout.success_rate >= 0.99", h.Name)

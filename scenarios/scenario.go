@@ -74,6 +74,11 @@ type Load struct {
 	// StartRate and Stages shape a ramping-arrival-rate load.
 	StartRate int     `yaml:"start_rate" json:"start_rate,omitempty"`
 	Stages    []Stage `yaml:"stages" json:"stages,omitempty"`
+	// Until "knee" ends a ramping load once the latency of every endpoint
+	// it measures has bent for good (results.BendOf), and at the end of its
+	// stages at the latest, which are then the bound: the knee is found, not
+	// guessed, whatever the shop's capacity.
+	Until string `yaml:"until" json:"until,omitempty"`
 	// Think is the pause between a shopper's steps (each drawn from 0.5x to 1.5x).
 	Think lab.Duration `yaml:"think" json:"think,omitempty"`
 	// CheckoutShare is the share of shopper iterations that check out.
@@ -103,6 +108,16 @@ type Hypothesis struct {
 	During string `yaml:"during" json:"during,omitempty"`
 	Expect string `yaml:"expect" json:"expect"`
 }
+
+// UntilKnee is load.until's one value.
+const UntilKnee = "knee"
+
+// Phases of a ramp with until: knee, which hypotheses may name: before the
+// first endpoint's knee, and from it on.
+const (
+	BelowKnee = "below-knee"
+	PastKnee  = "past-knee"
+)
 
 // Defaults.
 const (

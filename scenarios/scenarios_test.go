@@ -107,7 +107,7 @@ func TestTooShortDurationNamesTheShortestThatFits(t *testing.T) {
 	if _, err := scenarios.Open("payment-outage", []string{"duration=16s"}); err != nil {
 		t.Fatalf("the shortest that fits: %v", err)
 	}
-	if _, err := scenarios.Open("black-friday", []string{"duration=10s"}); err == nil || !strings.Contains(err.Error(), "stages that last 20s") {
+	if _, err := scenarios.Open("black-friday", []string{"duration=10s"}); err == nil || !strings.Contains(err.Error(), "stages that last 1m0s") {
 		t.Fatalf("a ramp: %v", err)
 	}
 }

@@ -230,12 +230,17 @@ func scenarioSchema() map[string]any {
 	at(ld, "journey")["enum"] = enum(load.Journeys())
 	at(ld, "executor")["enum"] = []any{"constant-arrival-rate", "ramping-arrival-rate", "constant-vus"}
 	at(ld, "rate")["minimum"] = 1
+	at(ld, "until")["enum"] = []any{UntilKnee}
 	at(ld, "checkout_share")["minimum"], at(ld, "checkout_share")["maximum"] = 0, 1
 	stage := at(ld, "stages")["items"].(map[string]any)
 	at(stage, "name")["not"] = map[string]any{"enum": enum(slices.Sorted(maps.Keys(reserved)))}
 	ld["oneOf"] = []any{map[string]any{"required": []any{"journey"}}, map[string]any{"required": []any{"script"}}}
 	ld["if"] = map[string]any{"properties": map[string]any{"executor": map[string]any{"const": "ramping-arrival-rate"}}, "required": []any{"executor"}}
 	ld["then"] = map[string]any{"required": []any{"stages"}}
+	ld["allOf"] = []any{map[string]any{ // until: knee ends a ramp
+		"if":   map[string]any{"required": []any{"until"}},
+		"then": map[string]any{"properties": map[string]any{"executor": map[string]any{"const": "ramping-arrival-rate"}}, "required": []any{"executor"}},
+	}}
 	at(s, "faults")["items"] = faultSchema(true)
 	hyp := at(s, "hypotheses")["items"].(map[string]any)
 	hyp["required"] = []any{"name", "expect"}

@@ -146,6 +146,7 @@ func Run(ctx context.Context, p Params) (*results.Result, error) {
 	}
 	defer stopScaling()
 
+	kw := watchKnee(ctx, sc, run, offset{c: run.Collector, shift: shift}, t0, say)
 	un := &unplanned{t0: t0}
 	interrupted := waitLoad(ctx, run, tl, lf, un, shop, scr, p, t0, duration)
 	stopScaling() // the shop keeps its shape through the drain and the checks
@@ -176,7 +177,7 @@ func Run(ctx context.Context, p Params) (*results.Result, error) {
 		if run.ThresholdsCrossed {
 			res.Aborted = fmt.Sprintf("k6 stopped the load after %ds of %ds: a threshold with abortOnFail was crossed", measured, duration)
 			say("%s", res.Aborted)
-		} else {
+		} else if !kw.ended() {
 			say("the load ended after %ds of at most %ds", measured, duration)
 		}
 	}
@@ -217,8 +218,14 @@ func Run(ctx context.Context, p Params) (*results.Result, error) {
 	for _, svc := range contract.Services {
 		res.Replicas[svc] = shape.ReplicasOf(svc)
 	}
+	stages := sc.StagePhases()
+	if kw != nil && !interrupted {
+		knee, why := kw.outcome(measured)
+		stages, res.Ramp = append(stages, knee...), why
+		say("%s", why)
+	}
 	results.Judge(res, sc.Judged(), results.Measured{Series: s, T0: t0, Duration: measured, Endpoints: sc.EndpointNames(),
-		Stages: sc.StagePhases()})
+		Stages: stages})
 	res.Scaling = results.ScalingOf(res, res.Replicas)
 	res.K6 = crossCheck(run, s)
 	if interrupted {

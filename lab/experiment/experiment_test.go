@@ -143,3 +143,31 @@ func TestAbortOnFailStopsTheLoad(t *testing.T) {
 		t.Error("the invariants were not checked after the abort")
 	}
 }
+
+// TestRampEndsAtItsKnee: catalog serves 2 requests at a time at 20 ms each,
+// about 100 a second for browse and product together; a ramp to 200
+// iterations a second with until: knee must end well before its 40 s, at a
+// browse knee near 50 req/s, with the phases below and past it.
+func TestRampEndsAtItsKnee(t *testing.T) {
+	r := mustRun(t, "testdata/knee.yaml")
+	if !strings.Contains(r.Ramp, "ended at its knee") || r.DurationS >= 30 {
+		t.Fatalf("ramp: %q after %.0fs, want it ended at its knee well before 40s", r.Ramp, r.DurationS)
+	}
+	var browse *results.Scaling
+	for i := range r.Scaling {
+		if r.Scaling[i].Endpoint == "browse" {
+			browse = &r.Scaling[i]
+		}
+	}
+	if browse == nil || browse.KneeRPS < 35 || browse.KneeRPS > 65 {
+		t.Fatalf("scaling %+v: want browse's knee near 50 req/s", r.Scaling)
+	}
+	below, past := phase(t, r, "below-knee"), phase(t, r, "past-knee")
+	if below.EndS != past.StartS || past.EndS != int(r.DurationS) || below.EndS < 3 {
+		t.Fatalf("phases below %d-%d, past %d-%d of %.0fs", below.StartS, below.EndS, past.StartS, past.EndS, r.DurationS)
+	}
+	if r.Verdict != results.Pass {
+		t.Fatalf("verdict %s (%s)", r.Verdict, r.Reason)
+	}
+	t.Logf("%s; browse below the knee p95 %.1fms, past it %.1fms", r.Ramp, below.Endpoints["browse"].P95, past.Endpoints["browse"].P95)
+}

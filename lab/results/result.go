@@ -46,6 +46,9 @@ type Result struct {
 	// Aborted says k6 stopped the load early (a threshold with
 	// abortOnFail), and when.
 	Aborted string `json:"aborted,omitempty"`
+	// Ramp says where a ramp with until: knee ended: at its knee, or at
+	// its bound before latency bent.
+	Ramp string `json:"ramp,omitempty"`
 	// K6 cross-checks the lab's figures with k6's own end-of-test summary.
 	K6 map[string]K6Check `json:"k6,omitempty"`
 	// Drain says how the async work settled after the load.

@@ -41,3 +41,29 @@ func TestScalingFindsTheKneeAndTheEfficiency(t *testing.T) {
 		t.Fatalf("a steady load on one replica: %+v, want nothing to say", steady)
 	}
 }
+
+// TestEfficiencyBoundsSayWhichSideDidNotBend: the larger shop without a
+// knee gives a lower bound, the smaller one without a knee an upper bound,
+// neither knee no efficiency; the load's named stages are no fault windows.
+func TestEfficiencyBoundsSayWhichSideDidNotBend(t *testing.T) {
+	flat := ramp(10000) // never bends: capacity is its peak, 310
+	flat.Phases = append(flat.Phases, Phase{Name: "past-knee", StartS: 10, EndS: 30})
+	one, three := ScalingOf(ramp(150), map[string]int{"catalog": 1}), ScalingOf(flat, map[string]int{"catalog": 3})
+	if len(three) != 1 || three[0].PeakRPS != 310 {
+		t.Fatalf("scaling %+v: a named stage's seconds were left out as a fault's", three)
+	}
+	scalingEfficiency(three, one)
+	if e := three[0]; e.Efficiency == nil || !e.AtLeast || e.AtMost || e.ControlKneeRPS != 150 || e.ControlReplicas != 1 {
+		t.Fatalf("larger shop without a knee: %+v, want at least, with the control's knee", e)
+	}
+	one, three = ScalingOf(ramp(10000), map[string]int{"catalog": 1}), ScalingOf(ramp(300), map[string]int{"catalog": 3})
+	scalingEfficiency(three, one)
+	if e := three[0]; e.Efficiency == nil || e.AtLeast || !e.AtMost {
+		t.Fatalf("smaller shop without a knee: %+v, want at most", e)
+	}
+	one, three = ScalingOf(ramp(10000), map[string]int{"catalog": 1}), ScalingOf(ramp(10000), map[string]int{"catalog": 3})
+	scalingEfficiency(three, one)
+	if e := three[0]; e.Efficiency != nil {
+		t.Fatalf("neither bent: efficiency %v, want none", *e.Efficiency)
+	}
+}

@@ -27,9 +27,15 @@ export function options() {
   }
   const main = { startTime: warmup, gracefulStop: __ENV.LAB_GRACEFUL_STOP || '2s' };
   if (executor === 'ramping-arrival-rate') {
+    // VUs for the ramp's top rate at half a second an iteration, made
+    // before the test: k6 adds missing VUs one at a time while it runs, and
+    // a ramp that waits for them flattens where latency grows, which would
+    // hide the knee it is there to find.
+    const stages = JSON.parse(__ENV.LAB_STAGES || '[]');
+    const top = Math.max(rate, ...stages.map((s) => s.target));
     Object.assign(main, {
       executor, startRate: parseInt(__ENV.LAB_START_RATE || '1', 10), timeUnit: '1s',
-      stages: JSON.parse(__ENV.LAB_STAGES || '[]'), preAllocatedVUs: pre, maxVUs: maxVUs,
+      stages: stages, preAllocatedVUs: Math.min(maxVUs, Math.max(2, Math.ceil(top / 2))), maxVUs: maxVUs,
     });
   } else if (executor === 'constant-vus') {
     Object.assign(main, { executor, vus: maxVUs, duration: __ENV.LAB_DURATION || '30s' });
