@@ -82,7 +82,18 @@ func explain(sc *scenarios.Scenario) explained {
 	e := explained{Name: sc.Name, Path: sc.Path, Summary: sc.Summary, Teaches: strings.TrimSpace(sc.Teaches),
 		Watch: strings.TrimSpace(sc.Watch), Try: strings.TrimSpace(sc.Try),
 		Faults: append([]faults.Spec{}, sc.Faults...), Hypotheses: append([]scenarios.Hypothesis{}, sc.Hypotheses...), Invariants: sc.Invariants}
-	e.Happens = append(e.Happens, fmt.Sprintf("%s of load (%s), after a %s warmup", sc.Duration.D(), sc.Load.Journey+sc.Load.Script, sc.WarmupOrDefault().D()))
+	what := sc.Load.Journey + sc.Load.Script
+	if ld := sc.Load; ld.Executor == "ramping-arrival-rate" && len(ld.Stages) > 0 {
+		top := 0
+		for _, st := range ld.Stages {
+			top = max(top, st.Target)
+		}
+		what += fmt.Sprintf(", ramping from %d to at most %d iterations/s", max(ld.StartRate, 1), top)
+		if ld.Until == scenarios.UntilKnee {
+			what += ", ending once latency bends for good"
+		}
+	}
+	e.Happens = append(e.Happens, fmt.Sprintf("%s of load (%s), after a %s warmup", sc.Duration.D(), what, sc.WarmupOrDefault().D()))
 	for _, f := range sc.Faults {
 		e.Happens = append(e.Happens, fmt.Sprintf("at %s for %s: %s on %s (%s)", f.At.D(), f.For.D(), f.Kind, f.Target, f.Name))
 	}
