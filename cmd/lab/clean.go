@@ -26,7 +26,7 @@ func newClean() *cobra.Command {
 			defer e.Close()
 			fmt.Fprintf(cmd.ErrOrStderr(), "engine: %s\n", engineLine(e))
 			n, err := docker.Clean(cmd.Context(), e, opts)
-			fmt.Fprintf(cmd.OutOrStdout(), "removed %d containers, networks and images\n", n)
+			fmt.Fprintf(cmd.OutOrStdout(), "removed %d services, containers, networks and images\n", n)
 			if err != nil {
 				return cannotRun(err)
 			}

@@ -107,7 +107,7 @@ func completeFlags(root *cobra.Command) {
 	var walk func(c *cobra.Command)
 	walk = func(c *cobra.Command) {
 		if c.Flags().Lookup("runtime") != nil {
-			words := []string{"auto", "process", "docker"}
+			words := []string{"auto", "process", "docker", "swarm"}
 			if c.Name() == "bench" {
 				words = append(words, "process,docker")
 			}

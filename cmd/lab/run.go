@@ -130,7 +130,7 @@ could not run; 4 inconclusive (a fault had no observable effect); 130 interrupte
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&runtime, "runtime", "auto", "where the shop runs: auto, process or docker")
+	f.StringVar(&runtime, "runtime", "auto", "where the shop runs: auto, process, docker or swarm")
 	f.StringVar(&duration, "duration", "", "override the scenario's measured duration, such as 10s")
 	f.Int64Var(&seed, "seed", 0, "override the scenario's seed")
 	f.StringVar(&out, "out", "", "the run folder (default runs/<UTC time>-<scenario>)")

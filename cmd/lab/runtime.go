@@ -41,6 +41,22 @@ func pickRuntime(ctx context.Context, name string, w io.Writer) (lab.Runtime, er
 		}
 		fmt.Fprintf(w, "runtime: docker, %s\n", engineLine(e))
 		return &docker.Runtime{Exe: image, Engine: e}, nil
+	case "swarm":
+		image, err := imageProgram(exe)
+		if err != nil {
+			return nil, cannotRun(fmt.Errorf("runtime swarm: %w", err))
+		}
+		e, err := docker.Connect(ctx, 5*time.Second)
+		if err != nil {
+			return nil, cannotRun(fmt.Errorf("runtime swarm: %w", err))
+		}
+		sw, err := e.CheckManager(ctx)
+		if err != nil {
+			e.Close()
+			return nil, cannotRun(fmt.Errorf("runtime swarm: %w", err))
+		}
+		fmt.Fprintf(w, "runtime: swarm, %d %s, manager %s\n", sw.Nodes, plural(sw.Nodes, "node", "nodes"), engineLine(e))
+		return &docker.SwarmRuntime{Exe: image, Engine: e}, nil
 	case "auto":
 		image, err := imageProgram(exe)
 		if err != nil {
@@ -57,7 +73,7 @@ func pickRuntime(ctx context.Context, name string, w io.Writer) (lab.Runtime, er
 			engineLine(e), time.Since(began).Round(time.Millisecond))
 		return &docker.Runtime{Exe: image, Engine: e}, nil
 	}
-	return nil, badInput(fmt.Errorf("--runtime %q: want auto, process or docker", name))
+	return nil, badInput(fmt.Errorf("--runtime %q: want auto, process, docker or swarm", name))
 }
 
 // imageProgram returns the program the docker runtime's image runs: a

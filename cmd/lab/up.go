@@ -33,7 +33,7 @@ type shapeFlags struct {
 
 func (f *shapeFlags) add(cmd *cobra.Command) {
 	fl := cmd.Flags()
-	fl.StringVar(&f.runtime, "runtime", "auto", "where the shop runs: auto, process or docker")
+	fl.StringVar(&f.runtime, "runtime", "auto", "where the shop runs: auto, process, docker or swarm")
 	fl.StringVar(&f.replicas, "replicas", "", "instances per service, as svc=N,svc=N (default 1 each)")
 	fl.StringArrayVar(&f.sets, "set", nil, "a config value for the shop, as key=value (repeatable)")
 	fl.StringVar(&f.payment, "payment-mode", "", "how orders are paid: async (default) or sync")

@@ -100,7 +100,7 @@ func newWatch() *cobra.Command {
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&runtime, "runtime", "auto", "where the shop runs: auto, process or docker")
+	f.StringVar(&runtime, "runtime", "auto", "where the shop runs: auto, process, docker or swarm")
 	f.StringVar(&duration, "duration", "", "override the scenario's measured duration, such as 10s")
 	f.StringArrayVar(&sets, "set", nil, "override a field, as key=value")
 	return cmd

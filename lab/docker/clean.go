@@ -7,6 +7,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/moby/moby/client"
 )
@@ -36,6 +37,22 @@ func Clean(ctx context.Context, e *Engine, opts CleanOptions) (int, error) {
 	}
 	n := 0
 	var errs []error
+	// A swarm run's services first: removing one ends its task's container,
+	// and the network goes once no task is attached to it.
+	ss, err := e.cli.ServiceList(ctx, client.ServiceListOptions{Filters: f})
+	if err != nil && !notManager(err) {
+		return 0, fmt.Errorf("list services: %w", err)
+	}
+	for _, sv := range ss.Items {
+		if !wanted(sv.Spec.Labels) {
+			continue
+		}
+		if _, err := e.cli.ServiceRemove(ctx, sv.ID, client.ServiceRemoveOptions{}); err != nil {
+			errs = append(errs, fmt.Errorf("remove service %s: %w", sv.Spec.Name, err))
+			continue
+		}
+		n++
+	}
 	cs, err := e.cli.ContainerList(ctx, client.ContainerListOptions{All: true, Filters: f})
 	if err != nil {
 		return 0, fmt.Errorf("list containers: %w", err)
@@ -58,7 +75,7 @@ func Clean(ctx context.Context, e *Engine, opts CleanOptions) (int, error) {
 		if !wanted(nw.Labels) {
 			continue
 		}
-		if _, err := e.cli.NetworkRemove(ctx, nw.ID, client.NetworkRemoveOptions{}); err != nil {
+		if err := removeNetwork(ctx, e, nw.ID); err != nil {
 			errs = append(errs, fmt.Errorf("remove network %s: %w", nw.Name, err))
 			continue
 		}
@@ -79,6 +96,33 @@ func Clean(ctx context.Context, e *Engine, opts CleanOptions) (int, error) {
 	}
 	return n, errors.Join(errs...)
 }
+
+// notManager says that the engine answered a swarm call as no manager: it
+// has no services to clean.
+func notManager(err error) bool {
+	return strings.Contains(err.Error(), "not a swarm manager") || strings.Contains(err.Error(), "This node is not")
+}
+
+// removeNetwork removes a network; an overlay network stays "in use" for a
+// moment after its services are removed, while the swarm detaches their
+// tasks, so that answer is tried again, for networkDetach at most.
+func removeNetwork(ctx context.Context, e *Engine, id string) error {
+	deadline := time.Now().Add(networkDetach)
+	for {
+		_, err := e.cli.NetworkRemove(ctx, id, client.NetworkRemoveOptions{})
+		if err == nil || !strings.Contains(err.Error(), "active endpoints") || time.Now().After(deadline) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}
+
+// networkDetach bounds the wait for a network's endpoints to go.
+const networkDetach = 15 * time.Second
 
 // removeRun removes every container and the network of run.
 func removeRun(ctx context.Context, e *Engine, run string) (int, error) {

@@ -291,19 +291,25 @@ func (bx *box) create(ctx context.Context, sp spec) error {
 // of the machine's other cores. The broker and Toxiproxy are not limited:
 // no process of theirs is in the process runtime either.
 func (b *backend) resources(service string) container.Resources {
+	if n := cpusOf(b.p.Shape.Config, service); n > 0 {
+		return container.Resources{NanoCPUs: int64(n) * 1e9}
+	}
+	return container.Resources{}
+}
+
+// cpusOf is "SVC.cpus" of config, 1 unless set, 0 for the broker and
+// Toxiproxy (service "") and for no limit.
+func cpusOf(config map[string]string, service string) int {
 	if service == "" {
-		return container.Resources{}
+		return 0
 	}
 	n := 1
-	if v, ok := b.p.Shape.Config[service+".cpus"]; ok {
+	if v, ok := config[service+".cpus"]; ok {
 		if c, err := strconv.Atoi(v); err == nil {
 			n = c
 		}
 	}
-	if n <= 0 {
-		return container.Resources{}
-	}
-	return container.Resources{NanoCPUs: int64(n) * 1e9}
+	return max(n, 0)
 }
 
 // createTimeout bounds the create of a container or a network, which ctx

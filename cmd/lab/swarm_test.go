@@ -1,0 +1,202 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"lab/internal/shoptest"
+)
+
+// cluster is a swarm the test made of this machine's engine (the manager)
+// and workers, each a second dockerd in a network namespace of its own,
+// joined over a veth pair and labelled lab.engine with its socket.
+type cluster struct {
+	advertise string   // the manager's address on the veth pairs, or 127.0.0.1
+	workers   []string // their sockets
+}
+
+// swarmCluster makes the engine a swarm manager for the test, with workers
+// more nodes, and undoes it all when the test ends: the workers leave and
+// stop, their namespaces and folders go, and the manager leaves the swarm.
+// The lab itself never changes an engine's mode; its tests do, here. An
+// engine that is in a swarm already is not the test's to change: skipped.
+func swarmCluster(t *testing.T, workers int) *cluster {
+	t.Helper()
+	shoptest.Docker(t)
+	if state := dockerOut(t, "", "info", "--format", "{{.Swarm.LocalNodeState}}"); state != "inactive" {
+		t.Skipf("the engine is in a swarm already (%s): not the test's to change", state)
+	}
+	for _, tool := range []string{"ip", "nsenter", "unshare", "dockerd"} {
+		if _, err := exec.LookPath(tool); err != nil && workers > 0 {
+			needTool(t, tool, err)
+		}
+	}
+	c := &cluster{advertise: "127.0.0.1"}
+	type node struct{ ns, dir, host, addr string }
+	var nodes []node
+	for i := range workers {
+		// 10.213.N.0/30 is no one's: the test makes both ends.
+		n := node{ns: fmt.Sprintf("labswarm%d-%d", os.Getpid()%10000, i), host: fmt.Sprintf("10.213.%d.1", i), addr: fmt.Sprintf("10.213.%d.2", i)}
+		n.dir = t.TempDir()
+		nodes = append(nodes, n)
+		c.advertise = nodes[0].host
+		t.Cleanup(func() {
+			sock := "unix://" + filepath.Join(n.dir, "docker.sock")
+			_ = exec.Command("docker", "-H", sock, "swarm", "leave", "--force").Run()
+			if b, err := os.ReadFile(filepath.Join(n.dir, "pid")); err == nil {
+				_ = exec.Command("kill", strings.TrimSpace(string(b))).Run()
+				deadline := time.Now().Add(20 * time.Second)
+				for time.Now().Before(deadline) && exec.Command("kill", "-0", strings.TrimSpace(string(b))).Run() == nil {
+					time.Sleep(100 * time.Millisecond)
+				}
+			}
+			_ = exec.Command("ip", "netns", "del", n.ns).Run()
+			_ = exec.Command("ip", "link", "del", n.ns+"h").Run()
+			// vfs keeps a whole copy of every layer: unmount and remove it all
+			_ = exec.Command("sh", "-c", "grep ' "+n.dir+"' /proc/mounts | cut -d' ' -f2 | sort -r | xargs -r umount -l").Run()
+		})
+		for _, args := range [][]string{
+			{"ip", "netns", "add", n.ns},
+			{"ip", "link", "add", n.ns + "h", "type", "veth", "peer", "name", n.ns + "n"},
+			{"ip", "link", "set", n.ns + "n", "netns", n.ns},
+			{"ip", "addr", "add", n.host + "/30", "dev", n.ns + "h"},
+			{"ip", "link", "set", n.ns + "h", "up"},
+			{"ip", "-n", n.ns, "addr", "add", n.addr + "/30", "dev", n.ns + "n"},
+			{"ip", "-n", n.ns, "link", "set", n.ns + "n", "up"},
+			{"ip", "-n", n.ns, "link", "set", "lo", "up"},
+		} {
+			run(t, args...)
+		}
+		if err := os.WriteFile(filepath.Join(n.dir, "daemon.json"), []byte("{}\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		// Its own UTS namespace, so that the node has a name of its own.
+		script := fmt.Sprintf("hostname lab-node%d && exec dockerd --config-file %[2]s/daemon.json --data-root %[2]s/data --exec-root %[2]s/exec "+
+			"--pidfile %[2]s/pid -H unix://%[2]s/docker.sock --bridge=none --iptables=false --storage-driver=vfs", i+2, n.dir)
+		d := exec.Command("nsenter", "--net=/var/run/netns/"+n.ns, "unshare", "--uts", "sh", "-c", script)
+		logf, err := os.Create(filepath.Join(n.dir, "dockerd.log"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		d.Stdout, d.Stderr = logf, logf
+		if err := d.Start(); err != nil {
+			t.Fatalf("start the worker's dockerd: %v", err)
+		}
+		go func() { _ = d.Wait(); logf.Close() }()
+		sock := "unix://" + filepath.Join(n.dir, "docker.sock")
+		deadline := time.Now().Add(30 * time.Second)
+		for exec.Command("docker", "-H", sock, "version").Run() != nil {
+			if time.Now().After(deadline) {
+				log, _ := os.ReadFile(filepath.Join(n.dir, "dockerd.log"))
+				t.Fatalf("the worker's dockerd did not answer within 30s:\n%s", lastLines(string(log), 20))
+			}
+			time.Sleep(200 * time.Millisecond)
+		}
+		c.workers = append(c.workers, sock)
+	}
+	run(t, "docker", "swarm", "init", "--advertise-addr", c.advertise)
+	t.Cleanup(func() { _ = exec.Command("docker", "swarm", "leave", "--force").Run() })
+	token := dockerOut(t, "", "swarm", "join-token", "-q", "worker")
+	for i, sock := range c.workers {
+		run(t, "docker", "-H", sock, "swarm", "join", "--advertise-addr", nodes[i].addr, "--token", token, c.advertise+":2377")
+		id := dockerOut(t, sock, "info", "--format", "{{.Swarm.NodeID}}")
+		run(t, "docker", "node", "update", "--label-add", "lab.engine="+sock, id)
+	}
+	return c
+}
+
+func run(t *testing.T, args ...string) {
+	t.Helper()
+	if b, err := exec.Command(args[0], args[1:]...).CombinedOutput(); err != nil {
+		t.Fatalf("%s: %v\n%s", strings.Join(args, " "), err, b)
+	}
+}
+
+func dockerOut(t *testing.T, host string, args ...string) string {
+	t.Helper()
+	if host != "" {
+		args = append([]string{"-H", host}, args...)
+	}
+	b, err := exec.Command("docker", args...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("docker %s: %v\n%s", strings.Join(args, " "), err, b)
+	}
+	return strings.TrimSpace(string(b))
+}
+
+func needTool(t *testing.T, tool string, err error) {
+	t.Helper()
+	if os.Getenv(shoptest.RequireDockerEnv) == "1" {
+		t.Fatalf("%s=1 and no %s: %v", shoptest.RequireDockerEnv, tool, err)
+	}
+	t.Skipf("no %s: %v", tool, err)
+}
+
+func lastLines(s string, n int) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	return strings.Join(lines[max(0, len(lines)-n):], "\n")
+}
+
+// swarmLeft lists the services, networks, volumes and containers of lab
+// runs still on the engine at host.
+func swarmLeft(t *testing.T, host string) []string {
+	t.Helper()
+	var left []string
+	for _, args := range [][]string{
+		{"ps", "-a", "--filter", "label=lab.run", "--format", "container {{.Names}}"},
+		{"network", "ls", "--filter", "label=lab.run", "--format", "network {{.Name}}"},
+		{"volume", "ls", "--filter", "label=lab.run", "--format", "volume {{.Name}}"},
+	} {
+		if out := dockerOut(t, host, args...); out != "" {
+			left = append(left, strings.Split(out, "\n")...)
+		}
+	}
+	if host == "" {
+		if out := dockerOut(t, host, "service", "ls", "--filter", "label=lab.run", "--format", "service {{.Name}}"); out != "" {
+			left = append(left, strings.Split(out, "\n")...)
+		}
+	}
+	return left
+}
+
+// TestSwarmNeedsAManager: an engine that is no swarm manager is not made
+// one: exit 3, with the command that would.
+func TestSwarmNeedsAManager(t *testing.T) {
+	shoptest.Docker(t)
+	if state := dockerOut(t, "", "info", "--format", "{{.Swarm.LocalNodeState}}"); state != "inactive" {
+		t.Skipf("the engine is in a swarm (%s)", state)
+	}
+	stdout, stderr, code := labWithEnv(t, nil, "run", "baseline", "--runtime", "swarm", "--out", filepath.Join(t.TempDir(), "run"))
+	if code != ExitCannotRun || !strings.Contains(stderr, "docker swarm init --advertise-addr 127.0.0.1") || !strings.Contains(stderr, "never changes an engine's mode") {
+		t.Fatalf("exit %d, want %d with the command that makes a manager\n%s\n%s", code, ExitCannotRun, stdout, stderr)
+	}
+	if state := dockerOut(t, "", "info", "--format", "{{.Swarm.LocalNodeState}}"); state != "inactive" {
+		t.Fatalf("the lab changed the engine's swarm state to %s", state)
+	}
+}
+
+// TestSwarmOneNode: crash-orders on a swarm of this machine alone (a kill
+// of orders' task, and its restart as a new task, through the engine):
+// exit 0, and no service, network, volume or container of the run left.
+func TestSwarmOneNode(t *testing.T) {
+	swarmCluster(t, 0)
+	out := filepath.Join(t.TempDir(), "run")
+	stdout, stderr, code := labWithEnv(t, nil, "run", "crash-orders", "--runtime", "swarm", "--out", out)
+	if code != ExitOK {
+		t.Fatalf("lab run crash-orders --runtime swarm: exit %d, want 0\n%s\n%s", code, stdout, stderr)
+	}
+	if first, _, _ := strings.Cut(stderr, "\n"); !strings.HasPrefix(first, "runtime: swarm, 1 node, manager Docker Engine") {
+		t.Errorf("first line %q does not name the swarm", first)
+	}
+	if rt := reportRuntime(t, out); !strings.HasPrefix(rt, "swarm (") {
+		t.Errorf("report's runtime %q", rt)
+	}
+	if left := swarmLeft(t, ""); len(left) > 0 {
+		t.Errorf("left after the run: %v", left)
+	}
+}

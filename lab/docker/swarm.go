@@ -1,0 +1,272 @@
+package docker
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/moby/moby/client"
+
+	"lab/lab"
+	"lab/lab/skeleton"
+)
+
+// SwarmRuntime is the swarm runtime: the broker, Toxiproxy and every
+// instance run as swarm services of one task each (so that a fault can name
+// catalog-2, and a kill ends that task alone), on an attachable overlay
+// network of the run's own, through the Docker API of a swarm manager.
+//
+// The engine must already be a manager: the lab never changes an engine's
+// mode (NotManagerError says how to make one). Every service carries the
+// labels of the docker runtime (lab.run, lab.owner, lab.instance), and so do
+// the containers of its tasks and the network, so Close, Clean and `lab
+// clean` find them the same way.
+//
+// Where the docker runtime gives each container a fixed address, a swarm
+// task gets its address from the overlay, anew at each start: services dial
+// each other's proxies, and Toxiproxy the instances, by service name, which
+// the swarm's DNS resolves to the task's address (endpoint mode dnsrr: no
+// virtual IP in between, so a dead task's name fails at once, as a dead
+// process's port does). The harness reaches each task through a port it
+// publishes in host mode on the node it runs on (the ingress routing mesh
+// is not used: it is one more proxy in every measured path, and on some
+// hosts it answers nothing).
+//
+// A restart (the end of a kill fault) is a forced update of the unit's
+// service, which starts a new task; pause, kill and stop go to the task's
+// container through the engine of the node it runs on.
+type SwarmRuntime struct {
+	// Exe is the lab binary to put in the image (static).
+	Exe string
+	// Env is added to every task's environment.
+	Env []string
+	// Engine is the manager's engine; Start connects to one if it is nil.
+	Engine *Engine
+}
+
+var _ lab.Runtime = (*SwarmRuntime)(nil)
+
+// Name returns "swarm".
+func (r *SwarmRuntime) Name() string { return "swarm" }
+
+// Describe names the engine once connected.
+func (r *SwarmRuntime) Describe() string {
+	if r.Engine == nil {
+		return "swarm"
+	}
+	return "swarm (" + r.Engine.Name() + ")"
+}
+
+// NotManagerError says that the engine is no swarm manager, and how to make
+// it one; the lab does not.
+type NotManagerError struct {
+	Endpoint string
+	State    string // the engine's swarm state: inactive, pending, active (a worker)...
+}
+
+func (e *NotManagerError) Error() string {
+	what := "is not in a swarm"
+	if e.State == "active" {
+		what = "is a swarm worker, not a manager"
+	}
+	return fmt.Sprintf("the engine at %s %s (swarm state %s), and the lab never changes an engine's mode: "+
+		"make it a manager with `docker swarm init --advertise-addr 127.0.0.1` (a swarm of this machine alone; "+
+		"`docker swarm leave --force` undoes it), or point DOCKER_HOST at a manager of your swarm", e.Endpoint, what, e.State)
+}
+
+// Swarm is what the swarm runtime needs to know of the engine's swarm.
+type Swarm struct {
+	NodeID   string // the manager's own node
+	NodeAddr string
+	Nodes    int
+}
+
+// CheckManager returns the engine's swarm, or a *NotManagerError.
+func (e *Engine) CheckManager(ctx context.Context) (Swarm, error) {
+	info, err := e.cli.Info(ctx, client.InfoOptions{})
+	if err != nil {
+		return Swarm{}, fmt.Errorf("ask the engine: %w", err)
+	}
+	sw := info.Info.Swarm
+	if sw.LocalNodeState != "active" || !sw.ControlAvailable {
+		return Swarm{}, &NotManagerError{Endpoint: e.Endpoint, State: string(sw.LocalNodeState)}
+	}
+	return Swarm{NodeID: sw.NodeID, NodeAddr: sw.NodeAddr, Nodes: sw.Nodes}, nil
+}
+
+// Start checks that the engine is a manager, makes the image, then brings
+// the shop up.
+func (r *SwarmRuntime) Start(ctx context.Context, p lab.Params) (lab.Shop, error) {
+	e, own := r.Engine, false
+	if e == nil {
+		var err error
+		if e, err = Connect(ctx, 5*time.Second); err != nil {
+			return nil, err
+		}
+		own = true
+	}
+	closeOwn := func() {
+		if own {
+			e.Close()
+		}
+	}
+	sw, err := e.CheckManager(ctx)
+	if err != nil {
+		closeOwn()
+		return nil, err
+	}
+	dr := &Runtime{Exe: r.Exe}
+	image, err := dr.image(ctx, e, p.Progress)
+	if err != nil {
+		closeOwn()
+		return nil, err
+	}
+	id := make([]byte, 4)
+	_, _ = rand.Read(id)
+	b := &swarmBackend{rt: r, e: e, ownEngine: own, image: image, run: hex.EncodeToString(id), swarm: sw}
+	b.prefix = "lab-" + b.run + "-"
+	b.bg, b.stopBg = context.WithCancel(context.Background())
+	return skeleton.Start(ctx, p, b)
+}
+
+// swarmBackend runs every unit as a swarm service of one task.
+type swarmBackend struct {
+	rt        *SwarmRuntime
+	e         *Engine
+	ownEngine bool
+	image     string
+	run       string
+	swarm     Swarm
+	netName   string
+	prefix    string
+	p         lab.Params
+	dirs      map[string]string
+
+	bg      context.Context
+	stopBg  context.CancelFunc
+	follows sync.WaitGroup
+
+	toxiproxy  *task
+	frontPorts []int
+}
+
+func (b *swarmBackend) labels() map[string]string {
+	return (&backend{run: b.run}).labels()
+}
+
+func (b *swarmBackend) progress(format string, args ...any) {
+	if b.p.Progress != nil {
+		fmt.Fprintf(b.p.Progress, format+"\n", args...)
+	}
+}
+
+// Prepare removes what crashed runs left and creates the run's overlay
+// network, attachable so that a container outside the swarm's services
+// (a debugging shell) can join it.
+func (b *swarmBackend) Prepare(ctx context.Context, p lab.Params, links []lab.Link) error {
+	b.p = p
+	b.dirs = map[string]string{}
+	for _, d := range []string{"data", "logs", "broker"} {
+		abs, err := filepath.Abs(filepath.Join(p.Dir, d))
+		if err != nil {
+			return fmt.Errorf("create %s dir: %w", d, err)
+		}
+		b.dirs[d] = abs
+	}
+	if n, err := Clean(ctx, b.e, CleanOptions{}); err == nil && n > 0 {
+		b.progress("clean      removed %d things left by crashed runs", n)
+	}
+	b.netName = "lab-" + b.run
+	nctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), createTimeout)
+	defer cancel()
+	if _, err := b.e.cli.NetworkCreate(nctx, b.netName, client.NetworkCreateOptions{Driver: "overlay", Attachable: true, Labels: b.labels()}); err != nil {
+		return fmt.Errorf("create overlay network %s: %w", b.netName, err)
+	}
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("create network %s: %w", b.netName, err)
+	}
+	b.progress("run        %s on a swarm of %d %s (manager %s; overlay network %s; every service is labelled %s=%s)",
+		b.run, b.swarm.Nodes, plural(b.swarm.Nodes, "node", "nodes"), b.e.Name(), b.netName, LabelRun, b.run)
+	for i, l := range links {
+		if l.Front() {
+			b.frontPorts = append(b.frontPorts, firstProxy+i)
+		}
+	}
+	return nil
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
+
+// The broker and Toxiproxy run on the manager's own node: the broker's
+// store is a folder of the run there, and the harness reaches both there.
+func (b *swarmBackend) Broker() (skeleton.Unit, error) {
+	return b.newTask("", "broker", brokerPort, func(skeleton.Run) spec {
+		return spec{cmd: []string{"serve", "broker", "--store", "/broker", "--host", "0.0.0.0",
+			"--port", strconv.Itoa(brokerPort)}, mounts: map[string]string{b.dirs["broker"]: "/broker"}}
+	}, true, brokerPort)
+}
+
+func (b *swarmBackend) Toxiproxy() (skeleton.Unit, error) {
+	var err error
+	b.toxiproxy, err = b.newTask("", "toxiproxy", apiPort, func(skeleton.Run) spec {
+		return spec{cmd: []string{"serve", "toxiproxy", "--api", fmt.Sprintf("0.0.0.0:%d", apiPort)}}
+	}, true, append([]int{apiPort}, b.frontPorts...)...)
+	return b.toxiproxy, err
+}
+
+func (b *swarmBackend) Instance(service, name string) (skeleton.Unit, error) {
+	return b.newTask(service, name, servicePort, func(run skeleton.Run) spec {
+		return spec{cmd: []string{"serve", run.Service, "--instance", run.Instance,
+			"--nats", "nats://" + run.BrokerDial, "--data", "/data",
+			"--seed", strconv.FormatInt(run.Seed, 10),
+			"--listen", fmt.Sprintf("0.0.0.0:%d", servicePort)},
+			mounts: map[string]string{b.dirs["data"]: "/data"}}
+	}, true, servicePort)
+}
+
+func (b *swarmBackend) ToxiproxyURL() string { return "http://" + b.toxiproxy.host(apiPort) }
+
+func (b *swarmBackend) ProxyListen(i int) string { return fmt.Sprintf("0.0.0.0:%d", firstProxy+i) }
+
+// Reach: services dial Toxiproxy's service by name on the overlay; the
+// harness a port it publishes (the load's proxies only).
+func (b *swarmBackend) Reach(listen string) (dial, host string) {
+	_, port, _ := splitPort(listen)
+	return fmt.Sprintf("%s:%d", b.toxiproxy.service(), port), b.toxiproxy.host(port)
+}
+
+// A killed task's connections through Toxiproxy are left hanging.
+func (b *swarmBackend) KernelResets() bool { return false }
+
+// Close removes every service of the run, their containers and the
+// network, by label.
+func (b *swarmBackend) Close(ctx context.Context) error {
+	_, err := removeRun(ctx, b.e, b.run)
+	b.stopBg()
+	b.follows.Wait()
+	if b.ownEngine {
+		err = errors.Join(err, b.e.Close())
+	}
+	return err
+}
+
+func splitPort(addr string) (string, int, error) {
+	for i := len(addr) - 1; i >= 0; i-- {
+		if addr[i] == ':' {
+			p, err := strconv.Atoi(addr[i+1:])
+			return addr[:i], p, err
+		}
+	}
+	return "", 0, fmt.Errorf("no port in %q", addr)
+}

@@ -1,0 +1,309 @@
+package docker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/netip"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/moby/moby/api/pkg/stdcopy"
+	"github.com/moby/moby/api/types/mount"
+	"github.com/moby/moby/api/types/swarm"
+	"github.com/moby/moby/client"
+
+	"lab/lab/skeleton"
+)
+
+// task is one unit of a swarm run: a service of one replica, whose current
+// task is the unit's run.
+type task struct {
+	b       *swarmBackend
+	name    string
+	svc     string // the shop's service, "" for the broker and Toxiproxy
+	port    int
+	ports   map[int]string // container port -> where the harness reaches it
+	specOf  func(skeleton.Run) spec
+	manager bool // placed on the manager's node
+
+	mu        sync.Mutex
+	serviceID string
+	taskID    string
+	container string
+	node      string
+	version   swarm.Version
+	force     uint64
+}
+
+var _ skeleton.Unit = (*task)(nil)
+
+func (b *swarmBackend) newTask(svc, name string, port int, specOf func(skeleton.Run) spec, manager bool, ports ...int) (*task, error) {
+	t := &task{b: b, name: name, svc: svc, port: port, ports: map[int]string{}, specOf: specOf, manager: manager}
+	for _, p := range ports {
+		addr, err := skeleton.FreeAddr()
+		if err != nil {
+			return nil, err
+		}
+		t.ports[p] = addr
+	}
+	return t, nil
+}
+
+// service is the swarm service's name, which the overlay's DNS resolves to
+// its task.
+func (t *task) service() string { return t.b.prefix + t.name }
+
+func (t *task) Name() string     { return t.name }
+func (t *task) Upstream() string { return fmt.Sprintf("%s:%d", t.service(), t.port) }
+func (t *task) Host() string     { return t.host(t.port) }
+
+// host is where the harness reaches port of the task: the port published in
+// host mode on its node, which is the manager's own.
+func (t *task) host(port int) string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.ports[port]
+}
+
+func (t *task) Ident() (int, string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return 0, short(t.container)
+}
+
+func (t *task) HostPID(ctx context.Context) (int, error) {
+	c := t.current()
+	if c == "" {
+		return 0, nil
+	}
+	r, err := t.b.e.cli.ContainerInspect(ctx, c, client.ContainerInspectOptions{})
+	if err != nil {
+		return 0, fmt.Errorf("inspect %s: %w", t.name, err)
+	}
+	if st := r.Container.State; st != nil && st.Pid > 0 {
+		return st.Pid, nil
+	}
+	return 0, nil
+}
+
+func (t *task) current() string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.container
+}
+
+// Signal goes to the task's container through the engine of its node.
+func (t *task) Signal(ctx context.Context, sig skeleton.Sig) error {
+	t.mu.Lock()
+	c, node := t.container, t.node
+	t.mu.Unlock()
+	if c == "" {
+		return fmt.Errorf("signal %s: no task running", t.name)
+	}
+	if node != t.b.swarm.NodeID {
+		return fmt.Errorf("signal %s: its task runs on node %s, and the lab reaches only the manager's engine", t.name, node)
+	}
+	cli := t.b.e.cli
+	var err error
+	switch sig {
+	case skeleton.Term:
+		_, err = cli.ContainerKill(ctx, c, client.ContainerKillOptions{Signal: "SIGTERM"})
+	case skeleton.Kill:
+		_, err = cli.ContainerKill(ctx, c, client.ContainerKillOptions{Signal: "SIGKILL"})
+	case skeleton.Pause:
+		_, err = cli.ContainerPause(ctx, c, client.ContainerPauseOptions{})
+	case skeleton.Resume:
+		_, err = cli.ContainerUnpause(ctx, c, client.ContainerUnpauseOptions{})
+	}
+	return err
+}
+
+// Start creates the service at the first start and forces a new task at
+// every later one (a task that ended does not start again); it waits for
+// the task to run, follows its log into out, and returns a wait for its end.
+func (t *task) Start(ctx context.Context, run skeleton.Run, out io.Writer) (func() error, error) {
+	began := time.Now()
+	if err := t.launch(ctx, run); err != nil {
+		return nil, err
+	}
+	tk, err := t.running(ctx)
+	if err != nil {
+		return nil, err
+	}
+	followed := make(chan struct{})
+	t.b.follows.Add(1)
+	go func() {
+		defer t.b.follows.Done()
+		defer close(followed)
+		t.follow(tk, out, began)
+	}()
+	return func() error {
+		err := t.wait(tk)
+		select {
+		case <-followed:
+		case <-time.After(2 * time.Second):
+		}
+		return err
+	}, nil
+}
+
+// launch creates the service, or forces its update.
+func (t *task) launch(ctx context.Context, run skeleton.Run) error {
+	cli := t.b.e.cli
+	// As a container's create: not cut short by Ctrl-C, so that the shop
+	// knows every service it has and Close removes them.
+	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), createTimeout)
+	defer cancel()
+	t.mu.Lock()
+	id := t.serviceID
+	t.mu.Unlock()
+	if id == "" {
+		made, err := cli.ServiceCreate(cctx, client.ServiceCreateOptions{Spec: t.spec(t.specOf(run))})
+		if err != nil {
+			return fmt.Errorf("create service %s: %w", t.service(), err)
+		}
+		t.mu.Lock()
+		t.serviceID = made.ID
+		t.mu.Unlock()
+		return ctx.Err()
+	}
+	in, err := cli.ServiceInspect(cctx, id, client.ServiceInspectOptions{})
+	if err != nil {
+		return fmt.Errorf("inspect service %s: %w", t.service(), err)
+	}
+	spec := in.Service.Spec
+	spec.TaskTemplate.ForceUpdate++
+	if _, err := cli.ServiceUpdate(cctx, id, client.ServiceUpdateOptions{Version: in.Service.Version, Spec: spec}); err != nil {
+		return fmt.Errorf("start %s again: %w", t.service(), err)
+	}
+	return ctx.Err()
+}
+
+// spec is the service of one task: restarted by the lab, never by the
+// swarm; its ports published in host mode; its name resolved to its task.
+func (t *task) spec(sp spec) swarm.ServiceSpec {
+	b := t.b
+	labels := b.labels()
+	labels[LabelInstance] = t.name
+	one := uint64(1)
+	var mounts []mount.Mount
+	for src, dst := range sp.mounts {
+		mounts = append(mounts, mount.Mount{Type: mount.TypeBind, Source: src, Target: dst})
+	}
+	var ports []swarm.PortConfig
+	t.mu.Lock()
+	for cport, addr := range t.ports {
+		_, hport, _ := splitPort(addr)
+		ports = append(ports, swarm.PortConfig{Protocol: "tcp", TargetPort: uint32(cport), PublishedPort: uint32(hport),
+			PublishMode: swarm.PortConfigPublishModeHost})
+	}
+	t.mu.Unlock()
+	grace := StopGrace
+	cs := &swarm.ContainerSpec{Image: b.image, Args: sp.cmd, Env: b.rt.Env, Labels: labels, Mounts: mounts,
+		User: fmt.Sprintf("%d:%d", os.Getuid(), os.Getgid()), StopGracePeriod: &grace,
+		// Names the overlay's DNS does not know go to the task's own
+		// loopback, not the host's resolver: never off the machine.
+		DNSConfig: &swarm.DNSConfig{Nameservers: loopbackDNS}}
+	ts := swarm.TaskSpec{ContainerSpec: cs,
+		RestartPolicy: &swarm.RestartPolicy{Condition: swarm.RestartPolicyConditionNone},
+		Networks:      []swarm.NetworkAttachmentConfig{{Target: b.netName, Aliases: []string{t.name}}},
+	}
+	if n := cpusOf(b.p.Shape.Config, t.svc); n > 0 {
+		ts.Resources = &swarm.ResourceRequirements{Limits: &swarm.Limit{NanoCPUs: int64(n) * 1e9}}
+	}
+	if t.manager {
+		ts.Placement = &swarm.Placement{Constraints: []string{"node.id==" + b.swarm.NodeID}}
+	}
+	return swarm.ServiceSpec{
+		Annotations:  swarm.Annotations{Name: t.service(), Labels: labels},
+		TaskTemplate: ts,
+		Mode:         swarm.ServiceMode{Replicated: &swarm.ReplicatedService{Replicas: &one}},
+		EndpointSpec: &swarm.EndpointSpec{Mode: swarm.ResolutionModeDNSRR, Ports: ports},
+	}
+}
+
+// pollEvery is how often a task's state is read while the lab waits for it.
+const pollEvery = 100 * time.Millisecond
+
+// running waits for the service's newest task to run and records it.
+func (t *task) running(ctx context.Context) (swarm.Task, error) {
+	t.mu.Lock()
+	id := t.serviceID
+	t.mu.Unlock()
+	f := make(client.Filters).Add("service", id).Add("desired-state", "running")
+	for {
+		ts, err := t.b.e.cli.TaskList(ctx, client.TaskListOptions{Filters: f})
+		if err != nil {
+			return swarm.Task{}, fmt.Errorf("start %s: %w", t.service(), err)
+		}
+		for _, tk := range ts.Items {
+			switch st := tk.Status; {
+			case st.State == swarm.TaskStateRunning && st.ContainerStatus != nil && st.ContainerStatus.ContainerID != "":
+				t.mu.Lock()
+				t.taskID, t.container, t.node = tk.ID, st.ContainerStatus.ContainerID, tk.NodeID
+				t.mu.Unlock()
+				return tk, nil
+			case terminal(st.State):
+				return swarm.Task{}, fmt.Errorf("start %s: its task %s: %s %s", t.service(), st.State, st.Message, st.Err)
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return swarm.Task{}, fmt.Errorf("start %s: %w", t.service(), ctx.Err())
+		case <-time.After(pollEvery):
+		}
+	}
+}
+
+func terminal(s swarm.TaskState) bool {
+	switch s {
+	case swarm.TaskStateComplete, swarm.TaskStateShutdown, swarm.TaskStateFailed, swarm.TaskStateRejected,
+		swarm.TaskStateRemove, swarm.TaskStateOrphaned:
+		return true
+	}
+	return false
+}
+
+// wait waits for the task to end and says how: its container's exit.
+func (t *task) wait(tk swarm.Task) error {
+	for {
+		r, err := t.b.e.cli.TaskInspect(t.b.bg, tk.ID, client.TaskInspectOptions{})
+		if err != nil {
+			if t.b.bg.Err() != nil || IsNotFound(err) {
+				return errors.New("the run's services were removed")
+			}
+			return fmt.Errorf("wait for %s: %w", t.name, err)
+		}
+		if st := r.Task.Status; terminal(st.State) {
+			if cs := st.ContainerStatus; cs != nil && cs.ExitCode != 0 {
+				return fmt.Errorf("exit status %d", cs.ExitCode)
+			}
+			if st.State == swarm.TaskStateComplete {
+				return nil
+			}
+			return fmt.Errorf("task %s: %s", st.State, strings.TrimSpace(st.Err+" "+st.Message))
+		}
+		select {
+		case <-t.b.bg.Done():
+			return errors.New("the run's services were removed")
+		case <-time.After(pollEvery):
+		}
+	}
+}
+
+// follow copies the task's log to out until it ends.
+func (t *task) follow(tk swarm.Task, out io.Writer, began time.Time) {
+	rc, err := t.b.e.cli.TaskLogs(t.b.bg, tk.ID, client.TaskLogsOptions{ShowStdout: true, ShowStderr: true, Follow: true,
+		Since: since(began.Add(-time.Millisecond))})
+	if err != nil {
+		return
+	}
+	defer rc.Close()
+	_, _ = stdcopy.StdCopy(out, out, rc)
+}
+
+var loopbackDNS = []netip.Addr{netip.AddrFrom4([4]byte{127, 0, 0, 1})}
