@@ -328,3 +328,34 @@ func TestSpecJSONRoundTrip(t *testing.T) {
 		t.Fatalf("round trip: %v\n got %#v\nwant %#v", err, out, in)
 	}
 }
+
+// TestResolveNode: a node's network fault is every edge with one end on it
+// (the proxies into its instances, from callers elsewhere; out of it, from a
+// service wholly on it; that service's broker link), and nothing between
+// two instances on the same side; its process faults are its instances.
+func TestResolveNode(t *testing.T) {
+	shape := lab.Shape{Replicas: map[string]int{"catalog": 2}, Nodes: map[string]string{
+		"broker": "m", "toxiproxy": "m", "gateway-1": "m", "users-1": "w", "catalog-1": "m", "inventory-1": "w",
+		"orders-1": "m", "payments-1": "w", "notifications-1": "m", "catalog-2": "w"}}
+	got, err := faults.Resolve("node:w", faults.Network, shape)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"gateway->users-1", "gateway->catalog-2", "orders->catalog-2", "gateway->inventory-1", "orders->inventory-1",
+		"orders->payments-1", "users.broker", "inventory.broker", "payments.broker"}
+	slices.Sort(got)
+	slices.Sort(want)
+	if !slices.Equal(got, want) {
+		t.Errorf("node:w network targets\n got %v\nwant %v", got, want)
+	}
+	procs, err := faults.Resolve("node:w", faults.Process, shape)
+	if err != nil || !slices.Equal(procs, []string{"users-1", "catalog-2", "inventory-1", "payments-1"}) {
+		t.Errorf("node:w process targets %v, %v", procs, err)
+	}
+	if _, err := faults.Resolve("node:x", faults.Network, shape); err == nil || !strings.Contains(err.Error(), "nodes: m, w") {
+		t.Errorf("an unknown node: %v", err)
+	}
+	if _, err := faults.Resolve("node:w", faults.Network, lab.Shape{}); !errors.Is(err, faults.ErrNeedsPlacement) {
+		t.Errorf("one machine: %v, want ErrNeedsPlacement", err)
+	}
+}

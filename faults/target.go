@@ -1,6 +1,7 @@
 package faults
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -20,9 +21,15 @@ import (
 //	orders.broker       orders' link to the broker
 //	broker              the broker itself (process faults), or every
 //	                    service's link to it (network faults)
+//	node:worker-1       every instance on that node (process faults), or
+//	                    every edge that leaves it (network faults): see
+//	                    resolveNode
 func Resolve(target string, layer Layer, shape lab.Shape) ([]string, error) {
 	if layer == Network && shape.NoProxies {
 		return nil, fmt.Errorf("target %q: the shop runs without proxies (--no-proxies); a network fault has nothing to act on", target)
+	}
+	if node, ok := strings.CutPrefix(target, NodePrefix); ok {
+		return resolveNode(target, node, layer, shape)
 	}
 	if target == Broker {
 		switch layer {
@@ -81,6 +88,88 @@ func Resolve(target string, layer Layer, shape lab.Shape) ([]string, error) {
 	}
 	if len(out) == 0 {
 		return nil, fmt.Errorf("target %q: no edge leads to %s; try %s.broker or a process fault", target, svc, svc)
+	}
+	return out, nil
+}
+
+// NodePrefix starts a node's target: node:worker-1.
+const NodePrefix = "node:"
+
+// ErrNeedsPlacement says that a target names a node, and the shape does not
+// yet say which instance runs where: a scenario is checked before any shop
+// runs, and its node targets are resolved once the shop has started.
+var ErrNeedsPlacement = errors.New("a node target is resolved once the shop runs on several machines")
+
+// resolveNode turns node:NAME into the instances on that node (process,
+// HTTP and consumer faults), or into every edge that leaves it (network
+// faults): each proxy into an instance on the node, from callers elsewhere
+// (the load included); each proxy out of it, from a service all of whose
+// instances run there (a proxy is a caller service's, shared by its
+// instances on every node); and the broker links of those services, when
+// the broker runs elsewhere. What runs on the node keeps talking to what
+// runs on the node, as on a real machine cut off from its network.
+func resolveNode(target, node string, layer Layer, shape lab.Shape) ([]string, error) {
+	if node == "" {
+		return nil, fmt.Errorf("target %q: want a node's name after node:", target)
+	}
+	if shape.Nodes == nil {
+		return nil, fmt.Errorf("target %q: %w", target, ErrNeedsPlacement)
+	}
+	on := map[string]bool{} // instances on the node
+	all := map[string]bool{}
+	var names []string
+	for in, n := range shape.Nodes {
+		all[n] = true
+		if n == node {
+			on[in] = true
+		}
+	}
+	for n := range all {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	if !all[node] {
+		return nil, fmt.Errorf("target %q: no instance runs on a node %q (nodes: %s)", target, node, strings.Join(names, ", "))
+	}
+	if layer != Network {
+		var out []string
+		for _, svc := range contract.Services {
+			if layer == Consumer && !slices.Contains(contract.Consumers, svc) {
+				continue
+			}
+			for _, in := range instances(svc, 0, shape) {
+				if on[in] {
+					out = append(out, in)
+				}
+			}
+		}
+		return out, nil
+	}
+	whole := func(svc string) bool { // every instance of svc on the node
+		for _, in := range instances(svc, 0, shape) {
+			if !on[in] {
+				return false
+			}
+		}
+		return true
+	}
+	var out []string
+	for _, callee := range append([]string{}, contract.Services...) {
+		for _, in := range instances(callee, 0, shape) {
+			for _, caller := range callers(callee) {
+				inside := caller != contract.LoadCaller && whole(caller)
+				if on[in] != inside { // one end on the node, the other not
+					out = append(out, lab.EdgeProxy(caller, in))
+				}
+			}
+		}
+	}
+	if !on[Broker] {
+		for _, svc := range contract.Services {
+			if whole(svc) {
+				out = append(out, lab.BrokerProxy(svc))
+			}
+		}
 	}
 	return out, nil
 }

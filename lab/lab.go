@@ -67,7 +67,24 @@ type Shape struct {
 	// proxy on any edge: the shop as it would run without the lab, to measure
 	// what the proxies cost. Network faults have nothing to act on.
 	NoProxies bool
+	// Placement, on a runtime of several machines (swarm): PlacementSpread
+	// (the default) takes the nodes in turn for each instance,
+	// PlacementPack keeps every instance on the first node.
+	Placement string
+	// Constraints are placement constraints per service, as swarm writes
+	// them (node.role==worker, node.labels.zone==a); all must hold.
+	Constraints map[string][]string
+	// Nodes says which node runs each instance (and the broker, as
+	// "broker"), once a shop of several machines runs: node targets
+	// (node:worker-1) resolve against it. Nil before, and on one machine.
+	Nodes map[string]string
 }
+
+// Placements.
+const (
+	PlacementSpread = "spread"
+	PlacementPack   = "pack"
+)
 
 // ReplicasOf returns how many instances of service the shape runs.
 func (s Shape) ReplicasOf(service string) int {
@@ -88,6 +105,8 @@ type Instance struct {
 	PID     int    // its process, or 0
 	// Container is its container's short id, or "" outside containers.
 	Container string
+	// Node names the machine it runs on, on a runtime of several (swarm).
+	Node string
 }
 
 // Proxy is one Toxiproxy proxy of the shop.

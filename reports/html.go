@@ -48,7 +48,7 @@ func (htmlReport) Write(w io.Writer, r *results.Result) error {
 		"Blast":         toHTMLMatrix(blastMatrix(r, blastCell, false)),
 		"Recovery":      toHTMLMatrix(blastMatrix(r, recoveryCell, true)),
 		"Endpoints":     sortedEndpoints[results.EndpointStats],
-		"ScalingHeader": scalingHeader, "Scaling": scalingRows(r),
+		"ScalingHeader": scalingHeader, "Placement": placement(r), "Scaling": scalingRows(r),
 		"AutoscaleHeader": autoscaleHeader, "Autoscale": autoscaleRows(r), "AutoscaleSummary": autoscaleSummary(r),
 		"Shade": hex(shadeColor), "Open": hex(openC), "Closed": hex(closedC), "HalfOpen": hex(halfOpenC),
 		"Start": measuredStart(r),
@@ -269,6 +269,7 @@ td.isolated{background:#d9f2e1}td.degraded{background:#fde9b8}td.failed{backgrou
 {{range .R.Thresholds}}<tr><td class="{{if .Pass}}ok{{else}}bad{{end}}">{{if .Pass}}PASS{{else}}FAIL{{end}}</td><td>{{.Name}}</td><td><code>{{.Expression}}</code></td><td>{{.Observed}}</td></tr>
 {{end}}</table>{{end}}
 {{with .R.Aborted}}<p><b>Load aborted:</b> {{.}}</p>{{end}}
+{{with .Placement}}<p><b>Placement:</b> {{.}}</p>{{end}}
 
 <h2>Over time</h2>
 <p class="key">Shaded: a fault's window.<span style="background:{{.Shade}}"></span>fault

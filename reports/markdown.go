@@ -35,6 +35,9 @@ func (markdown) Write(w io.Writer, r *results.Result) error {
 	if r.Aborted != "" {
 		fmt.Fprintf(w, "**Load aborted:** %s\n\n", r.Aborted)
 	}
+	if p := placement(r); p != "" {
+		fmt.Fprintf(w, "**Placement:** %s\n\n", p)
+	}
 	if len(r.Invariants) > 0 {
 		fmt.Fprintln(w, "| | invariant | detail |\n|---|---|---|")
 		for _, inv := range r.Invariants {

@@ -37,6 +37,9 @@ func mark(ok bool) string {
 // endpoint, hypotheses with what was observed, faults with their times.
 func Terminal(w io.Writer, r *results.Result) {
 	fmt.Fprintf(w, "\n%s: %s\n\n", r.Scenario, r.Summary)
+	if p := placement(r); p != "" {
+		fmt.Fprintf(w, "placement: %s\n\n", p)
+	}
 	t := table.New(w)
 	t.Header("phase", "seconds", "endpoint", "requests", "success", "p50 ms", "p95 ms", "p99 ms", "req/s")
 	for _, p := range r.Phases {

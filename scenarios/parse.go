@@ -3,8 +3,10 @@ package scenarios
 import (
 	"bytes"
 	"embed"
+	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -195,7 +197,8 @@ func (s *Scenario) Set(kv string) error {
 
 // Shape returns the shop's shape for the scenario.
 func (s *Scenario) Shape() lab.Shape {
-	sh := lab.Shape{Replicas: map[string]int{}, Config: map[string]string{}, Seed: s.Seed}
+	sh := lab.Shape{Replicas: map[string]int{}, Config: map[string]string{}, Seed: s.Seed, Placement: s.Shop.Placement,
+		Constraints: s.Shop.Constraints}
 	for k, v := range s.Shop.Replicas {
 		sh.Replicas[k] = v
 	}
@@ -303,6 +306,22 @@ func (s *Scenario) checkShop(l *locator) error {
 	case "", "sync", "async":
 	default:
 		return l.at("$.shop.payment_mode", "shop.payment_mode: want sync or async, got %q", s.Shop.PaymentMode)
+	}
+	for _, svc := range slices.Sorted(maps.Keys(s.Shop.Constraints)) {
+		if !lab.IsService(svc) {
+			return l.at("$.shop.constraints."+svc, "shop.constraints: unknown service %q (services: %s)", svc, strings.Join(contract.Services, ", "))
+		}
+		for i, c := range s.Shop.Constraints[svc] {
+			if _, err := lab.ParseConstraint(c); err != nil {
+				return l.at(fmt.Sprintf("$.shop.constraints.%s[%d]", svc, i), "shop.constraints.%s: %v", svc, err)
+			}
+		}
+	}
+	switch s.Shop.Placement {
+	case "", lab.PlacementSpread, lab.PlacementPack:
+	default:
+		return l.at("$.shop.placement", "shop.placement: want %s (the nodes in turn) or %s (all on the manager's node), got %q",
+			lab.PlacementSpread, lab.PlacementPack, s.Shop.Placement)
 	}
 	return s.checkAutoscale(l)
 }
@@ -456,7 +475,7 @@ func checkFault(l *locator, base string, f faults.Spec, shape lab.Shape, seen ma
 	if f.Target == "" {
 		return at("target", "target: want a service, an instance (payments-2), an edge (orders->payments) or a broker link (orders.broker)")
 	}
-	if _, err := faults.Resolve(f.Target, kind.Layer(), shape); err != nil {
+	if _, err := faults.Resolve(f.Target, kind.Layer(), shape); err != nil && !errors.Is(err, faults.ErrNeedsPlacement) {
 		return at("target", "%v", err)
 	}
 	if err := f.Check(); err != nil {

@@ -47,8 +47,15 @@ type Scenario struct {
 
 // Shop is the system's shape.
 type Shop struct {
-	Replicas    map[string]int `yaml:"replicas" json:"replicas,omitempty"`
-	PaymentMode string         `yaml:"payment_mode" json:"payment_mode,omitempty"`
+	Replicas map[string]int `yaml:"replicas" json:"replicas,omitempty"`
+	// Placement, on a runtime of several machines (--runtime swarm):
+	// spread (the default) takes the nodes in turn, pack keeps every
+	// instance on the manager's node. One machine ignores it.
+	Placement string `yaml:"placement" json:"placement,omitempty"`
+	// Constraints keep a service's instances to the nodes they allow, as
+	// swarm writes them: {payments: [node.role==worker]}.
+	Constraints map[string][]string `yaml:"constraints" json:"constraints,omitempty"`
+	PaymentMode string              `yaml:"payment_mode" json:"payment_mode,omitempty"`
 	// Config holds values for the config bucket ("payments.latency": "50ms").
 	Config map[string]any `yaml:"config" json:"config,omitempty"`
 	// Autoscale grows and shrinks services while the load runs; a service

@@ -231,6 +231,11 @@ func scenarioSchema() map[string]any {
 	at(ld, "executor")["enum"] = []any{"constant-arrival-rate", "ramping-arrival-rate", "constant-vus"}
 	at(ld, "rate")["minimum"] = 1
 	at(ld, "until")["enum"] = []any{UntilKnee}
+	at(at(s, "shop"), "placement")["enum"] = []any{lab.PlacementSpread, lab.PlacementPack}
+	cons := at(at(s, "shop"), "constraints")
+	cons["propertyNames"] = map[string]any{"enum": enum(contract.Services)}
+	cons["additionalProperties"].(map[string]any)["items"] = map[string]any{"type": "string",
+		"pattern": `^\s*node\.(id|hostname|role|labels\.[^=!\s]+)\s*(==|!=)\s*[^=!\s]+\s*$`}
 	at(ld, "checkout_share")["minimum"], at(ld, "checkout_share")["maximum"] = 0, 1
 	stage := at(ld, "stages")["items"].(map[string]any)
 	at(stage, "name")["not"] = map[string]any{"enum": enum(slices.Sorted(maps.Keys(reserved)))}

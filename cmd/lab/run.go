@@ -224,6 +224,9 @@ func runErr(cmd *cobra.Command, res *results.Result, err error) error {
 	if errors.As(err, &ie) || cmd.Context().Err() != nil {
 		return &exitError{code: ExitInterrupted, err: err}
 	}
+	if errors.Is(err, experiment.ErrBadTarget) {
+		return badInput(err)
+	}
 	return cannotRun(err)
 }
 

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -198,5 +199,110 @@ func TestSwarmOneNode(t *testing.T) {
 	}
 	if left := swarmLeft(t, ""); len(left) > 0 {
 		t.Errorf("left after the run: %v", left)
+	}
+}
+
+// TestSwarmTwoNodes: a swarm of this machine's engine and a worker (a
+// second dockerd in a network namespace). baseline spreads the instances
+// over both and passes; `lab up --replicas catalog=4` puts catalog on both
+// and prints where; node-cut (payment-outage with payments alone on the
+// worker) cuts the worker's link: its targets are the edges into the
+// worker's one instance and its broker link, and only those, and the
+// verdict is payment-outage's. Nothing of a run is left on either node.
+func TestSwarmTwoNodes(t *testing.T) {
+	c := swarmCluster(t, 1)
+	worker := c.workers[0]
+	manager := dockerOut(t, "", "info", "--format", "{{.Name}}")
+
+	out := filepath.Join(t.TempDir(), "baseline")
+	stdout, stderr, code := labWithEnv(t, nil, "run", "baseline", "--runtime", "swarm", "--out", out)
+	if code != ExitOK {
+		t.Fatalf("baseline on two nodes: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	nodes := reportPlacement(t, out)
+	if nodes["users-1"] != "lab-node2" || nodes["gateway-1"] != manager || nodes["broker"] != manager {
+		t.Errorf("baseline's placement %v: want the instances spread, gateway-1 and the broker on %s, users-1 on lab-node2", nodes, manager)
+	}
+
+	up := exec.Command(os.Args[0], "up", "--runtime", "swarm", "--replicas", "catalog=4")
+	up.Env = append(os.Environ(), "LAB_TEST_MAIN=1")
+	var upOut strings.Builder
+	up.Stdout, up.Stderr = &upOut, &upOut
+	if err := up.Start(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(2 * time.Minute)
+	for !strings.Contains(upOut.String(), "Ctrl-C stops everything") && time.Now().Before(deadline) {
+		time.Sleep(200 * time.Millisecond)
+	}
+	_ = up.Process.Signal(os.Interrupt)
+	_ = up.Wait()
+	shown := upOut.String()
+	for i, want := range []string{manager, "lab-node2", manager, "lab-node2"} {
+		line := lineOf(shown, fmt.Sprintf("catalog-%d ", i+1))
+		if !strings.Contains(line, " "+want+" ") {
+			t.Errorf("lab up: catalog-%d's line %q does not say it runs on %s\n%s", i+1, line, want, shown)
+		}
+	}
+
+	out = filepath.Join(t.TempDir(), "node-cut")
+	stdout, stderr, code = labWithEnv(t, nil, "run", "testdata/node-cut.yaml", "--runtime", "swarm", "--out", out)
+	if code != ExitOK {
+		t.Fatalf("node-cut: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	if !strings.Contains(stdout, "placement: lab-node2: payments-1; "+manager+": broker, catalog-1,") {
+		t.Errorf("node-cut's placement line:\n%s", stdout)
+	}
+	targets := reportTargets(t, out)
+	if strings.Join(targets, " ") != "orders->payments-1 payments.broker" {
+		t.Errorf("the worker's cut reached %v, want orders->payments-1 and payments.broker, and only those", targets)
+	}
+	for _, host := range []string{"", worker} {
+		if left := swarmLeft(t, host); len(left) > 0 {
+			t.Errorf("left on %q after the runs: %v", host, left)
+		}
+	}
+}
+
+func lineOf(s, prefix string) string {
+	for _, l := range strings.Split(s, "\n") {
+		if strings.Contains(l, "│ "+prefix) {
+			return l
+		}
+	}
+	return ""
+}
+
+func reportPlacement(t *testing.T, out string) map[string]string {
+	t.Helper()
+	var rep struct {
+		Placement map[string]string `json:"placement"`
+	}
+	readReport(t, out, &rep)
+	return rep.Placement
+}
+
+func reportTargets(t *testing.T, out string) []string {
+	t.Helper()
+	var rep struct {
+		Faults []struct {
+			Targets []string `json:"targets"`
+		} `json:"faults"`
+	}
+	readReport(t, out, &rep)
+	if len(rep.Faults) != 1 {
+		t.Fatalf("faults %+v, want one", rep.Faults)
+	}
+	return rep.Faults[0].Targets
+}
+
+func readReport(t *testing.T, out string, v any) {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(out, "report.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		t.Fatal(err)
 	}
 }

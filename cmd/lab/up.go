@@ -233,16 +233,29 @@ func printInstances(w io.Writer, shop lab.Shop) {
 			into[callee] = append(into[callee], p.Name[:i]+" "+p.Listen)
 		}
 	}
+	ins := shop.Instances()
+	placed := false
+	for _, in := range ins {
+		placed = placed || in.Node != ""
+	}
 	t := table.New(w)
-	t.Header("instance", "pid/container", "address", "proxies in front")
-	for _, in := range shop.Instances() {
+	if placed {
+		t.Header("instance", "node", "container", "address", "proxies in front")
+	} else {
+		t.Header("instance", "pid/container", "address", "proxies in front")
+	}
+	for _, in := range ins {
 		via := into[in.Name]
 		sort.Strings(via)
 		id := in.Container
 		if id == "" {
 			id = strconv.Itoa(in.PID)
 		}
-		t.Append(in.Name, id, in.Addr, strings.Join(via, "\n"))
+		if placed {
+			t.Append(in.Name, in.Node, id, in.Addr, strings.Join(via, "\n"))
+		} else {
+			t.Append(in.Name, id, in.Addr, strings.Join(via, "\n"))
+		}
 	}
 	t.Render()
 }

@@ -53,19 +53,30 @@ func Clean(ctx context.Context, e *Engine, opts CleanOptions) (int, error) {
 		}
 		n++
 	}
-	cs, err := e.cli.ContainerList(ctx, client.ContainerListOptions{All: true, Filters: f})
-	if err != nil {
-		return 0, fmt.Errorf("list containers: %w", err)
+	// The containers and volumes on the manager's engine and on every node
+	// the lab reaches (lab.engine): a swarm run's volumes stay on the node
+	// that held the task.
+	engines := []client.APIClient{e.cli}
+	if err == nil { // a manager: its services listed
+		if sw, err := e.CheckManager(ctx); err == nil {
+			if ns, err := e.nodes(ctx, sw); err == nil {
+				defer closeNodes(ns)
+				for _, nd := range ns {
+					if !nd.manager {
+						engines = append(engines, nd.cli)
+					}
+				}
+			} else {
+				errs = append(errs, err)
+			}
+		}
 	}
-	for _, c := range cs.Items {
-		if !wanted(c.Labels) {
-			continue
+	for _, cli := range engines {
+		m, err := cleanEngine(ctx, cli, f, wanted)
+		n += m
+		if err != nil {
+			errs = append(errs, err)
 		}
-		if _, err := e.cli.ContainerRemove(ctx, c.ID, client.ContainerRemoveOptions{Force: true}); err != nil {
-			errs = append(errs, fmt.Errorf("remove container %s: %w", c.ID[:12], err))
-			continue
-		}
-		n++
 	}
 	ns, err := e.cli.NetworkList(ctx, client.NetworkListOptions{Filters: f})
 	if err != nil {
@@ -93,6 +104,42 @@ func Clean(ctx context.Context, e *Engine, opts CleanOptions) (int, error) {
 			}
 			n++
 		}
+	}
+	return n, errors.Join(errs...)
+}
+
+// cleanEngine removes the wanted containers and volumes of lab runs on one
+// engine.
+func cleanEngine(ctx context.Context, cli client.APIClient, f client.Filters, wanted func(map[string]string) bool) (int, error) {
+	n := 0
+	var errs []error
+	cs, err := cli.ContainerList(ctx, client.ContainerListOptions{All: true, Filters: f})
+	if err != nil {
+		return 0, fmt.Errorf("list containers: %w", err)
+	}
+	for _, c := range cs.Items {
+		if !wanted(c.Labels) {
+			continue
+		}
+		if _, err := cli.ContainerRemove(ctx, c.ID, client.ContainerRemoveOptions{Force: true}); err != nil && !IsNotFound(err) {
+			errs = append(errs, fmt.Errorf("remove container %s: %w", c.ID[:12], err))
+			continue
+		}
+		n++
+	}
+	vs, err := cli.VolumeList(ctx, client.VolumeListOptions{Filters: f})
+	if err != nil {
+		return n, errors.Join(append(errs, fmt.Errorf("list volumes: %w", err))...)
+	}
+	for _, v := range vs.Items {
+		if !wanted(v.Labels) {
+			continue
+		}
+		if _, err := cli.VolumeRemove(ctx, v.Name, client.VolumeRemoveOptions{Force: true}); err != nil {
+			errs = append(errs, fmt.Errorf("remove volume %s: %w", v.Name, err))
+			continue
+		}
+		n++
 	}
 	return n, errors.Join(errs...)
 }

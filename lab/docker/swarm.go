@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -15,6 +16,7 @@ import (
 
 	"lab/lab"
 	"lab/lab/skeleton"
+	"lab/services/contract"
 )
 
 // SwarmRuntime is the swarm runtime: the broker, Toxiproxy and every
@@ -127,9 +129,28 @@ func (r *SwarmRuntime) Start(ctx context.Context, p lab.Params) (lab.Shop, error
 		closeOwn()
 		return nil, err
 	}
+	ns, err := e.nodes(ctx, sw)
+	if err != nil {
+		closeOwn()
+		return nil, err
+	}
+	began := time.Now()
+	ictx, cancel := context.WithTimeout(ctx, imageTimeout)
+	n, err := copyImage(ictx, e.cli, image, ns)
+	cancel()
+	if err != nil {
+		closeNodes(ns)
+		closeOwn()
+		return nil, err
+	}
+	if n > 0 && p.Progress != nil {
+		fmt.Fprintf(p.Progress, "image      copied to %d %s in %s (saved from the manager's engine, loaded into each node's)\n",
+			n, plural(n, "node", "nodes"), time.Since(began).Round(time.Millisecond))
+	}
 	id := make([]byte, 4)
 	_, _ = rand.Read(id)
-	b := &swarmBackend{rt: r, e: e, ownEngine: own, image: image, run: hex.EncodeToString(id), swarm: sw}
+	b := &swarmBackend{rt: r, e: e, ownEngine: own, image: image, run: hex.EncodeToString(id), swarm: sw, nodes: ns,
+		pack: p.Shape.Placement == lab.PlacementPack}
 	b.prefix = "lab-" + b.run + "-"
 	b.bg, b.stopBg = context.WithCancel(context.Background())
 	return skeleton.Start(ctx, p, b)
@@ -154,6 +175,68 @@ type swarmBackend struct {
 
 	toxiproxy  *task
 	frontPorts []int
+
+	// nodes: the manager first; pack puts every instance on its node.
+	nodes []*node
+	pack  bool
+}
+
+// place picks the node of an instance among those its service's
+// constraints allow: spread takes them in turn, in the order of the shop's
+// instances (every service's first, in the order of contract.Services, then
+// every second...), so that a run's placement is the same every time and a
+// service's replicas alternate; pack takes the first (the manager's node
+// when it is allowed).
+func (b *swarmBackend) place(svc, name string) (*node, error) {
+	var ok []*node
+	var cs []lab.Constraint
+	for _, s := range b.p.Shape.Constraints[svc] {
+		c, err := lab.ParseConstraint(s)
+		if err != nil {
+			return nil, err
+		}
+		cs = append(cs, c)
+	}
+	for _, n := range b.nodes {
+		all := true
+		for _, c := range cs {
+			all = all && holds(c, n)
+		}
+		if all {
+			ok = append(ok, n)
+		}
+	}
+	if len(ok) == 0 {
+		var names []string
+		for _, n := range b.nodes {
+			names = append(names, fmt.Sprintf("%s (%s)", n.name, n.role))
+		}
+		return nil, fmt.Errorf("%s: no node satisfies %s (nodes: %s)", name, strings.Join(b.p.Shape.Constraints[svc], ", "), strings.Join(names, ", "))
+	}
+	if b.pack {
+		return ok[0], nil
+	}
+	i := 0
+	for n := 1; n <= maxMost(b.p.Shape); n++ {
+		for _, s := range contract.Services {
+			if n > b.p.Shape.MostOf(s) {
+				continue
+			}
+			if lab.InstanceName(s, n) == name {
+				return ok[i%len(ok)], nil
+			}
+			i++
+		}
+	}
+	return ok[0], nil
+}
+
+func maxMost(s lab.Shape) int {
+	most := 1
+	for _, svc := range contract.Services {
+		most = max(most, s.MostOf(svc))
+	}
+	return most
 }
 
 func (b *swarmBackend) labels() map[string]string {
@@ -191,8 +274,16 @@ func (b *swarmBackend) Prepare(ctx context.Context, p lab.Params, links []lab.Li
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("create network %s: %w", b.netName, err)
 	}
-	b.progress("run        %s on a swarm of %d %s (manager %s; overlay network %s; every service is labelled %s=%s)",
-		b.run, b.swarm.Nodes, plural(b.swarm.Nodes, "node", "nodes"), b.e.Name(), b.netName, LabelRun, b.run)
+	var names []string
+	for _, n := range b.nodes {
+		names = append(names, n.name)
+	}
+	how := "spread over"
+	if b.pack {
+		how = "packed on the first of"
+	}
+	b.progress("run        %s on a swarm of %d %s, instances %s %s (overlay network %s; every service is labelled %s=%s)",
+		b.run, len(b.nodes), plural(len(b.nodes), "node", "nodes"), how, strings.Join(names, ", "), b.netName, LabelRun, b.run)
 	for i, l := range links {
 		if l.Front() {
 			b.frontPorts = append(b.frontPorts, firstProxy+i)
@@ -214,25 +305,29 @@ func (b *swarmBackend) Broker() (skeleton.Unit, error) {
 	return b.newTask("", "broker", brokerPort, func(skeleton.Run) spec {
 		return spec{cmd: []string{"serve", "broker", "--store", "/broker", "--host", "0.0.0.0",
 			"--port", strconv.Itoa(brokerPort)}, mounts: map[string]string{b.dirs["broker"]: "/broker"}}
-	}, true, brokerPort)
+	}, b.nodes[0], brokerPort)
 }
 
 func (b *swarmBackend) Toxiproxy() (skeleton.Unit, error) {
 	var err error
 	b.toxiproxy, err = b.newTask("", "toxiproxy", apiPort, func(skeleton.Run) spec {
 		return spec{cmd: []string{"serve", "toxiproxy", "--api", fmt.Sprintf("0.0.0.0:%d", apiPort)}}
-	}, true, append([]int{apiPort}, b.frontPorts...)...)
+	}, b.nodes[0], append([]int{apiPort}, b.frontPorts...)...)
 	return b.toxiproxy, err
 }
 
 func (b *swarmBackend) Instance(service, name string) (skeleton.Unit, error) {
+	n, err := b.place(service, name)
+	if err != nil {
+		return nil, err
+	}
 	return b.newTask(service, name, servicePort, func(run skeleton.Run) spec {
 		return spec{cmd: []string{"serve", run.Service, "--instance", run.Instance,
 			"--nats", "nats://" + run.BrokerDial, "--data", "/data",
 			"--seed", strconv.FormatInt(run.Seed, 10),
 			"--listen", fmt.Sprintf("0.0.0.0:%d", servicePort)},
 			mounts: map[string]string{b.dirs["data"]: "/data"}}
-	}, true, servicePort)
+	}, n, servicePort)
 }
 
 func (b *swarmBackend) ToxiproxyURL() string { return "http://" + b.toxiproxy.host(apiPort) }
@@ -255,6 +350,7 @@ func (b *swarmBackend) Close(ctx context.Context) error {
 	_, err := removeRun(ctx, b.e, b.run)
 	b.stopBg()
 	b.follows.Wait()
+	closeNodes(b.nodes)
 	if b.ownEngine {
 		err = errors.Join(err, b.e.Close())
 	}

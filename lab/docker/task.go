@@ -5,13 +5,16 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/netip"
 	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/moby/moby/api/pkg/stdcopy"
+	"github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/api/types/mount"
 	"github.com/moby/moby/api/types/swarm"
 	"github.com/moby/moby/client"
@@ -22,36 +25,40 @@ import (
 // task is one unit of a swarm run: a service of one replica, whose current
 // task is the unit's run.
 type task struct {
-	b       *swarmBackend
-	name    string
-	svc     string // the shop's service, "" for the broker and Toxiproxy
-	port    int
-	ports   map[int]string // container port -> where the harness reaches it
-	specOf  func(skeleton.Run) spec
-	manager bool // placed on the manager's node
+	b      *swarmBackend
+	name   string
+	svc    string // the shop's service, "" for the broker and Toxiproxy
+	port   int
+	ports  map[int]string // container port -> where the harness reaches it
+	specOf func(skeleton.Run) spec
+	node   *node // where its tasks run
 
 	mu        sync.Mutex
 	serviceID string
 	taskID    string
 	container string
-	node      string
-	version   swarm.Version
-	force     uint64
 }
 
 var _ skeleton.Unit = (*task)(nil)
 
-func (b *swarmBackend) newTask(svc, name string, port int, specOf func(skeleton.Run) spec, manager bool, ports ...int) (*task, error) {
-	t := &task{b: b, name: name, svc: svc, port: port, ports: map[int]string{}, specOf: specOf, manager: manager}
+// newTask plans a unit on node n. Its ports are published on n, at ports
+// free on this host when picked (the node's are its own: a port taken there
+// fails the task's start, which says so).
+func (b *swarmBackend) newTask(svc, name string, port int, specOf func(skeleton.Run) spec, n *node, ports ...int) (*task, error) {
+	t := &task{b: b, name: name, svc: svc, port: port, ports: map[int]string{}, specOf: specOf, node: n}
 	for _, p := range ports {
 		addr, err := skeleton.FreeAddr()
 		if err != nil {
 			return nil, err
 		}
-		t.ports[p] = addr
+		_, free, _ := splitPort(addr)
+		t.ports[p] = net.JoinHostPort(n.addr, strconv.Itoa(free))
 	}
 	return t, nil
 }
+
+// Node names the node the unit's tasks run on.
+func (t *task) Node() string { return t.node.name }
 
 // service is the swarm service's name, which the overlay's DNS resolves to
 // its task.
@@ -80,7 +87,10 @@ func (t *task) HostPID(ctx context.Context) (int, error) {
 	if c == "" {
 		return 0, nil
 	}
-	r, err := t.b.e.cli.ContainerInspect(ctx, c, client.ContainerInspectOptions{})
+	if !t.node.manager || !t.b.e.Local {
+		return 0, nil // a process of another machine
+	}
+	r, err := t.node.cli.ContainerInspect(ctx, c, client.ContainerInspectOptions{})
 	if err != nil {
 		return 0, fmt.Errorf("inspect %s: %w", t.name, err)
 	}
@@ -98,16 +108,11 @@ func (t *task) current() string {
 
 // Signal goes to the task's container through the engine of its node.
 func (t *task) Signal(ctx context.Context, sig skeleton.Sig) error {
-	t.mu.Lock()
-	c, node := t.container, t.node
-	t.mu.Unlock()
+	c := t.current()
 	if c == "" {
 		return fmt.Errorf("signal %s: no task running", t.name)
 	}
-	if node != t.b.swarm.NodeID {
-		return fmt.Errorf("signal %s: its task runs on node %s, and the lab reaches only the manager's engine", t.name, node)
-	}
-	cli := t.b.e.cli
+	cli := t.node.cli
 	var err error
 	switch sig {
 	case skeleton.Term:
@@ -139,7 +144,7 @@ func (t *task) Start(ctx context.Context, run skeleton.Run, out io.Writer) (func
 	go func() {
 		defer t.b.follows.Done()
 		defer close(followed)
-		t.follow(tk, out, began)
+		t.follow(out, began)
 	}()
 	return func() error {
 		err := t.wait(tk)
@@ -190,9 +195,18 @@ func (t *task) spec(sp spec) swarm.ServiceSpec {
 	labels := b.labels()
 	labels[LabelInstance] = t.name
 	one := uint64(1)
+	// On the manager's node, the run folder's own folders; elsewhere a
+	// volume of the node's, labelled as the run, which Close removes there.
 	var mounts []mount.Mount
+	user := fmt.Sprintf("%d:%d", os.Getuid(), os.Getgid()) // files in the run folder stay the user's
 	for src, dst := range sp.mounts {
-		mounts = append(mounts, mount.Mount{Type: mount.TypeBind, Source: src, Target: dst})
+		if t.node.manager {
+			mounts = append(mounts, mount.Mount{Type: mount.TypeBind, Source: src, Target: dst})
+			continue
+		}
+		mounts = append(mounts, mount.Mount{Type: mount.TypeVolume, Source: t.service() + strings.ReplaceAll(dst, "/", "-"), Target: dst,
+			VolumeOptions: &mount.VolumeOptions{Labels: labels}})
+		user = ""
 	}
 	var ports []swarm.PortConfig
 	t.mu.Lock()
@@ -204,7 +218,7 @@ func (t *task) spec(sp spec) swarm.ServiceSpec {
 	t.mu.Unlock()
 	grace := StopGrace
 	cs := &swarm.ContainerSpec{Image: b.image, Args: sp.cmd, Env: b.rt.Env, Labels: labels, Mounts: mounts,
-		User: fmt.Sprintf("%d:%d", os.Getuid(), os.Getgid()), StopGracePeriod: &grace,
+		User: user, StopGracePeriod: &grace,
 		// Names the overlay's DNS does not know go to the task's own
 		// loopback, not the host's resolver: never off the machine.
 		DNSConfig: &swarm.DNSConfig{Nameservers: loopbackDNS}}
@@ -215,9 +229,7 @@ func (t *task) spec(sp spec) swarm.ServiceSpec {
 	if n := cpusOf(b.p.Shape.Config, t.svc); n > 0 {
 		ts.Resources = &swarm.ResourceRequirements{Limits: &swarm.Limit{NanoCPUs: int64(n) * 1e9}}
 	}
-	if t.manager {
-		ts.Placement = &swarm.Placement{Constraints: []string{"node.id==" + b.swarm.NodeID}}
-	}
+	ts.Placement = &swarm.Placement{Constraints: []string{"node.id==" + t.node.id}}
 	return swarm.ServiceSpec{
 		Annotations:  swarm.Annotations{Name: t.service(), Labels: labels},
 		TaskTemplate: ts,
@@ -244,7 +256,7 @@ func (t *task) running(ctx context.Context) (swarm.Task, error) {
 			switch st := tk.Status; {
 			case st.State == swarm.TaskStateRunning && st.ContainerStatus != nil && st.ContainerStatus.ContainerID != "":
 				t.mu.Lock()
-				t.taskID, t.container, t.node = tk.ID, st.ContainerStatus.ContainerID, tk.NodeID
+				t.taskID, t.container = tk.ID, st.ContainerStatus.ContainerID
 				t.mu.Unlock()
 				return tk, nil
 			case terminal(st.State):
@@ -268,9 +280,31 @@ func terminal(s swarm.TaskState) bool {
 	return false
 }
 
-// wait waits for the task to end and says how: its container's exit.
+// wait waits for the task to end and says how: its container's exit, as
+// the engine of its node tells it (at once: the manager hears of a task's
+// end from the node's agent seconds later: a kill on a worker landed 2.4 s
+// late when the lab waited for the manager's word), else the task's state.
 func (t *task) wait(tk swarm.Task) error {
-	for {
+	c := t.current()
+	w := t.node.cli.ContainerWait(t.b.bg, c, client.ContainerWaitOptions{Condition: container.WaitConditionNotRunning})
+	select {
+	case r := <-w.Result:
+		if r.Error != nil && r.Error.Message != "" {
+			return errors.New(r.Error.Message)
+		}
+		if r.StatusCode != 0 {
+			return fmt.Errorf("exit status %d", r.StatusCode)
+		}
+		return nil
+	case err := <-w.Error:
+		if t.b.bg.Err() != nil {
+			return errors.New("the run's services were removed")
+		}
+		if !IsNotFound(err) {
+			return fmt.Errorf("wait for %s: %w", t.name, err)
+		}
+	}
+	for { // the container is gone: the task's state says how it ended
 		r, err := t.b.e.cli.TaskInspect(t.b.bg, tk.ID, client.TaskInspectOptions{})
 		if err != nil {
 			if t.b.bg.Err() != nil || IsNotFound(err) {
@@ -295,9 +329,11 @@ func (t *task) wait(tk swarm.Task) error {
 	}
 }
 
-// follow copies the task's log to out until it ends.
-func (t *task) follow(tk swarm.Task, out io.Writer, began time.Time) {
-	rc, err := t.b.e.cli.TaskLogs(t.b.bg, tk.ID, client.TaskLogsOptions{ShowStdout: true, ShowStderr: true, Follow: true,
+// follow copies the task's log to out until it ends, from the engine of
+// its node: the manager's task log goes on for seconds after the container
+// ended, and wait waits for the last lines.
+func (t *task) follow(out io.Writer, began time.Time) {
+	rc, err := t.node.cli.ContainerLogs(t.b.bg, t.current(), client.ContainerLogsOptions{ShowStdout: true, ShowStderr: true, Follow: true,
 		Since: since(began.Add(-time.Millisecond))})
 	if err != nil {
 		return

@@ -27,6 +27,7 @@ import (
 	"strings"
 	"time"
 
+	"lab/faults"
 	"lab/lab"
 	"lab/lab/invariants"
 	"lab/lab/results"
@@ -57,6 +58,10 @@ type Params struct {
 
 // ErrCannotRun wraps every error that kept the lab from running the scenario.
 var ErrCannotRun = errors.New("experiment: cannot run")
+
+// ErrBadTarget is a fault's node target (node:worker-1) that the running
+// shop has no node for: bad input, found once the shop knows its nodes.
+var ErrBadTarget = errors.New("bad fault target")
 
 // Interrupted is the error of a run that ctx ended before its load started:
 // Stage says what the lab was doing ("starting the shop").
@@ -101,6 +106,12 @@ func Run(ctx context.Context, p Params) (*results.Result, error) {
 		return nil, cannot(ctx, "starting the shop", err)
 	}
 	say("shop ready in %s (%s runtime); gateway %s", time.Since(began).Round(time.Millisecond), lab.Describe(p.Runtime), shop.GatewayURL())
+	if pl, ok := shop.(interface{ Placement() map[string]string }); ok {
+		shape.Nodes = pl.Placement() // node targets resolve against it
+	}
+	if err := checkNodeTargets(sc, shape); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrBadTarget, err)
+	}
 	cfg, err := openConfig(ctx, shop.BrokerURL())
 	if err != nil {
 		return nil, cannot(ctx, "connecting to the broker", err)
@@ -214,6 +225,7 @@ func Run(ctx context.Context, p Params) (*results.Result, error) {
 	res.Edges, res.Breakers = scr.Edges(), scr.Transitions()
 	res.Signals = scr.Signals()
 	res.Autoscale = as.record()
+	res.Placement = shape.Nodes
 	res.Replicas = map[string]int{}
 	for _, svc := range contract.Services {
 		res.Replicas[svc] = shape.ReplicasOf(svc)
@@ -237,6 +249,24 @@ func Run(ctx context.Context, p Params) (*results.Result, error) {
 	res.WallS = res.Ended.Sub(began).Seconds()
 	// 6. The deferred calls stop the load, remove faults and stop the shop.
 	return res, nil
+}
+
+// checkNodeTargets resolves every fault's node target (node:worker-1) now
+// that the shop runs: a scenario is checked before it knows its nodes.
+func checkNodeTargets(sc *scenarios.Scenario, shape lab.Shape) error {
+	for _, f := range sc.Faults {
+		if !strings.HasPrefix(f.Target, faults.NodePrefix) {
+			continue
+		}
+		kind, err := faults.Lookup(f.Kind)
+		if err == nil {
+			_, err = faults.Resolve(f.Target, kind.Layer(), shape)
+		}
+		if err != nil {
+			return fmt.Errorf("fault %s: %w", f.Name, err)
+		}
+	}
+	return nil
 }
 
 // loadEnv passes the scenario's load to the journeys.

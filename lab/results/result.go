@@ -33,6 +33,9 @@ type Result struct {
 	BlastRadius []Impact `json:"blast_radius,omitempty"`
 	// Replicas is how many instances of each service ran.
 	Replicas map[string]int `json:"replicas,omitempty"`
+	// Placement names the node each instance ran on, on a runtime of
+	// several machines (swarm).
+	Placement map[string]string `json:"placement,omitempty"`
 	// Scaling says, when the load varied or services ran replicas, how much
 	// each endpoint served per replica and where its latency bent upward.
 	Scaling []Scaling `json:"scaling,omitempty"`

@@ -33,9 +33,37 @@ func (s *Shop) Instances() []lab.Instance {
 	var out []lab.Instance
 	for _, u := range s.instanceUnits() {
 		pid, container := u.Ident()
-		out = append(out, lab.Instance{Service: u.service, Name: u.Name(), Addr: u.Host(), PID: pid, Container: container})
+		in := lab.Instance{Service: u.service, Name: u.Name(), Addr: u.Host(), PID: pid, Container: container}
+		if p, ok := u.Unit.(Placed); ok {
+			in.Node = p.Node()
+		}
+		out = append(out, in)
 	}
 	lab.SortInstances(out)
+	return out
+}
+
+// Placement says which node runs each instance, the broker ("broker") and
+// Toxiproxy, on a runtime of several machines; nil on one.
+func (s *Shop) Placement() map[string]string {
+	s.mu.RLock()
+	units := make([]*unit, 0, len(s.units)+1)
+	for _, u := range s.units {
+		units = append(units, u)
+	}
+	if s.toxiproxy != nil {
+		units = append(units, s.toxiproxy)
+	}
+	s.mu.RUnlock()
+	var out map[string]string
+	for _, u := range units {
+		if p, ok := u.Unit.(Placed); ok {
+			if out == nil {
+				out = map[string]string{}
+			}
+			out[u.Name()] = p.Node()
+		}
+	}
 	return out
 }
 

@@ -92,6 +92,10 @@ type Unit interface {
 	HostPID(ctx context.Context) (int, error)
 }
 
+// Placed is a Unit of a runtime of several machines: Node names the one
+// its runs go to.
+type Placed interface{ Node() string }
+
 // Run is what an instance's run needs to know.
 type Run struct {
 	Service, Instance string
