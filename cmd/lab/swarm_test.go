@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -261,6 +262,24 @@ func TestSwarmTwoNodes(t *testing.T) {
 		if left := swarmLeft(t, host); len(left) > 0 {
 			t.Errorf("left on %q after the runs: %v", host, left)
 		}
+	}
+
+	// Interrupted while the services start, and while the load runs: exit
+	// 130, and nothing of the run on either node.
+	for _, p := range []struct {
+		sig syscall.Signal
+		at  time.Duration
+	}{{syscall.SIGINT, 2 * time.Second}, {syscall.SIGTERM, 11 * time.Second}} {
+		_, code, stderr := labRun(t, "swarm", &p.sig, p.at)
+		if code != -1 && code != ExitInterrupted {
+			t.Errorf("%s at %s: exit %d, want 130\n%s", p.sig, p.at, code, stderr)
+		}
+		for _, host := range []string{"", worker} {
+			if left := swarmLeft(t, host); len(left) > 0 {
+				t.Errorf("%s at %s: left on %q: %v\n%s", p.sig, p.at, host, left, stderr)
+			}
+		}
+		t.Logf("%s at %s: exit %d, %s", p.sig, p.at, code, lastLine(stderr))
 	}
 }
 

@@ -165,6 +165,7 @@ type swarmBackend struct {
 	run       string
 	swarm     Swarm
 	netName   string
+	netID     string
 	prefix    string
 	p         lab.Params
 	dirs      map[string]string
@@ -268,9 +269,11 @@ func (b *swarmBackend) Prepare(ctx context.Context, p lab.Params, links []lab.Li
 	b.netName = "lab-" + b.run
 	nctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), createTimeout)
 	defer cancel()
-	if _, err := b.e.cli.NetworkCreate(nctx, b.netName, client.NetworkCreateOptions{Driver: "overlay", Attachable: true, Labels: b.labels()}); err != nil {
+	made, err := b.e.cli.NetworkCreate(nctx, b.netName, client.NetworkCreateOptions{Driver: "overlay", Attachable: true, Labels: b.labels()})
+	if err != nil {
 		return fmt.Errorf("create overlay network %s: %w", b.netName, err)
 	}
+	b.netID = made.ID
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("create network %s: %w", b.netName, err)
 	}
@@ -348,6 +351,13 @@ func (b *swarmBackend) KernelResets() bool { return false }
 // network, by label.
 func (b *swarmBackend) Close(ctx context.Context) error {
 	_, err := removeRun(ctx, b.e, b.run)
+	// The manager removes an overlay network a while after it answers
+	// the remove, and lists it until then: a run that ended, or was
+	// interrupted, seemed to leave its network for some seconds. Wait
+	// until it is gone, so that what the lab leaves is what there is.
+	if b.netID != "" {
+		err = errors.Join(err, b.networkGone(ctx))
+	}
 	b.stopBg()
 	b.follows.Wait()
 	closeNodes(b.nodes)
@@ -355,6 +365,33 @@ func (b *swarmBackend) Close(ctx context.Context) error {
 		err = errors.Join(err, b.e.Close())
 	}
 	return err
+}
+
+// networkGone waits, networkDetach at most, until the run's network is
+// no longer listed, removing it again if it is still there to remove.
+func (b *swarmBackend) networkGone(ctx context.Context) error {
+	deadline := time.Now().Add(networkDetach)
+	f := make(client.Filters).Add("label", LabelRun+"="+b.run)
+	for {
+		ns, err := b.e.cli.NetworkList(ctx, client.NetworkListOptions{Filters: f})
+		if err != nil {
+			return fmt.Errorf("list networks: %w", err)
+		}
+		if len(ns.Items) == 0 {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("network %s still there %s after its remove", b.netName, networkDetach)
+		}
+		for _, nw := range ns.Items {
+			_, _ = b.e.cli.NetworkRemove(ctx, nw.ID, client.NetworkRemoveOptions{})
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("network %s: %w", b.netName, ctx.Err())
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
 }
 
 func splitPort(addr string) (string, int, error) {
