@@ -121,7 +121,7 @@ func (s *Scenario) fitsDuration() error {
 }
 
 // Set overrides one field: duration, warmup, seed, load.rate, load.vus,
-// load.journey, load.think, shop.payment_mode, shop.replicas.SVC,
+// load.journey, load.think, shop.payment_mode, shop.placement, shop.replicas.SVC,
 // shop.config.KEY.
 func (s *Scenario) Set(kv string) error {
 	k, v, ok := strings.Cut(kv, "=")
@@ -170,6 +170,8 @@ func (s *Scenario) Set(kv string) error {
 		return s.setResilience(k, v)
 	case k == "shop.payment_mode":
 		s.Shop.PaymentMode = v
+	case k == "shop.placement":
+		s.Shop.Placement = v
 	case k == "shop.autoscale":
 		if v != "on" && v != "off" {
 			return fmt.Errorf("want on or off, got %q", v)
@@ -190,7 +192,7 @@ func (s *Scenario) Set(kv string) error {
 		}
 		s.Shop.Config[strings.TrimPrefix(k, "shop.config.")] = v
 	default:
-		return fmt.Errorf("unknown key %q (want duration, warmup, seed, load.rate, load.vus, load.journey, load.think, shop.payment_mode, shop.replicas.SVC, shop.config.KEY, shop.autoscale=on|off, idempotency=on|off, resilience=PRESET or resilience.CALLER->CALLEE.FIELD)", k)
+		return fmt.Errorf("unknown key %q (want duration, warmup, seed, load.rate, load.vus, load.journey, load.think, shop.payment_mode, shop.placement, shop.replicas.SVC, shop.config.KEY, shop.autoscale=on|off, idempotency=on|off, resilience=PRESET or resilience.CALLER->CALLEE.FIELD)", k)
 	}
 	return nil
 }
