@@ -121,17 +121,22 @@ func short(id string) string {
 // Signal sends a signal to the container; Pause and Resume freeze and thaw
 // every process in it.
 func (bx *box) Signal(ctx context.Context, sig skeleton.Sig) error {
-	cli := bx.b.e.cli
+	return signal(ctx, bx.b.e.cli, bx.id, sig)
+}
+
+// signal sends sig to container id through cli: Term and Kill as signals,
+// Pause and Resume through the cgroup freezer.
+func signal(ctx context.Context, cli client.APIClient, id string, sig skeleton.Sig) error {
 	var err error
 	switch sig {
 	case skeleton.Term:
-		_, err = cli.ContainerKill(ctx, bx.id, client.ContainerKillOptions{Signal: "SIGTERM"})
+		_, err = cli.ContainerKill(ctx, id, client.ContainerKillOptions{Signal: "SIGTERM"})
 	case skeleton.Kill:
-		_, err = cli.ContainerKill(ctx, bx.id, client.ContainerKillOptions{Signal: "SIGKILL"})
+		_, err = cli.ContainerKill(ctx, id, client.ContainerKillOptions{Signal: "SIGKILL"})
 	case skeleton.Pause:
-		_, err = cli.ContainerPause(ctx, bx.id, client.ContainerPauseOptions{})
+		_, err = cli.ContainerPause(ctx, id, client.ContainerPauseOptions{})
 	case skeleton.Resume:
-		_, err = cli.ContainerUnpause(ctx, bx.id, client.ContainerUnpauseOptions{})
+		_, err = cli.ContainerUnpause(ctx, id, client.ContainerUnpauseOptions{})
 	}
 	return err
 }
@@ -355,16 +360,21 @@ func (bx *box) wait() error {
 	w := bx.b.e.cli.ContainerWait(bx.b.bg, bx.id, client.ContainerWaitOptions{Condition: container.WaitConditionNotRunning})
 	select {
 	case r := <-w.Result:
-		if r.Error != nil && r.Error.Message != "" {
-			return errors.New(r.Error.Message)
-		}
-		if r.StatusCode != 0 {
-			return fmt.Errorf("exit status %d", r.StatusCode)
-		}
-		return nil
+		return exitOf(r)
 	case err := <-w.Error:
 		return fmt.Errorf("wait for %s: %w", bx.name, err)
 	}
+}
+
+// exitOf says how a container's run ended: nil for status 0.
+func exitOf(r container.WaitResponse) error {
+	if r.Error != nil && r.Error.Message != "" {
+		return errors.New(r.Error.Message)
+	}
+	if r.StatusCode != 0 {
+		return fmt.Errorf("exit status %d", r.StatusCode)
+	}
+	return nil
 }
 
 // follow copies the container's output since began to out until the run

@@ -97,13 +97,9 @@ func (r *Runtime) Describe() string {
 // timeout: a cold build takes its own time), then brings the shop up; see
 // the package doc and lab/skeleton.
 func (r *Runtime) Start(ctx context.Context, p lab.Params) (lab.Shop, error) {
-	e, own := r.Engine, false
-	if e == nil {
-		var err error
-		if e, err = Connect(ctx, 5*time.Second); err != nil {
-			return nil, err
-		}
-		own = true
+	e, own, err := engineOr(ctx, r.Engine)
+	if err != nil {
+		return nil, err
 	}
 	image, err := r.image(ctx, e, p.Progress)
 	if err != nil {
@@ -118,6 +114,18 @@ func (r *Runtime) Start(ctx context.Context, p lab.Params) (lab.Shop, error) {
 	b.prefix = "lab-" + b.run + "-"
 	b.bg, b.stopBg = context.WithCancel(context.Background())
 	return skeleton.Start(ctx, p, b)
+}
+
+// engineOr returns e, or connects to the engine when e is nil; own says
+// the caller connected it and closes it.
+func engineOr(ctx context.Context, e *Engine) (_ *Engine, own bool, err error) {
+	if e != nil {
+		return e, false, nil
+	}
+	if e, err = Connect(ctx, 5*time.Second); err != nil {
+		return nil, false, err
+	}
+	return e, true, nil
 }
 
 func (r *Runtime) image(ctx context.Context, e *Engine, progress io.Writer) (string, error) {
@@ -190,13 +198,9 @@ func (b *backend) labels() map[string]string {
 // plans the ports Toxiproxy publishes: its API and the load's proxies.
 func (b *backend) Prepare(ctx context.Context, p lab.Params, links []lab.Link) error {
 	b.p = p
-	b.dirs = map[string]string{}
-	for _, d := range []string{"data", "logs", "broker"} {
-		abs, err := filepath.Abs(filepath.Join(p.Dir, d))
-		if err != nil {
-			return fmt.Errorf("create %s dir: %w", d, err)
-		}
-		b.dirs[d] = abs
+	var err error
+	if b.dirs, err = runDirs(p); err != nil {
+		return err
 	}
 	if n, err := Clean(ctx, b.e, CleanOptions{}); err == nil && n > 0 {
 		b.progress("clean      removed %d things left by crashed runs", n)
@@ -210,7 +214,7 @@ func (b *backend) Prepare(ctx context.Context, p lab.Params, links []lab.Link) e
 	for _, svc := range contract.Services {
 		units += p.Shape.MostOf(svc) // room for what an autoscaler may add
 	}
-	err := b.createNetwork(nctx, units)
+	err = b.createNetwork(nctx, units)
 	cancel()
 	if err != nil {
 		return err
@@ -238,6 +242,20 @@ func (b *backend) Prepare(ctx context.Context, p lab.Params, links []lab.Link) e
 		}
 	}
 	return nil
+}
+
+// runDirs are the run folder's data, logs and broker folders, absolute:
+// what containers mount.
+func runDirs(p lab.Params) (map[string]string, error) {
+	dirs := map[string]string{}
+	for _, d := range []string{"data", "logs", "broker"} {
+		abs, err := filepath.Abs(filepath.Join(p.Dir, d))
+		if err != nil {
+			return nil, fmt.Errorf("create %s dir: %w", d, err)
+		}
+		dirs[d] = abs
+	}
+	return dirs, nil
 }
 
 func (b *backend) progress(format string, args ...any) {

@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -105,13 +104,9 @@ func (e *Engine) CheckManager(ctx context.Context) (Swarm, error) {
 // Start checks that the engine is a manager, makes the image, then brings
 // the shop up.
 func (r *SwarmRuntime) Start(ctx context.Context, p lab.Params) (lab.Shop, error) {
-	e, own := r.Engine, false
-	if e == nil {
-		var err error
-		if e, err = Connect(ctx, 5*time.Second); err != nil {
-			return nil, err
-		}
-		own = true
+	e, own, err := engineOr(ctx, r.Engine)
+	if err != nil {
+		return nil, err
 	}
 	closeOwn := func() {
 		if own {
@@ -255,13 +250,9 @@ func (b *swarmBackend) progress(format string, args ...any) {
 // (a debugging shell) can join it.
 func (b *swarmBackend) Prepare(ctx context.Context, p lab.Params, links []lab.Link) error {
 	b.p = p
-	b.dirs = map[string]string{}
-	for _, d := range []string{"data", "logs", "broker"} {
-		abs, err := filepath.Abs(filepath.Join(p.Dir, d))
-		if err != nil {
-			return fmt.Errorf("create %s dir: %w", d, err)
-		}
-		b.dirs[d] = abs
+	var err error
+	if b.dirs, err = runDirs(p); err != nil {
+		return err
 	}
 	if n, err := Clean(ctx, b.e, CleanOptions{}); err == nil && n > 0 {
 		b.progress("clean      removed %d things left by crashed runs", n)

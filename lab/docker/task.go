@@ -112,19 +112,7 @@ func (t *task) Signal(ctx context.Context, sig skeleton.Sig) error {
 	if c == "" {
 		return fmt.Errorf("signal %s: no task running", t.name)
 	}
-	cli := t.node.cli
-	var err error
-	switch sig {
-	case skeleton.Term:
-		_, err = cli.ContainerKill(ctx, c, client.ContainerKillOptions{Signal: "SIGTERM"})
-	case skeleton.Kill:
-		_, err = cli.ContainerKill(ctx, c, client.ContainerKillOptions{Signal: "SIGKILL"})
-	case skeleton.Pause:
-		_, err = cli.ContainerPause(ctx, c, client.ContainerPauseOptions{})
-	case skeleton.Resume:
-		_, err = cli.ContainerUnpause(ctx, c, client.ContainerUnpauseOptions{})
-	}
-	return err
+	return signal(ctx, t.node.cli, c, sig)
 }
 
 // Start creates the service at the first start and forces a new task at
@@ -289,13 +277,7 @@ func (t *task) wait(tk swarm.Task) error {
 	w := t.node.cli.ContainerWait(t.b.bg, c, client.ContainerWaitOptions{Condition: container.WaitConditionNotRunning})
 	select {
 	case r := <-w.Result:
-		if r.Error != nil && r.Error.Message != "" {
-			return errors.New(r.Error.Message)
-		}
-		if r.StatusCode != 0 {
-			return fmt.Errorf("exit status %d", r.StatusCode)
-		}
-		return nil
+		return exitOf(r)
 	case err := <-w.Error:
 		if t.b.bg.Err() != nil {
 			return errors.New("the run's services were removed")
