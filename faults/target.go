@@ -110,7 +110,7 @@ var ErrNeedsPlacement = errors.New("a node target is resolved once the shop runs
 // runs on the node, as on a real machine cut off from its network.
 func resolveNode(target, node string, layer Layer, shape lab.Shape) ([]string, error) {
 	if node == "" {
-		return nil, fmt.Errorf("target %q: want a node's name after node:", target)
+		return nil, fmt.Errorf("target %q: want %sNAME, with the name of a node", target, NodePrefix)
 	}
 	if shape.Nodes == nil {
 		return nil, fmt.Errorf("target %q: %w", target, ErrNeedsPlacement)

@@ -90,7 +90,7 @@ func (n *node) connect(ctx context.Context, endpoint string) error {
 			"label it with `docker node update --label-add %s=tcp://%s:2375 %s` (or unix://SOCKET), or take it out of the run's reach with "+
 			"`docker node update --availability drain %s`", n.name, n.id[:12], LabelEngine, LabelEngine, n.addr, n.id[:12], n.id[:12])
 	}
-	c, err := client.New(client.WithHost(endpoint), client.WithAPIVersionNegotiation())
+	c, err := client.New(client.WithHost(endpoint))
 	if err != nil {
 		return fmt.Errorf("node %s: engine %s: %w", n.name, endpoint, err)
 	}
