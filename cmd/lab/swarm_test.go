@@ -281,6 +281,17 @@ func TestSwarmTwoNodes(t *testing.T) {
 		}
 		t.Logf("%s at %s: exit %d, %s", p.sig, p.at, code, lastLine(stderr))
 	}
+
+	// The image the lab copied to the worker goes with lab clean --images.
+	if dockerOut(t, worker, "images", "-q", "--filter", "label=lab.image") == "" {
+		t.Error("no lab image on the worker: the lab did not copy it there")
+	}
+	if stdout, stderr, code := labWithEnv(t, nil, "clean", "--images"); code != ExitOK {
+		t.Fatalf("lab clean --images: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	if left := dockerOut(t, worker, "images", "-q", "--filter", "label=lab.image"); left != "" {
+		t.Errorf("lab clean --images left the worker's lab images: %s", left)
+	}
 }
 
 func lineOf(s, prefix string) string {

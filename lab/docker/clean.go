@@ -92,17 +92,20 @@ func Clean(ctx context.Context, e *Engine, opts CleanOptions) (int, error) {
 		}
 		n++
 	}
-	if opts.Images {
-		is, err := e.cli.ImageList(ctx, client.ImageListOptions{Filters: make(client.Filters).Add("label", LabelImage)})
-		if err != nil {
-			return n, errors.Join(append(errs, fmt.Errorf("list images: %w", err))...)
-		}
-		for _, im := range is.Items {
-			if _, err := e.cli.ImageRemove(ctx, im.ID, client.ImageRemoveOptions{Force: true, PruneChildren: true}); err != nil {
-				errs = append(errs, fmt.Errorf("remove image %s: %w", im.ID, err))
+	if opts.Images { // on every engine: the lab copied its image to each node
+		for _, cli := range engines {
+			is, err := cli.ImageList(ctx, client.ImageListOptions{Filters: make(client.Filters).Add("label", LabelImage)})
+			if err != nil {
+				errs = append(errs, fmt.Errorf("list images: %w", err))
 				continue
 			}
-			n++
+			for _, im := range is.Items {
+				if _, err := cli.ImageRemove(ctx, im.ID, client.ImageRemoveOptions{Force: true, PruneChildren: true}); err != nil {
+					errs = append(errs, fmt.Errorf("remove image %s: %w", im.ID, err))
+					continue
+				}
+				n++
+			}
 		}
 	}
 	return n, errors.Join(errs...)
