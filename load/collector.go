@@ -13,12 +13,23 @@ import (
 	"github.com/HdrHistogram/hdrhistogram-go"
 )
 
-// Collector receives the stream of one k6 run and keeps its series.
+// Collector receives the streams of a k6 run, one per generator (k6
+// process, each running its execution segment of the test), and keeps
+// their series, merged: per endpoint and second, the requests, failures,
+// statuses and HDR histograms of every generator added up, so that counts
+// are sums and percentiles are read off the merged histogram, never
+// averaged. A generator's second k is the k-th second of its own test,
+// which starts when it says "start"; the generators start within a few
+// tens of milliseconds of each other, and Skew says how far apart.
 type Collector struct {
 	ln net.Listener
+	n  int // generators
 
 	mu      sync.Mutex
-	start   time.Time
+	start   time.Time // the first generator's
+	last    time.Time // the last generator's
+	starts  int
+	ends    int
 	series  map[string]map[int]*results.Agg // endpoint -> second -> aggregate
 	ended   bool
 	started chan struct{}
@@ -26,15 +37,28 @@ type Collector struct {
 	err     error
 }
 
-// Listen starts a collector on a free loopback port.
-func Listen() (*Collector, error) {
+// Listen starts a collector of one generator on a free loopback port.
+func Listen() (*Collector, error) { return ListenN(1) }
+
+// ListenN starts a collector of n generators on a free loopback port.
+func ListenN(n int) (*Collector, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, fmt.Errorf("listen for the load stream: %w", err)
 	}
-	c := &Collector{ln: ln, series: map[string]map[int]*results.Agg{}, started: make(chan struct{}), done: make(chan struct{})}
+	c := &Collector{ln: ln, n: max(n, 1), series: map[string]map[int]*results.Agg{}, started: make(chan struct{}), done: make(chan struct{})}
 	go c.accept()
 	return c, nil
+}
+
+// Skew is how far apart the generators started; 0 for one.
+func (c *Collector) Skew() time.Duration {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.starts < 2 {
+		return 0
+	}
+	return c.last.Sub(c.start)
 }
 
 // Addr is where the output connects.
@@ -65,13 +89,26 @@ func (c *Collector) Close() error { return c.ln.Close() }
 
 func (c *Collector) accept() {
 	defer close(c.done)
-	conn, err := c.ln.Accept()
-	if err != nil {
-		c.fail(fmt.Errorf("accept the load stream: %w", err))
-		return
+	var wg sync.WaitGroup
+	for range c.n {
+		conn, err := c.ln.Accept()
+		if err != nil {
+			c.fail(fmt.Errorf("accept the load stream: %w", err))
+			break
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer conn.Close()
+			c.read(conn)
+		}()
 	}
-	defer conn.Close()
-	c.ln.Close() // one stream per collector
+	c.ln.Close() // one stream per generator
+	wg.Wait()
+}
+
+// read takes one generator's stream until its "end".
+func (c *Collector) read(conn net.Conn) {
 	sc := bufio.NewScanner(conn)
 	sc.Buffer(make([]byte, 1<<20), 16<<20)
 	for sc.Scan() {
@@ -83,9 +120,17 @@ func (c *Collector) accept() {
 		switch m.Kind {
 		case "start":
 			c.mu.Lock()
-			c.start = m.Start
+			if c.starts == 0 || m.Start.Before(c.start) {
+				c.start = m.Start
+			}
+			if m.Start.After(c.last) {
+				c.last = m.Start
+			}
+			c.starts++
+			if c.starts == c.n {
+				close(c.started)
+			}
 			c.mu.Unlock()
-			close(c.started)
 		case "bucket":
 			if err := c.add(m.Bucket); err != nil {
 				c.fail(err)
@@ -93,7 +138,8 @@ func (c *Collector) accept() {
 			}
 		case "end":
 			c.mu.Lock()
-			c.ended = true
+			c.ends++
+			c.ended = c.ends == c.n
 			c.mu.Unlock()
 			return
 		}

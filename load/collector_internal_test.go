@@ -1,9 +1,13 @@
 package load
 
 import (
+	"encoding/json"
 	"lab/lab/results"
 	"math"
+	"net"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/HdrHistogram/hdrhistogram-go"
 )
@@ -63,5 +67,66 @@ func TestQuantileIsNearestRank(t *testing.T) {
 		if got := a.Quantile(tt.q); math.Abs(got-tt.want) > 0.001*tt.want {
 			t.Errorf("n=%d q=%g: %g ms, want %g", tt.n, tt.q, got, tt.want)
 		}
+	}
+}
+
+func TestSegmentsCutTheTestWhole(t *testing.T) {
+	segs, seq := Segments(3)
+	if strings.Join(segs, " ") != "0:1/3 1/3:2/3 2/3:1" || seq != "0,1/3,2/3,1" {
+		t.Fatalf("segments %v of %s", segs, seq)
+	}
+	if segs, seq := Segments(1); strings.Join(segs, " ") != "0:1" || seq != "0,1" {
+		t.Fatalf("one generator: %v of %s", segs, seq)
+	}
+}
+
+// TestCollectorMergesGeneratorsExactly: two generators' streams, over real
+// TCP, merge into one series: counts add up, and the p99 is the merged
+// histogram's (the 99th of 100 values spread over both), not an average of
+// the two generators' p99s; the collector starts with both and ends with
+// both.
+func TestCollectorMergesGeneratorsExactly(t *testing.T) {
+	c, err := ListenN(2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t0 := time.Now()
+	send := func(start time.Time, us []int64) {
+		conn, err := net.Dial("tcp", c.Addr())
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		defer conn.Close()
+		enc := json.NewEncoder(conn)
+		_ = enc.Encode(Message{Kind: "start", Start: start})
+		_ = enc.Encode(Message{Kind: "bucket", Bucket: bucket(t, 0, "browse", 1, us...)})
+		_ = enc.Encode(Message{Kind: "end"})
+	}
+	var a, b []int64
+	for v := int64(1); v <= 100; v++ { // 1..100 ms: odd ones to one, even to the other
+		if v%2 == 1 {
+			a = append(a, v*1000)
+		} else {
+			b = append(b, v*1000)
+		}
+	}
+	send(t0.Add(20*time.Millisecond), a)
+	select {
+	case <-c.Started():
+		t.Fatal("started with one generator of two")
+	default:
+	}
+	send(t0, b)
+	<-c.Done()
+	if err := c.Err(); err != nil {
+		t.Fatal(err)
+	}
+	sum := c.Sum("browse", 0, 1)
+	if sum.Requests != 100 || sum.Failed != 2 || math.Abs(sum.Quantile(0.99)-99) > 0.5 {
+		t.Fatalf("merged: %d requests, %d failed, p99 %.2f ms; want 100, 2, 99", sum.Requests, sum.Failed, sum.Quantile(0.99))
+	}
+	if !c.Start().Equal(t0) || c.Skew() != 20*time.Millisecond {
+		t.Fatalf("start %v (want the earlier generator's), skew %v", c.Start(), c.Skew())
 	}
 }

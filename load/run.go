@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -56,6 +57,9 @@ type Plan struct {
 	Env map[string]string
 	// Dir receives k6.log, summary.json and the journey's files.
 	Dir string
+	// Generators is how many k6 processes run the test, each its k6
+	// execution segment (0 or 1: one, the whole test).
+	Generators int
 	// Outs are more k6 outputs, as k6's --out takes them (json=run.json,
 	// csv=run.csv, experimental-prometheus-rw, opentelemetry, ...), beside
 	// the lab's own; a relative file path is made absolute first, since
@@ -73,10 +77,16 @@ type Run struct {
 	// script failed (and, with abortOnFail, k6 stopped the test early).
 	// Valid after Done.
 	ThresholdsCrossed bool
-	cmd               *exec.Cmd
-	ended             atomic.Bool // End was called
-	done              chan struct{}
-	err               error
+	// Generators is how many k6 processes run the test, each its
+	// execution segment; SummaryPaths are their summaries (the first is
+	// SummaryPath).
+	Generators   int
+	SummaryPaths []string
+	mu           sync.Mutex // guards cmds, SummaryPaths, ThresholdsCrossed while they start and end
+	cmds         []*exec.Cmd
+	ended        atomic.Bool // End was called
+	done         chan struct{}
+	err          error
 }
 
 // Start writes the journey out (for a built-in one), starts the collector
@@ -103,27 +113,111 @@ func Start(p Plan) (*Run, error) {
 	if err != nil {
 		return nil, err
 	}
-	c, err := Listen()
+	n := max(p.Generators, 1)
+	c, err := ListenN(n)
 	if err != nil {
 		return nil, err
 	}
-	summary, err := filepath.Abs(filepath.Join(p.Dir, "k6-summary.json"))
-	if err != nil {
-		c.Close()
-		return nil, err
+	r := &Run{Collector: c, Generators: n, done: make(chan struct{})}
+	waits := make([]chan error, n)
+	for i := range n {
+		cmd, logPath, err := r.generator(p, abs, i, n)
+		if err != nil { // the generators started so far go
+			for _, started := range r.cmds {
+				_ = started.Process.Kill()
+			}
+			for _, w := range waits[:i] {
+				<-w
+			}
+			c.Close()
+			return nil, err
+		}
+		waits[i] = make(chan error, 1)
+		go func() {
+			err := cmd.Wait()
+			var ee *exec.ExitError
+			// k6 exits 99 when a threshold fails: not an error of the run, a
+			// verdict of the script's own, which the lab reports.
+			if errors.As(err, &ee) && ee.ExitCode() == 99 {
+				err = nil
+				r.mu.Lock()
+				r.ThresholdsCrossed = true
+				r.mu.Unlock()
+			}
+			// k6 exits 105 when a signal ended its test: when End sent it, the
+			// load ended as planned.
+			if errors.As(err, &ee) && ee.ExitCode() == k6Interrupted && r.ended.Load() {
+				err = nil
+			}
+			if err != nil {
+				tail, _ := os.ReadFile(logPath)
+				err = fmt.Errorf("k6: %w; %s ends:\n%s", err, filepath.Base(logPath), lastLines(string(tail), 8))
+			}
+			waits[i] <- err
+		}()
 	}
-	r := &Run{Collector: c, SummaryPath: summary, done: make(chan struct{})}
-	logf, err := os.Create(filepath.Join(p.Dir, "k6.log"))
-	if err != nil {
+	go func() {
+		var errs []error
+		for _, w := range waits {
+			errs = append(errs, <-w)
+		}
 		c.Close()
-		return nil, fmt.Errorf("create k6 log: %w", err)
+		r.err = errors.Join(errs...)
+		close(r.done)
+	}()
+	return r, nil
+}
+
+// Segments are the k6 execution segments of n generators: "0:1/2",
+// "1/2:1" for two; and the sequence they are cut from, "0,1/2,1".
+func Segments(n int) (segments []string, sequence string) {
+	frac := func(i int) string {
+		switch i {
+		case 0:
+			return "0"
+		case n:
+			return "1"
+		}
+		return fmt.Sprintf("%d/%d", i, n)
+	}
+	seq := []string{}
+	for i := 0; i <= n; i++ {
+		seq = append(seq, frac(i))
+		if i < n {
+			segments = append(segments, frac(i)+":"+frac(i+1))
+		}
+	}
+	return segments, strings.Join(seq, ",")
+}
+
+// generator starts k6 generator i of n: with more than one, each runs its
+// execution segment of the test (k6's own way to split one test, so that
+// together they run it once, with the same rates in sum), and writes its
+// summary, log and file outputs apart (k6-summary-2.json, k6-2.log).
+func (r *Run) generator(p Plan, script string, i, n int) (*exec.Cmd, string, error) {
+	suffix := ""
+	if i > 0 {
+		suffix = fmt.Sprintf("-%d", i+1)
+	}
+	summary, err := filepath.Abs(filepath.Join(p.Dir, "k6-summary"+suffix+".json"))
+	if err != nil {
+		return nil, "", err
+	}
+	logPath := filepath.Join(p.Dir, "k6"+suffix+".log")
+	logf, err := os.Create(logPath)
+	if err != nil {
+		return nil, "", fmt.Errorf("create k6 log: %w", err)
 	}
 	args := append(append([]string{}, p.Command[1:]...), "k6", "run", "--quiet", "--no-color",
-		"--out", OutputName+"="+c.Addr(), "--summary-export", r.SummaryPath)
-	for _, o := range p.Outs {
-		args = append(args, "--out", absOut(o))
+		"--out", OutputName+"="+r.Collector.Addr(), "--summary-export", summary)
+	if n > 1 {
+		segs, seq := Segments(n)
+		args = append(args, "--execution-segment", segs[i], "--execution-segment-sequence", seq)
 	}
-	args = append(args, abs)
+	for _, o := range p.Outs {
+		args = append(args, "--out", apart(absOut(o), suffix))
+	}
+	args = append(args, script)
 	cmd := exec.Command(p.Command[0], args...)
 	cmd.Dir = p.Dir
 	cmd.Stdout, cmd.Stderr = logf, logf
@@ -135,35 +229,29 @@ func Start(p Plan) (*Run, error) {
 	if err == nil {
 		err = cmd.Start()
 	}
+	logf.Close() // the child has its own
 	if err != nil {
-		logf.Close()
-		c.Close()
-		return nil, fmt.Errorf("start k6: %w", err)
+		return nil, "", fmt.Errorf("start k6: %w", err)
 	}
-	r.cmd = cmd
-	go func() {
-		err := cmd.Wait()
-		logf.Close()
-		c.Close()
-		var ee *exec.ExitError
-		// k6 exits 99 when a threshold fails: not an error of the run, a
-		// verdict of the script's own, which the lab reports.
-		if errors.As(err, &ee) && ee.ExitCode() == 99 {
-			err, r.ThresholdsCrossed = nil, true
-		}
-		// k6 exits 105 when a signal ended its test: when End sent it, the
-		// load ended as planned.
-		if errors.As(err, &ee) && ee.ExitCode() == k6Interrupted && r.ended.Load() {
-			err = nil
-		}
-		if err != nil {
-			tail, _ := os.ReadFile(filepath.Join(p.Dir, "k6.log"))
-			err = fmt.Errorf("k6: %w; k6.log ends:\n%s", err, lastLines(string(tail), 8))
-		}
-		r.err = err
-		close(r.done)
-	}()
-	return r, nil
+	r.mu.Lock()
+	r.cmds = append(r.cmds, cmd)
+	r.SummaryPaths = append(r.SummaryPaths, summary)
+	if i == 0 {
+		r.SummaryPath = summary
+	}
+	r.mu.Unlock()
+	return cmd, logPath, nil
+}
+
+// apart gives generator suffix a file output of its own: json=run.json is
+// run-2.json for the second.
+func apart(out, suffix string) string {
+	kind, path, ok := strings.Cut(out, "=")
+	if suffix == "" || !ok || (kind != "json" && kind != "csv") {
+		return out
+	}
+	ext := filepath.Ext(path)
+	return kind + "=" + strings.TrimSuffix(path, ext) + suffix + ext
 }
 
 // absOut makes the file of a file output (json=PATH, csv=PATH) absolute.
@@ -220,11 +308,18 @@ func (r *Run) Stop(grace time.Duration) {
 		return
 	default:
 	}
-	_ = r.cmd.Process.Signal(syscall.SIGINT)
+	r.mu.Lock()
+	cmds := append([]*exec.Cmd{}, r.cmds...)
+	r.mu.Unlock()
+	for _, c := range cmds {
+		_ = c.Process.Signal(syscall.SIGINT)
+	}
 	select {
 	case <-r.done:
 	case <-time.After(grace):
-		_ = r.cmd.Process.Kill()
+		for _, c := range cmds {
+			_ = c.Process.Kill()
+		}
 		<-r.done
 	}
 }

@@ -38,6 +38,9 @@ func (markdown) Write(w io.Writer, r *results.Result) error {
 	if p := placement(r); p != "" {
 		fmt.Fprintf(w, "**Placement:** %s\n\n", p)
 	}
+	if g := generators(r); g != "" {
+		fmt.Fprintf(w, "**Load:** %s\n\n", g)
+	}
 	if len(r.Invariants) > 0 {
 		fmt.Fprintln(w, "| | invariant | detail |\n|---|---|---|")
 		for _, inv := range r.Invariants {

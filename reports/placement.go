@@ -1,6 +1,7 @@
 package reports
 
 import (
+	"fmt"
 	"maps"
 	"slices"
 	"strings"
@@ -21,4 +22,14 @@ func placement(r *results.Result) string {
 		parts = append(parts, node+": "+strings.Join(on[node], ", "))
 	}
 	return strings.Join(parts, "; ")
+}
+
+// generators says how many k6 generators ran and where, when more than
+// one did, or "".
+func generators(r *results.Result) string {
+	if r.Load == nil {
+		return ""
+	}
+	return fmt.Sprintf("%d k6 generators on %s, each its execution segment of the test, started %.1f ms apart; their per-second histograms merged",
+		r.Load.Count, r.Load.Where, r.Load.SkewMS)
 }

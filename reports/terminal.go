@@ -40,6 +40,9 @@ func Terminal(w io.Writer, r *results.Result) {
 	if p := placement(r); p != "" {
 		fmt.Fprintf(w, "placement: %s\n\n", p)
 	}
+	if g := generators(r); g != "" {
+		fmt.Fprintf(w, "load: %s\n\n", g)
+	}
 	t := table.New(w)
 	t.Header("phase", "seconds", "endpoint", "requests", "success", "p50 ms", "p95 ms", "p99 ms", "req/s")
 	for _, p := range r.Phases {

@@ -45,7 +45,7 @@ type repeatParams struct {
 	runs, minPass int
 	rt            lab.Runtime
 	out           string
-	k6Outs        []string
+	load          loadOptions
 	exports       []export.Target
 }
 
@@ -66,7 +66,7 @@ func runRepeat(cmd *cobra.Command, p repeatParams) error {
 		}
 		dir := filepath.Join(p.out, fmt.Sprintf("run-%d", i+1))
 		fmt.Fprintf(stderr, "repeat: run %d of %d, seed %d, into %s\n", i+1, p.runs, seed, dir)
-		res, err := runOnce(ctx, cmd, sc, p.rt, dir, "", p.k6Outs)
+		res, err := runOnce(ctx, cmd, sc, p.rt, dir, "", p.load)
 		switch {
 		case err == nil && !res.Interrupted:
 			done, folders = append(done, res), append(folders, dir)

@@ -27,6 +27,7 @@ func newRun() *cobra.Command {
 	var sets []string
 	var compare, liveFile string
 	var k6Outs, exportFlags []string
+	var loadNodes int
 	cmd := &cobra.Command{
 		Use:   "run NAME|PATH|SCRIPT.js",
 		Short: "Run a scenario: load, faults on a timeline, a verdict",
@@ -42,6 +43,9 @@ could not run; 4 inconclusive (a fault had no observable effect); 130 interrupte
 		Args:              cobra.ExactArgs(1),
 		ValidArgsFunction: completeScenario,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if loadNodes < 1 || loadNodes > 16 {
+				return badInput(fmt.Errorf("--load-nodes %d: want from 1 to 16 k6 generators", loadNodes))
+			}
 			var pre []string
 			if duration != "" {
 				pre = append(pre, "duration="+duration)
@@ -79,7 +83,7 @@ could not run; 4 inconclusive (a fault had no observable effect); 130 interrupte
 			}
 			if repeat > 1 {
 				return runRepeat(cmd, repeatParams{arg: args[0], sets: append(pre, sets...), base: sc.Seed,
-					runs: repeat, minPass: minPass, rt: rt, out: out, k6Outs: k6Outs, exports: exports})
+					runs: repeat, minPass: minPass, rt: rt, out: out, load: loadOptions{k6Outs: k6Outs, generators: loadNodes}, exports: exports})
 			}
 			stderr := cmd.ErrOrStderr()
 			var ctl *results.Result
@@ -92,13 +96,13 @@ could not run; 4 inconclusive (a fault had no observable effect); 130 interrupte
 					return badInput(fmt.Errorf("--compare: %w", err))
 				}
 				fmt.Fprintf(stderr, "control run: %s with %s\n", sc.Name, compare)
-				ctl, err = runOnce(cmd.Context(), cmd, csc, rt, filepath.Join(out, "control"), "", nil)
+				ctl, err = runOnce(cmd.Context(), cmd, csc, rt, filepath.Join(out, "control"), "", loadOptions{generators: loadNodes})
 				if err != nil || ctl.Interrupted {
 					return runErr(cmd, ctl, err)
 				}
 				fmt.Fprintf(stderr, "experiment run: %s as written\n", sc.Name)
 			}
-			res, err := runOnce(cmd.Context(), cmd, sc, rt, out, liveFile, k6Outs)
+			res, err := runOnce(cmd.Context(), cmd, sc, rt, out, liveFile, loadOptions{k6Outs: k6Outs, generators: loadNodes})
 			if err != nil {
 				return runErr(cmd, res, err)
 			}
@@ -137,6 +141,7 @@ could not run; 4 inconclusive (a fault had no observable effect); 130 interrupte
 	f.StringVar(&compare, "compare", "", "also run a control with KEY=VALUE (such as resilience=none), same seed, and compare")
 	f.StringArrayVar(&sets, "set", nil, "override a field, as key=value: load.rate=50, shop.replicas.catalog=3, shop.config.KEY=V ...")
 	f.StringVar(&liveFile, "live", "", "a live fault file, applied on every save while the load runs; each fault is a window of the report")
+	f.IntVar(&loadNodes, "load-nodes", 1, "run the load as this many k6 generators, each its execution segment of the test, merged per second (1 to 16)")
 	f.StringArrayVar(&k6Outs, "k6-out", nil, "another k6 output beside the lab's, as k6's --out takes it: json=run.json, csv=run.csv, "+
 		"experimental-prometheus-rw, ... (repeatable; K6_* settings in the environment reach k6; --out is the run folder)")
 	f.IntVar(&repeat, "repeat", 1, "run it N times, seeds base, base+1, ...; figures as median and range, each hypothesis as held in k of N")
@@ -171,7 +176,14 @@ func exportRun(cmd *cobra.Command, res *results.Result, run string, targets []ex
 
 // runOnce runs sc into the folder out and writes its reports there.
 // live, if set, is a live fault file applied while the load runs.
-func runOnce(ctx context.Context, cmd *cobra.Command, sc *scenarios.Scenario, rt lab.Runtime, out, live string, k6Outs []string) (*results.Result, error) {
+// loadOptions are how a run drives its load: more k6 outputs, and how many
+// k6 generators (--load-nodes).
+type loadOptions struct {
+	k6Outs     []string
+	generators int
+}
+
+func runOnce(ctx context.Context, cmd *cobra.Command, sc *scenarios.Scenario, rt lab.Runtime, out, live string, lo loadOptions) (*results.Result, error) {
 	if err := os.MkdirAll(out, 0o755); err != nil {
 		return nil, cannotRun(err)
 	}
@@ -193,7 +205,7 @@ func runOnce(ctx context.Context, cmd *cobra.Command, sc *scenarios.Scenario, rt
 	exe, _ := os.Executable()
 	res, err := experiment.Run(ctx, experiment.Params{
 		Scenario: sc, Runtime: rt, Command: []string{exe}, Dir: out,
-		Progress: cmd.ErrOrStderr(), Live: isTerminal(os.Stderr), LiveFile: live, K6Outs: k6Outs,
+		Progress: cmd.ErrOrStderr(), Live: isTerminal(os.Stderr), LiveFile: live, K6Outs: lo.k6Outs, Generators: lo.generators,
 	})
 	os.RemoveAll(filepath.Join(out, "broker")) // the broker's store: large, and of no use after
 	if err != nil {

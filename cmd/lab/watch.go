@@ -75,7 +75,7 @@ func newWatch() *cobra.Command {
 						return
 					}
 					out := filepath.Join("runs", time.Now().UTC().Format("20060102T150405Z")+"-"+sc.Name)
-					res, err := runOnce(runCtx, cmd, sc, rt, out, "", nil)
+					res, err := runOnce(runCtx, cmd, sc, rt, out, "", loadOptions{})
 					if err != nil {
 						fmt.Fprintf(stderr, "lab: %v\n", err)
 						return

@@ -50,6 +50,9 @@ type Params struct {
 	Live bool
 	// K6Outs are more k6 outputs beside the lab's (load.Plan.Outs).
 	K6Outs []string
+	// Generators is how many k6 processes run the load, each its
+	// execution segment (--load-nodes); 0 or 1 for one.
+	Generators int
 	// LiveFile, if set, is a live fault file applied while the load runs
 	// (as `lab up --faults` does); each fault it puts in force is a fault
 	// window of the report.
@@ -121,7 +124,7 @@ func Run(ctx context.Context, p Params) (*results.Result, error) {
 
 	// 2. The load.
 	plan := load.Plan{Command: p.Command, Journey: sc.Load.Journey, Script: sc.ScriptPath(),
-		BaseURL: shop.GatewayURL(), Env: loadEnv(sc), Dir: p.Dir, Outs: p.K6Outs}
+		BaseURL: shop.GatewayURL(), Env: loadEnv(sc), Dir: p.Dir, Outs: p.K6Outs, Generators: p.Generators}
 	run, err := load.Start(plan)
 	if err != nil {
 		return nil, cannot(ctx, "starting the load", err)
@@ -134,6 +137,11 @@ func Run(ctx context.Context, p Params) (*results.Result, error) {
 	t0 := run.Collector.Start().Add(warmup)
 	shift := int(warmup / time.Second)
 	say("load started: %s, warmup %s, then %s measured", describeLoad(sc), warmup, sc.Duration.D())
+	if run.Generators > 1 {
+		host, _ := os.Hostname()
+		res.Load = &results.LoadGenerators{Count: run.Generators, Where: host, SkewMS: float64(run.Collector.Skew().Microseconds()) / 1000}
+		say("load: %d k6 generators on %s, each its execution segment, started %.1f ms apart; merged per second", run.Generators, host, res.Load.SkewMS)
+	}
 
 	// 3. Scrape and inject.
 	scrapeCtx, stopScrape := context.WithCancel(context.Background())
@@ -407,26 +415,48 @@ func drain(ctx context.Context, scr *scraper, timeout time.Duration) results.Dra
 
 // crossCheck reads k6's own summary of the main scenario per endpoint.
 func crossCheck(run *load.Run, s results.Series) map[string]results.K6Check {
-	data, err := os.ReadFile(run.SummaryPath)
-	if err != nil {
-		return nil
-	}
-	var sum struct {
+	type summary struct {
 		Metrics map[string]map[string]any `json:"metrics"` // values, and a thresholds object
 	}
-	if json.Unmarshal(data, &sum) != nil {
+	var sums []summary
+	for _, path := range run.SummaryPaths {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return nil
+		}
+		var sum summary
+		if json.Unmarshal(data, &sum) != nil {
+			return nil
+		}
+		sums = append(sums, sum)
+	}
+	if len(sums) == 0 {
 		return nil
 	}
 	out := map[string]results.K6Check{}
 	for _, e := range s.Endpoints() {
-		reqs, ok := sum.Metrics["http_reqs{name:"+e+",scenario:main}"]
-		if !ok {
+		c := results.K6Check{}
+		seen := false
+		for _, sum := range sums {
+			reqs, ok := sum.Metrics["http_reqs{name:"+e+",scenario:main}"]
+			if !ok {
+				continue
+			}
+			seen = true
+			count, _ := reqs["count"].(float64)
+			c.K6Requests += int64(count)
+			if len(sums) > 1 {
+				c.K6PerGenerator = append(c.K6PerGenerator, int64(count))
+			} else { // percentiles of several summaries do not add up
+				c.K6P95, _ = sum.Metrics["http_req_duration{name:"+e+",scenario:main}"]["p(95)"].(float64)
+			}
+		}
+		if !seen {
 			continue
 		}
 		a := s.Sum(e, math.MinInt32, math.MaxInt32)
-		count, _ := reqs["count"].(float64)
-		p95, _ := sum.Metrics["http_req_duration{name:"+e+",scenario:main}"]["p(95)"].(float64)
-		out[e] = results.K6Check{LabRequests: a.Requests, K6Requests: int64(count), LabP95: a.Quantile(0.95), K6P95: p95}
+		c.LabRequests, c.LabP95 = a.Requests, a.Quantile(0.95)
+		out[e] = c
 	}
 	return out
 }

@@ -171,3 +171,46 @@ func TestRampEndsAtItsKnee(t *testing.T) {
 	}
 	t.Logf("%s; browse below the knee p95 %.1fms, past it %.1fms", r.Ramp, below.Endpoints["browse"].P95, past.Endpoints["browse"].P95)
 }
+
+// TestTwoGeneratorsMatchOne runs payment-outage with one k6 generator and
+// with two (each its execution segment): every phase's request counts
+// agree within 2% (the journeys seed each iteration by its number in the
+// whole test, so both make the same request mix), and the merged counts
+// are the sums of the two generators' own k6 summaries.
+func TestTwoGeneratorsMatchOne(t *testing.T) {
+	run := func(generators int) *results.Result {
+		sc, err := scenarios.Open("payment-outage", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := experiment.Run(context.Background(), experiment.Params{Scenario: sc, Runtime: shoptest.Runtime(),
+			Command: []string{os.Args[0]}, Dir: t.TempDir(), Generators: generators})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res
+	}
+	one, two := run(1), run(2)
+	if two.Load == nil || two.Load.Count != 2 || one.Load != nil {
+		t.Fatalf("load generators: one %+v, two %+v", one.Load, two.Load)
+	}
+	for i, p := range one.Phases {
+		for e, a := range p.Endpoints {
+			b := two.Phases[i].Endpoints[e]
+			if d := math.Abs(float64(b.Requests-a.Requests)) / float64(a.Requests); d > 0.02 {
+				t.Errorf("%s %s: %d requests with one generator, %d with two (%.1f%% apart, want 2%% at most)", p.Name, e, a.Requests, b.Requests, 100*d)
+			}
+		}
+	}
+	for e, c := range two.K6 {
+		var sum int64
+		for _, n := range c.K6PerGenerator {
+			sum += n
+		}
+		if len(c.K6PerGenerator) != 2 || sum != c.K6Requests || c.LabRequests != sum {
+			t.Errorf("%s: lab %d, k6 %d, per generator %v: want the lab's merged count to be the generators' sum", e, c.LabRequests, c.K6Requests, c.K6PerGenerator)
+		}
+	}
+	t.Logf("started %.1f ms apart; checkout during payments-down: %d and %d requests", two.Load.SkewMS,
+		phase(t, one, "payments-down").Endpoints["checkout"].Requests, phase(t, two, "payments-down").Endpoints["checkout"].Requests)
+}

@@ -49,6 +49,9 @@ type Result struct {
 	// Aborted says k6 stopped the load early (a threshold with
 	// abortOnFail), and when.
 	Aborted string `json:"aborted,omitempty"`
+	// Load says how many k6 generators ran and where, when more than one
+	// did (--load-nodes).
+	Load *LoadGenerators `json:"load_generators,omitempty"`
 	// Ramp says where a ramp with until: knee ended: at its knee, or at
 	// its bound before latency bent.
 	Ramp string `json:"ramp,omitempty"`
@@ -140,6 +143,15 @@ type FaultRecord struct {
 	Breakers []BreakerReaction `json:"breakers,omitempty"`
 }
 
+// LoadGenerators are the k6 processes of a run, each running its execution
+// segment of the test.
+type LoadGenerators struct {
+	Count int    `json:"count"`
+	Where string `json:"where"`
+	// SkewMS is how far apart they started.
+	SkewMS float64 `json:"skew_ms"`
+}
+
 // Second is one measured second of one endpoint.
 type Second struct {
 	S        int     `json:"s"`
@@ -168,6 +180,10 @@ type K6Check struct {
 	K6Requests  int64   `json:"k6_requests"`
 	LabP95      float64 `json:"lab_p95_ms"`
 	K6P95       float64 `json:"k6_p95_ms"`
+	// K6PerGenerator are each generator's own count, when several ran
+	// (their sum is K6Requests; k6's p95s of several do not add up, and
+	// K6P95 is then 0).
+	K6PerGenerator []int64 `json:"k6_requests_per_generator,omitempty"`
 }
 
 // DrainResult says whether async work settled after the load.

@@ -1,10 +1,10 @@
 // browser: read only. Browse the catalog and look at a product.
-import { options as opts, seedOnce, pause, browse, product } from './lib.js';
+import { options as opts, seedIteration, pause, browse, product } from './lib.js';
 
 export const options = opts();
 
 export default function () {
-  seedOnce();
+  seedIteration();
   browse();
   pause();
   product();

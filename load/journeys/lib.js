@@ -2,6 +2,7 @@
 // seeded random source, and the shop's calls with their endpoint names.
 import http from 'k6/http';
 import { sleep, randomSeed } from 'k6';
+import exec from 'k6/execution';
 
 export const base = __ENV.BASE_URL;
 export const seed = parseInt(__ENV.LAB_SEED || '1', 10);
@@ -61,14 +62,14 @@ export function options() {
   };
 }
 
-let seeded = false;
-// seedOnce seeds Math.random per VU, so a run with the same seed makes the
-// same request mix.
-export function seedOnce() {
-  if (!seeded) {
-    randomSeed(seed * 100003 + __VU);
-    seeded = true;
-  }
+// seedIteration seeds Math.random for this iteration from the run's seed
+// and the iteration's number in the whole test, so a run with the same seed
+// makes the same request mix, whichever VU runs an iteration and however
+// many k6 generators share the test (--load-nodes: each runs its execution
+// segment, and iterationInTest numbers the iterations across all of them).
+export function seedIteration() {
+  const offset = exec.scenario.name === 'main' ? 0 : 1000003;
+  randomSeed(seed * 100003 + offset + exec.scenario.iterationInTest);
 }
 
 export function pause() {
