@@ -19,7 +19,7 @@ build:
 # must add 100 ms within 3 ms), and on two cores another package's shop and
 # k6 running beside them would be in the measurement.
 test: lint
-	$(GO) test -count=1 -p 1 ./...
+	$(GO) test -count=1 -p 1 -timeout 30m ./...
 	$(MAKE) race
 
 ## race: the concurrency tests of the services and the runtime under -race

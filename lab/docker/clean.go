@@ -40,7 +40,7 @@ func Clean(ctx context.Context, e *Engine, opts CleanOptions) (int, error) {
 	// A swarm run's services first: removing one ends its task's container,
 	// and the network goes once no task is attached to it.
 	ss, err := e.cli.ServiceList(ctx, client.ServiceListOptions{Filters: f})
-	if err != nil && !notManager(err) {
+	if err != nil && !notManager(err) && !IsNotFound(err) { // Podman has no services: 404
 		return 0, fmt.Errorf("list services: %w", err)
 	}
 	for _, sv := range ss.Items {

@@ -69,7 +69,7 @@ func (t *task) Upstream() string { return fmt.Sprintf("%s:%d", t.service(), t.po
 func (t *task) Host() string     { return t.host(t.port) }
 
 // host is where the harness reaches port of the task: the port published in
-// host mode on its node, which is the manager's own.
+// host mode on its node, at the node's address.
 func (t *task) host(port int) string {
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -232,7 +232,7 @@ const pollEvery = 100 * time.Millisecond
 // running waits for the service's newest task to run and records it.
 func (t *task) running(ctx context.Context) (swarm.Task, error) {
 	t.mu.Lock()
-	id := t.serviceID
+	id, previous := t.serviceID, t.taskID
 	t.mu.Unlock()
 	f := make(client.Filters).Add("service", id).Add("desired-state", "running")
 	for {
@@ -241,6 +241,9 @@ func (t *task) running(ctx context.Context) (swarm.Task, error) {
 			return swarm.Task{}, fmt.Errorf("start %s: %w", t.service(), err)
 		}
 		for _, tk := range ts.Items {
+			if tk.ID == previous {
+				continue // the run that ended, until the swarm marks it so
+			}
 			switch st := tk.Status; {
 			case st.State == swarm.TaskStateRunning && st.ContainerStatus != nil && st.ContainerStatus.ContainerID != "":
 				t.mu.Lock()
