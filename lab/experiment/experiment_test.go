@@ -174,9 +174,10 @@ func TestRampEndsAtItsKnee(t *testing.T) {
 
 // TestTwoGeneratorsMatchOne runs payment-outage with one k6 generator and
 // with two (each its execution segment): every phase's request counts
-// agree within 2% (the journeys seed each iteration by its number in the
-// whole test, so both make the same request mix), and the merged counts
-// are the sums of the two generators' own k6 summaries.
+// agree within 2%, or 2 requests for the rare endpoints (the journeys seed
+// each iteration by its number in the whole test, so both make the same
+// request mix), and the merged counts are the sums of the two generators'
+// own k6 summaries.
 func TestTwoGeneratorsMatchOne(t *testing.T) {
 	run := func(generators int) *results.Result {
 		sc, err := scenarios.Open("payment-outage", nil)
@@ -194,11 +195,14 @@ func TestTwoGeneratorsMatchOne(t *testing.T) {
 	if two.Load == nil || two.Load.Count != 2 || one.Load != nil {
 		t.Fatalf("load generators: one %+v, two %+v", one.Load, two.Load)
 	}
+	// Within 2%, or 2 requests: the generators start some tens of
+	// milliseconds apart, which can move an iteration across a phase's
+	// edge (recovery's one login was in payments-down with two, once).
 	for i, p := range one.Phases {
 		for e, a := range p.Endpoints {
 			b := two.Phases[i].Endpoints[e]
-			if d := math.Abs(float64(b.Requests-a.Requests)) / float64(a.Requests); d > 0.02 {
-				t.Errorf("%s %s: %d requests with one generator, %d with two (%.1f%% apart, want 2%% at most)", p.Name, e, a.Requests, b.Requests, 100*d)
+			if d := math.Abs(float64(b.Requests - a.Requests)); d > max(0.02*float64(a.Requests), 2) {
+				t.Errorf("%s %s: %d requests with one generator, %d with two (want within 2%% or 2 requests)", p.Name, e, a.Requests, b.Requests)
 			}
 		}
 	}
