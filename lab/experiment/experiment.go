@@ -266,6 +266,9 @@ func checkNodeTargets(sc *scenarios.Scenario, shape lab.Shape) error {
 		if !strings.HasPrefix(f.Target, faults.NodePrefix) {
 			continue
 		}
+		if shape.Nodes == nil {
+			return fmt.Errorf("fault %s: target %q names a node, and this shop runs on one machine: node targets need --runtime swarm", f.Name, f.Target)
+		}
 		kind, err := faults.Lookup(f.Kind)
 		if err == nil {
 			_, err = faults.Resolve(f.Target, kind.Layer(), shape)
