@@ -132,15 +132,17 @@ func (k *kneeWatch) outcome(measured int) ([]results.NamedPhase, string) {
 		return nil, ""
 	}
 	bends := map[string]results.Bend{}
-	knee := measured
+	knee, unbent := measured, false
 	for e, secs := range k.read(measured) {
 		b := results.BendOf(secs)
 		bends[e] = b
-		if b.RPS == 0 {
-			knee = measured
-			break
+		unbent = unbent || b.RPS == 0
+		if b.RPS > 0 {
+			knee = min(knee, b.S)
 		}
-		knee = min(knee, b.S)
+	}
+	if unbent { // no knee until every endpoint has one
+		knee = measured
 	}
 	phases := []results.NamedPhase{{Name: scenarios.BelowKnee, From: 0, To: knee}, {Name: scenarios.PastKnee, From: knee, To: measured}}
 	var at, flat []string
