@@ -70,16 +70,13 @@ type Plan struct {
 // Run is a k6 run in progress.
 type Run struct {
 	Collector *Collector
-	// SummaryPath is k6's own end-of-test summary (--summary-export), an
-	// absolute path: k6 runs in the run folder.
-	SummaryPath string
 	// ThresholdsCrossed says k6 ended with exit 99: a threshold of the
 	// script failed (and, with abortOnFail, k6 stopped the test early).
 	// Valid after Done.
 	ThresholdsCrossed bool
 	// Generators is how many k6 processes run the test, each its
-	// execution segment; SummaryPaths are their summaries (the first is
-	// SummaryPath).
+	// execution segment; SummaryPaths are their own end-of-test summaries
+	// (--summary-export), absolute paths: k6 runs in the run folder.
 	Generators   int
 	SummaryPaths []string
 	mu           sync.Mutex // guards cmds, SummaryPaths, ThresholdsCrossed while they start and end
@@ -236,9 +233,6 @@ func (r *Run) generator(p Plan, script string, i, n int) (*exec.Cmd, string, err
 	r.mu.Lock()
 	r.cmds = append(r.cmds, cmd)
 	r.SummaryPaths = append(r.SummaryPaths, summary)
-	if i == 0 {
-		r.SummaryPath = summary
-	}
 	r.mu.Unlock()
 	return cmd, logPath, nil
 }

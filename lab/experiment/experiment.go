@@ -201,7 +201,7 @@ func Run(ctx context.Context, p Params) (*results.Result, error) {
 		}
 	}
 	if sc.Load.Script != "" {
-		res.Thresholds = readThresholds(run.SummaryPath, run.ThresholdsCrossed)
+		res.Thresholds = readThresholds(run.SummaryPaths, run.ThresholdsCrossed)
 	}
 	if err := run.Collector.Err(); err != nil && !interrupted {
 		return nil, fmt.Errorf("%w: %w", ErrCannotRun, err)
