@@ -154,7 +154,7 @@ func resolveNode(target, node string, layer Layer, shape lab.Shape) ([]string, e
 		return true
 	}
 	var out []string
-	for _, callee := range append([]string{}, contract.Services...) {
+	for _, callee := range contract.Services {
 		for _, in := range instances(callee, 0, shape) {
 			for _, caller := range callers(callee) {
 				inside := caller != contract.LoadCaller && whole(caller)

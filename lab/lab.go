@@ -226,3 +226,12 @@ func SortInstances(in []Instance) {
 		return in[i].Name < in[j].Name
 	})
 }
+
+// Plural picks one or many for n: "1 node", "2 nodes". (lab/results, which
+// links nothing of the lab's, keeps a copy.)
+func Plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"lab/lab"
 	"lab/scenarios"
 )
 
@@ -56,8 +57,8 @@ Exit codes: 0 every file is valid; 2 a problem in any of them.`,
 				problems += len(errs)
 			}
 			if problems > 0 {
-				return badInput(fmt.Errorf("%d %s in %d %s", problems, plural(problems, "problem", "problems"),
-					len(args), plural(len(args), "file", "files")))
+				return badInput(fmt.Errorf("%d %s in %d %s", problems, lab.Plural(problems, "problem", "problems"),
+					len(args), lab.Plural(len(args), "file", "files")))
 			}
 			return nil
 		},
@@ -79,11 +80,4 @@ func checkInput(arg string) (name string, data []byte, err error) {
 		return arg, nil, fmt.Errorf("%s: %v", arg, err)
 	}
 	return arg, data, nil
-}
-
-func plural(n int, one, many string) string {
-	if n == 1 {
-		return one
-	}
-	return many
 }

@@ -5,6 +5,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"lab/lab"
 	"lab/lab/results"
 	"lab/reports"
 )
@@ -75,10 +76,10 @@ func newDiff() *cobra.Command {
 				}
 			} else {
 				reports.DiffTable(cmd.OutOrStdout(), a, b, rows)
-				fmt.Fprintf(cmd.OutOrStdout(), "%d %s\n", n, plural(n, "regression", "regressions"))
+				fmt.Fprintf(cmd.OutOrStdout(), "%d %s\n", n, lab.Plural(n, "regression", "regressions"))
 			}
 			if failOn && n > 0 {
-				return &exitError{code: ExitFail, err: fmt.Errorf("%d %s of %s against %s", n, plural(n, "regression", "regressions"), args[1], args[0])}
+				return &exitError{code: ExitFail, err: fmt.Errorf("%d %s of %s against %s", n, lab.Plural(n, "regression", "regressions"), args[1], args[0])}
 			}
 			return nil
 		},

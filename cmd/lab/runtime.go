@@ -30,32 +30,25 @@ func pickRuntime(ctx context.Context, name string, w io.Writer) (lab.Runtime, er
 	switch name {
 	case "process":
 		return proc, nil
-	case "docker":
+	case "docker", "swarm":
 		image, err := imageProgram(exe)
-		if err != nil {
-			return nil, cannotRun(fmt.Errorf("runtime docker: %w", err))
+		var e *docker.Engine
+		if err == nil {
+			e, err = docker.Connect(ctx, 5*time.Second)
 		}
-		e, err := docker.Connect(ctx, 5*time.Second)
 		if err != nil {
-			return nil, cannotRun(fmt.Errorf("runtime docker: %w", err))
+			return nil, cannotRun(fmt.Errorf("runtime %s: %w", name, err))
 		}
-		fmt.Fprintf(w, "runtime: docker, %s\n", engineLine(e))
-		return &docker.Runtime{Exe: image, Engine: e}, nil
-	case "swarm":
-		image, err := imageProgram(exe)
-		if err != nil {
-			return nil, cannotRun(fmt.Errorf("runtime swarm: %w", err))
-		}
-		e, err := docker.Connect(ctx, 5*time.Second)
-		if err != nil {
-			return nil, cannotRun(fmt.Errorf("runtime swarm: %w", err))
+		if name == "docker" {
+			fmt.Fprintf(w, "runtime: docker, %s\n", engineLine(e))
+			return &docker.Runtime{Exe: image, Engine: e}, nil
 		}
 		sw, err := e.CheckManager(ctx)
 		if err != nil {
 			e.Close()
 			return nil, cannotRun(fmt.Errorf("runtime swarm: %w", err))
 		}
-		fmt.Fprintf(w, "runtime: swarm, %d %s, manager %s\n", sw.Nodes, plural(sw.Nodes, "node", "nodes"), engineLine(e))
+		fmt.Fprintf(w, "runtime: swarm, %d %s, manager %s\n", sw.Nodes, lab.Plural(sw.Nodes, "node", "nodes"), engineLine(e))
 		return &docker.SwarmRuntime{Exe: image, Engine: e}, nil
 	case "auto":
 		image, err := imageProgram(exe)

@@ -29,7 +29,7 @@ type task struct {
 	name   string
 	svc    string // the shop's service, "" for the broker and Toxiproxy
 	port   int
-	ports  map[int]string // container port -> where the harness reaches it
+	ports  map[int]int // container port -> the port it publishes on its node
 	specOf func(skeleton.Run) spec
 	node   *node // where its tasks run
 
@@ -45,14 +45,19 @@ var _ skeleton.Unit = (*task)(nil)
 // free on this host when picked (the node's are its own: a port taken there
 // fails the task's start, which says so).
 func (b *swarmBackend) newTask(svc, name string, port int, specOf func(skeleton.Run) spec, n *node, ports ...int) (*task, error) {
-	t := &task{b: b, name: name, svc: svc, port: port, ports: map[int]string{}, specOf: specOf, node: n}
+	t := &task{b: b, name: name, svc: svc, port: port, ports: map[int]int{}, specOf: specOf, node: n}
 	for _, p := range ports {
 		addr, err := skeleton.FreeAddr()
 		if err != nil {
 			return nil, err
 		}
-		_, free, _ := splitPort(addr)
-		t.ports[p] = net.JoinHostPort(n.addr, strconv.Itoa(free))
+		_, free, err := net.SplitHostPort(addr)
+		if err != nil {
+			return nil, err
+		}
+		if t.ports[p], err = strconv.Atoi(free); err != nil {
+			return nil, err
+		}
 	}
 	return t, nil
 }
@@ -71,9 +76,7 @@ func (t *task) Host() string     { return t.host(t.port) }
 // host is where the harness reaches port of the task: the port published in
 // host mode on its node, at the node's address.
 func (t *task) host(port int) string {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return t.ports[port]
+	return net.JoinHostPort(t.node.addr, strconv.Itoa(t.ports[port]))
 }
 
 func (t *task) Ident() (int, string) {
@@ -197,13 +200,10 @@ func (t *task) spec(sp spec) swarm.ServiceSpec {
 		user = ""
 	}
 	var ports []swarm.PortConfig
-	t.mu.Lock()
-	for cport, addr := range t.ports {
-		_, hport, _ := splitPort(addr)
+	for cport, hport := range t.ports {
 		ports = append(ports, swarm.PortConfig{Protocol: "tcp", TargetPort: uint32(cport), PublishedPort: uint32(hport),
 			PublishMode: swarm.PortConfigPublishModeHost})
 	}
-	t.mu.Unlock()
 	grace := StopGrace
 	cs := &swarm.ContainerSpec{Image: b.image, Args: sp.cmd, Env: b.rt.Env, Labels: labels, Mounts: mounts,
 		User: user, StopGracePeriod: &grace,

@@ -5,6 +5,8 @@ import (
 	"slices"
 	"sort"
 	"strings"
+
+	"lab/lab"
 )
 
 // MaxAPIP99Ms is the bound on the Toxiproxy API's p99 answer time.
@@ -78,7 +80,7 @@ func Judge(r *Run) Verdict {
 	}
 	switch {
 	case len(r.Exits) > 0:
-		v.Pass, v.Reason = false, fmt.Sprintf("%d %s ended unasked: %s", len(r.Exits), plural(len(r.Exits), "instance", "instances"), strings.Join(r.Exits, "; "))
+		v.Pass, v.Reason = false, fmt.Sprintf("%d %s ended unasked: %s", len(r.Exits), lab.Plural(len(r.Exits), "instance", "instances"), strings.Join(r.Exits, "; "))
 	case len(gone) > 0:
 		v.Pass, v.Reason = false, "stopped answering /metrics: "+strings.Join(gone, ", ")
 	case len(samples) < 3:
@@ -132,13 +134,6 @@ func names(samples []Sample) []string {
 	}
 	sort.Strings(out)
 	return out
-}
-
-func plural(n int, one, many string) string {
-	if n == 1 {
-		return one
-	}
-	return many
 }
 
 func median(xs []float64) float64 { return quantile(xs, 0.5) }
