@@ -292,6 +292,18 @@ func TestSwarmTwoNodes(t *testing.T) {
 	if left := dockerOut(t, worker, "images", "-q", "--filter", "label=lab.image"); left != "" {
 		t.Errorf("lab clean --images left the worker's lab images: %s", left)
 	}
+
+	// A node without lab.engine: a run refuses it with the command that
+	// labels it; lab clean leaves it out and succeeds.
+	id := dockerOut(t, worker, "info", "--format", "{{.Swarm.NodeID}}")
+	run(t, "docker", "node", "update", "--label-rm", "lab.engine", id)
+	stdout, stderr, code = labWithEnv(t, nil, "run", "baseline", "--runtime", "swarm", "--out", filepath.Join(t.TempDir(), "unlabelled"))
+	if code != ExitCannotRun || !strings.Contains(stderr, "docker node update --label-add lab.engine=") {
+		t.Errorf("a run with an unlabelled node: exit %d, want 3 with the command that labels it\n%s\n%s", code, stdout, stderr)
+	}
+	if stdout, stderr, code := labWithEnv(t, nil, "clean"); code != ExitOK {
+		t.Errorf("lab clean with an unlabelled node: exit %d, want 0\n%s\n%s", code, stdout, stderr)
+	}
 }
 
 func lineOf(s, prefix string) string {

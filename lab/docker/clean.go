@@ -24,9 +24,17 @@ type CleanOptions struct {
 	Images bool
 }
 
-// Clean removes the containers and networks of lab runs, chosen by opts, and
-// returns how many things it removed.
+// Clean removes the services, containers, volumes and networks of lab
+// runs, chosen by opts, and returns how many things it removed. On a swarm
+// manager it reaches every node that has a lab.engine label (a node without
+// one holds nothing the lab made there).
 func Clean(ctx context.Context, e *Engine, opts CleanOptions) (int, error) {
+	return clean(ctx, e, opts, nil)
+}
+
+// clean is Clean with the swarm's nodes already connected (a swarm run's),
+// or nil to reach them itself.
+func clean(ctx context.Context, e *Engine, opts CleanOptions, nodes []*node) (int, error) {
 	f := make(client.Filters).Add("label", LabelRun)
 	if opts.Run != "" {
 		f = make(client.Filters).Add("label", LabelRun+"="+opts.Run)
@@ -56,19 +64,20 @@ func Clean(ctx context.Context, e *Engine, opts CleanOptions) (int, error) {
 	// The containers and volumes on the manager's engine and on every node
 	// the lab reaches (lab.engine): a swarm run's volumes stay on the node
 	// that held the task.
-	engines := []client.APIClient{e.cli}
-	if err == nil { // a manager: its services listed
+	if nodes == nil && err == nil { // a manager: its services listed
 		if sw, err := e.CheckManager(ctx); err == nil {
-			if ns, err := e.nodes(ctx, sw); err == nil {
-				defer closeNodes(ns)
-				for _, nd := range ns {
-					if !nd.manager {
-						engines = append(engines, nd.cli)
-					}
-				}
-			} else {
-				errs = append(errs, err)
+			var nerr error
+			nodes, nerr = e.nodes(ctx, sw, false)
+			defer closeNodes(nodes)
+			if nerr != nil {
+				errs = append(errs, nerr)
 			}
+		}
+	}
+	engines := []client.APIClient{e.cli}
+	for _, nd := range nodes {
+		if !nd.manager {
+			engines = append(engines, nd.cli)
 		}
 	}
 	for _, cli := range engines {

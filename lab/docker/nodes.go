@@ -38,8 +38,11 @@ type node struct {
 }
 
 // nodes lists the swarm's ready, active nodes, the manager first, then by
-// name, each with a connection to its engine.
-func (e *Engine) nodes(ctx context.Context, sw Swarm) ([]*node, error) {
+// name, each with a connection to its engine. strict (a run's) refuses a
+// node without a lab.engine label or whose engine does not answer; else
+// (a clean's) such nodes are left out, the second said in the error, and
+// the others returned all the same.
+func (e *Engine) nodes(ctx context.Context, sw Swarm, strict bool) ([]*node, error) {
 	list, err := e.cli.NodeList(ctx, client.NodeListOptions{})
 	if err != nil {
 		return nil, fmt.Errorf("list the swarm's nodes: %w", err)
@@ -62,15 +65,21 @@ func (e *Engine) nodes(ctx context.Context, sw Swarm) ([]*node, error) {
 		if names[nd.name] > 1 { // nodes of one host name: told apart by id
 			nd.name += "-" + n.ID[:6]
 		}
-		if nd.manager {
+		endpoint := n.Spec.Labels[LabelEngine]
+		switch {
+		case nd.manager:
 			nd.cli, nd.addr = e.cli, e.Host
-		} else if err := nd.connect(ctx, n.Spec.Labels[LabelEngine]); err != nil {
-			errs = append(errs, err)
+		case endpoint == "" && !strict:
 			continue
+		default:
+			if err := nd.connect(ctx, endpoint); err != nil {
+				errs = append(errs, err)
+				continue
+			}
 		}
 		out = append(out, nd)
 	}
-	if err := errors.Join(errs...); err != nil {
+	if err := errors.Join(errs...); err != nil && strict {
 		closeNodes(out)
 		return nil, err
 	}
@@ -80,7 +89,7 @@ func (e *Engine) nodes(ctx context.Context, sw Swarm) ([]*node, error) {
 		}
 		return out[i].name < out[j].name
 	})
-	return out, nil
+	return out, errors.Join(errs...)
 }
 
 // connect reaches the node's engine at endpoint, its lab.engine label.

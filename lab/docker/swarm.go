@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"net"
 	"strconv"
 	"strings"
 	"sync"
@@ -83,9 +84,8 @@ func (e *NotManagerError) Error() string {
 
 // Swarm is what the swarm runtime needs to know of the engine's swarm.
 type Swarm struct {
-	NodeID   string // the manager's own node
-	NodeAddr string
-	Nodes    int
+	NodeID string // the manager's own node
+	Nodes  int
 }
 
 // CheckManager returns the engine's swarm, or a *NotManagerError.
@@ -98,7 +98,7 @@ func (e *Engine) CheckManager(ctx context.Context) (Swarm, error) {
 	if sw.LocalNodeState != "active" || !sw.ControlAvailable {
 		return Swarm{}, &NotManagerError{Endpoint: e.Endpoint, State: string(sw.LocalNodeState)}
 	}
-	return Swarm{NodeID: sw.NodeID, NodeAddr: sw.NodeAddr, Nodes: sw.Nodes}, nil
+	return Swarm{NodeID: sw.NodeID, Nodes: sw.Nodes}, nil
 }
 
 // Start checks that the engine is a manager, makes the image, then brings
@@ -124,7 +124,7 @@ func (r *SwarmRuntime) Start(ctx context.Context, p lab.Params) (lab.Shop, error
 		closeOwn()
 		return nil, err
 	}
-	ns, err := e.nodes(ctx, sw)
+	ns, err := e.nodes(ctx, sw, true)
 	if err != nil {
 		closeOwn()
 		return nil, err
@@ -140,11 +140,11 @@ func (r *SwarmRuntime) Start(ctx context.Context, p lab.Params) (lab.Shop, error
 	}
 	if n > 0 && p.Progress != nil {
 		fmt.Fprintf(p.Progress, "image      copied to %d %s in %s (saved from the manager's engine, loaded into each node's)\n",
-			n, plural(n, "node", "nodes"), time.Since(began).Round(time.Millisecond))
+			n, lab.Plural(n, "node", "nodes"), time.Since(began).Round(time.Millisecond))
 	}
 	id := make([]byte, 4)
 	_, _ = rand.Read(id)
-	b := &swarmBackend{rt: r, e: e, ownEngine: own, image: image, run: hex.EncodeToString(id), swarm: sw, nodes: ns,
+	b := &swarmBackend{rt: r, e: e, ownEngine: own, image: image, run: hex.EncodeToString(id), nodes: ns,
 		pack: p.Shape.Placement == lab.PlacementPack}
 	b.prefix = "lab-" + b.run + "-"
 	b.bg, b.stopBg = context.WithCancel(context.Background())
@@ -158,7 +158,6 @@ type swarmBackend struct {
 	ownEngine bool
 	image     string
 	run       string
-	swarm     Swarm
 	netName   string
 	netID     string
 	prefix    string
@@ -254,7 +253,7 @@ func (b *swarmBackend) Prepare(ctx context.Context, p lab.Params, links []lab.Li
 	if b.dirs, err = runDirs(p); err != nil {
 		return err
 	}
-	if n, err := Clean(ctx, b.e, CleanOptions{}); err == nil && n > 0 {
+	if n, err := clean(ctx, b.e, CleanOptions{}, b.nodes); err == nil && n > 0 {
 		b.progress("clean      removed %d things left by crashed runs", n)
 	}
 	b.netName = "lab-" + b.run
@@ -277,20 +276,13 @@ func (b *swarmBackend) Prepare(ctx context.Context, p lab.Params, links []lab.Li
 		how = "packed on the first of"
 	}
 	b.progress("run        %s on a swarm of %d %s, instances %s %s (overlay network %s; every service is labelled %s=%s)",
-		b.run, len(b.nodes), plural(len(b.nodes), "node", "nodes"), how, strings.Join(names, ", "), b.netName, LabelRun, b.run)
+		b.run, len(b.nodes), lab.Plural(len(b.nodes), "node", "nodes"), how, strings.Join(names, ", "), b.netName, LabelRun, b.run)
 	for i, l := range links {
 		if l.Front() {
 			b.frontPorts = append(b.frontPorts, firstProxy+i)
 		}
 	}
 	return nil
-}
-
-func plural(n int, one, many string) string {
-	if n == 1 {
-		return one
-	}
-	return many
 }
 
 // The broker and Toxiproxy run on the manager's own node: the broker's
@@ -331,8 +323,9 @@ func (b *swarmBackend) ProxyListen(i int) string { return fmt.Sprintf("0.0.0.0:%
 // Reach: services dial Toxiproxy's service by name on the overlay; the
 // harness a port it publishes (the load's proxies only).
 func (b *swarmBackend) Reach(listen string) (dial, host string) {
-	_, port, _ := splitPort(listen)
-	return fmt.Sprintf("%s:%d", b.toxiproxy.service(), port), b.toxiproxy.host(port)
+	_, port, _ := net.SplitHostPort(listen)
+	p, _ := strconv.Atoi(port)
+	return net.JoinHostPort(b.toxiproxy.service(), port), b.toxiproxy.host(p)
 }
 
 // A killed task's connections through Toxiproxy are left hanging.
@@ -341,7 +334,7 @@ func (b *swarmBackend) KernelResets() bool { return false }
 // Close removes every service of the run, their containers and the
 // network, by label.
 func (b *swarmBackend) Close(ctx context.Context) error {
-	_, err := removeRun(ctx, b.e, b.run)
+	_, err := clean(ctx, b.e, CleanOptions{Run: b.run}, b.nodes)
 	// The manager removes an overlay network a while after it answers
 	// the remove, and lists it until then: a run that ended, or was
 	// interrupted, seemed to leave its network for some seconds. Wait
@@ -383,14 +376,4 @@ func (b *swarmBackend) networkGone(ctx context.Context) error {
 		case <-time.After(100 * time.Millisecond):
 		}
 	}
-}
-
-func splitPort(addr string) (string, int, error) {
-	for i := len(addr) - 1; i >= 0; i-- {
-		if addr[i] == ':' {
-			p, err := strconv.Atoi(addr[i+1:])
-			return addr[:i], p, err
-		}
-	}
-	return "", 0, fmt.Errorf("no port in %q", addr)
 }
