@@ -109,6 +109,8 @@ func FuzzCompile(f *testing.F) {
 	}
 	f.Add("browse.p95 < 200ms && recovery_time(\"x\") < 10s")
 	f.Add("1.5s1ms")
+	f.Add(`browse.p95 < max(100ms, 2 * baseline.browse.p95) && recovery_time("baseline") < 1s`)
+	f.Add("baseline.checkout .p95 > baseline['checkout'].p99")
 	f.Fuzz(func(t *testing.T, code string) {
 		if len(code) > 4096 {
 			return
@@ -124,8 +126,12 @@ func FuzzCompile(f *testing.F) {
 		for _, e := range contract.Endpoints {
 			stats[e] = results.Stats{Requests: 10, SuccessRate: 1, P95: 5}
 		}
+		base := map[string]results.Stats{} // some endpoints had no requests in the baseline
+		for _, e := range contract.Endpoints[:len(contract.Endpoints)/2] {
+			base[e] = stats[e]
+		}
 		zero2 := func(string, string) (float64, error) { return 0, nil }
-		env := results.Env(stats, results.Funcs{
+		env := results.Env(stats, base, results.Funcs{
 			Recovery: func(string, ...string) (float64, error) { return 0, nil },
 			Edge:     zero2, BreakerOpened: zero2, BreakerClosed: zero2,
 		})

@@ -92,6 +92,7 @@ var beyondSchema = map[string]string{
 	"bad-expression.yaml":                 "an expression's syntax",
 	"non-bool-expression.yaml":            "an expression's type",
 	"unknown-endpoint-in-expression.yaml": "the names inside an expression",
+	"unknown-baseline-endpoint.yaml":      "the names inside an expression",
 	"unknown-phase.yaml":                  "a phase is a fault's name from elsewhere in the file",
 	"knee-phase-without-until.yaml":       "the knee's phases come from load.until, elsewhere in the file",
 	"duplicate-fault-name.yaml":           "names unique across entries",

@@ -6,9 +6,12 @@ package results
 
 import (
 	"fmt"
+	"maps"
 	"math"
 	"regexp"
+	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/expr-lang/expr"
 	"github.com/expr-lang/expr/vm"
@@ -60,12 +63,15 @@ var TimeFuncs = []string{"recovery_time", "breaker_opened_after", "breaker_close
 var StatFields = []string{"requests", "success_rate", "error_rate", "p50", "p95", "p99", "rps"}
 
 // Env is the environment an expression runs in: one Stats per endpoint
-// (and "all" for every request together) and the functions.
-func Env(stats map[string]Stats, f Funcs) map[string]any {
+// (and "all" for every request together), the same figures over the
+// baseline phase (baseline.browse.p95; an endpoint without requests in the
+// baseline is left out, so naming it is an error) and the functions.
+func Env(stats, baseline map[string]Stats, f Funcs) map[string]any {
 	env := map[string]any{}
 	for name, s := range stats {
 		env[name] = s
 	}
+	env[Baseline] = baseline
 	env["recovery_time"] = f.Recovery
 	for _, name := range EdgeFuncs {
 		env[name] = func(edge string) (float64, error) { return f.Edge(name, edge) }
@@ -101,14 +107,42 @@ func Rewrite(code string) string {
 	})
 }
 
+// Baseline names, in expressions, the baseline phase's figures whatever
+// the phase judged: checkout.p95 < 2 * baseline.checkout.p95.
+const Baseline = "baseline"
+
+var (
+	// baselineRef matches a reference to the baseline's figures and what
+	// follows it: baseline.checkout.p95, baseline.checkout, baseline.
+	baselineRef = regexp.MustCompile(`\bbaseline\b(?:\s*\.\s*([A-Za-z_][\w-]*))?(?:\s*\.\s*([A-Za-z_]\w*))?`)
+	// stringLit matches a string literal, whose words are no references.
+	stringLit = regexp.MustCompile(`"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|` + "`[^`]*`")
+)
+
+// baselineRefs are the references to the baseline's figures in code, its
+// string literals left out: recovery_time("baseline") is none.
+func baselineRefs(code string) [][]string {
+	return baselineRef.FindAllStringSubmatch(stringLit.ReplaceAllString(code, `""`), -1)
+}
+
 // Compile compiles a hypothesis for endpoints; it must give true or false.
+// A reference to the baseline must name an endpoint and one of its
+// figures, since expr cannot tell a map's keys when it compiles.
 func Compile(code string, endpoints []string) (*vm.Program, error) {
 	stats := map[string]Stats{"all": {}}
 	for _, e := range endpoints {
 		stats[e] = Stats{}
 	}
+	for _, m := range baselineRefs(code) {
+		if _, ok := stats[m[1]]; !ok {
+			return nil, fmt.Errorf("%s: want baseline.ENDPOINT.FIGURE, an endpoint of %s", strings.TrimSpace(m[0]), strings.Join(slices.Sorted(maps.Keys(stats)), ", "))
+		}
+		if !slices.Contains(StatFields, m[2]) {
+			return nil, fmt.Errorf("%s: want baseline.%s.FIGURE, a figure of %s", strings.TrimSpace(m[0]), m[1], strings.Join(StatFields, ", "))
+		}
+	}
 	zero2 := func(string, string) (float64, error) { return 0, nil }
-	env := Env(stats, Funcs{
+	env := Env(stats, stats, Funcs{
 		Recovery:      func(string, ...string) (float64, error) { return 0, nil },
 		Edge:          zero2,
 		BreakerOpened: zero2, BreakerClosed: zero2, ScaledUp: zero2, Scale: zero2,

@@ -109,6 +109,12 @@ func Judge(res *Result, hyps []Hypothesis, m Measured) {
 		}
 	}
 	opened, closed := breakerFuncs(res.Faults)
+	baseStats := map[string]Stats{}
+	for e, st := range toStats(base, baseW.to-baseW.from, nil) {
+		if base[e].Requests > 0 {
+			baseStats[e] = st
+		}
+	}
 	failed := 0
 	for _, h := range hyps {
 		hr := HypothesisResult{Name: h.Name, During: h.During, Expect: h.Expect}
@@ -117,12 +123,15 @@ func Judge(res *Result, hyps []Hypothesis, m Measured) {
 		fns := Funcs{Recovery: recovery, Edge: edgeFunc(edgeStats(res.Edges, w)),
 			BreakerOpened: opened, BreakerClosed: closed,
 			Scale: scaleFunc(res, s, w), ScaledUp: scaledUpFunc(res, byName)}
-		env := Env(toStats(stats, w.to-w.from, m.Endpoints), fns)
+		env := Env(toStats(stats, w.to-w.from, m.Endpoints), baseStats, fns)
 		prog, err := Compile(h.Expect, m.Endpoints)
+		if err == nil {
+			err = baselineHas(h.Expect, baseStats)
+		}
 		if err == nil {
 			hr.Pass, err = Eval(prog, env)
 		}
-		hr.Observed = observed(h.Expect, stats, fns)
+		hr.Observed = observed(h.Expect, stats, base, fns)
 		if err != nil {
 			hr.Pass, hr.Observed = false, "error: "+err.Error()
 		}
@@ -205,19 +214,40 @@ var (
 		`)\(\s*"([^"]+)"\s*(?:,\s*"([^"]+)"\s*)?\)`)
 )
 
-// observed writes the values an expression looked at.
-func observed(code string, stats map[string]EndpointStats, fns Funcs) string {
+// baselineHas says which endpoint code reads in the baseline that had no
+// requests there: its figures would read 0 and prove nothing.
+func baselineHas(code string, base map[string]Stats) error {
+	for _, m := range baselineRefs(code) {
+		if _, ok := base[m[1]]; !ok {
+			return fmt.Errorf("%s: %s had no requests in the baseline", strings.TrimSpace(m[0]), m[1])
+		}
+	}
+	return nil
+}
+
+// observed writes the values an expression looked at: in the phase judged
+// and, for baseline.ENDPOINT.FIGURE, in the baseline.
+func observed(code string, stats, base map[string]EndpointStats, fns Funcs) string {
 	seen := map[string]bool{}
 	var parts []string
-	for _, m := range fieldRef.FindAllStringSubmatch(code, -1) {
+	figures := func(label string, st EndpointStats) string {
+		return fmt.Sprintf("%s: %d req, %.2f%% ok, p50 %.1fms, p95 %.1fms, p99 %.1fms",
+			label, st.Requests, 100*st.SuccessRate, st.P50, st.P95, st.P99)
+	}
+	var baseParts []string
+	for _, m := range baselineRefs(code) {
+		if st, ok := base[m[1]]; ok && st.Requests > 0 && !seen[m[0]] {
+			seen[m[0]] = true
+			baseParts = append(baseParts, "baseline "+m[1]+" "+figure(st, m[2]))
+		}
+	}
+	for _, m := range fieldRef.FindAllStringSubmatch(baselineRef.ReplaceAllString(stringLit.ReplaceAllString(code, `""`), " "), -1) {
 		e := m[1]
 		if seen[e] {
 			continue
 		}
 		seen[e] = true
-		st := stats[e]
-		parts = append(parts, fmt.Sprintf("%s: %d req, %.2f%% ok, p50 %.1fms, p95 %.1fms, p99 %.1fms",
-			e, st.Requests, 100*st.SuccessRate, st.P50, st.P95, st.P99))
+		parts = append(parts, figures(e, stats[e]))
 	}
 	for _, m := range callRef.FindAllStringSubmatch(code, -1) {
 		call := strings.TrimSpace(m[0])
@@ -256,7 +286,26 @@ func observed(code string, stats map[string]EndpointStats, fns Funcs) string {
 		}
 	}
 	sort.Strings(parts)
-	return strings.Join(parts, "; ")
+	return strings.Join(append(parts, baseParts...), "; ")
+}
+
+// figure writes one of an endpoint's figures by its name in expressions.
+func figure(st EndpointStats, field string) string {
+	switch field {
+	case "requests":
+		return fmt.Sprintf("%d req", st.Requests)
+	case "success_rate":
+		return fmt.Sprintf("%.2f%% ok", 100*st.SuccessRate)
+	case "error_rate":
+		return fmt.Sprintf("%.2f%% errors", 100*(1-st.SuccessRate))
+	case "p50":
+		return fmt.Sprintf("p50 %.1fms", st.P50)
+	case "p95":
+		return fmt.Sprintf("p95 %.1fms", st.P95)
+	case "p99":
+		return fmt.Sprintf("p99 %.1fms", st.P99)
+	}
+	return fmt.Sprintf("%.1f req/s", st.RPS)
 }
 
 func plural(n int, one, many string) string {

@@ -17,7 +17,7 @@ func TestObservedNamesEveryFigureLookedAt(t *testing.T) {
 	stats := map[string]EndpointStats{"checkout": {Requests: 40, SuccessRate: 1, P95: 12}}
 	got := observed(`checkout.p95 < 200ms && amplification("orders->inventory") <= 1.5 && `+
 		`recovery_time("down", "checkout") < 5s && breaker_opened_after("down", "orders->payments") < 2s && `+
-		`breaker_closed_after("down", "orders->payments") < 2s && fallbacks("gateway->inventory") > 0`, stats, fns)
+		`breaker_closed_after("down", "orders->payments") < 2s && fallbacks("gateway->inventory") > 0`, stats, nil, fns)
 	for _, want := range []string{
 		"checkout: 40 req", `amplification("orders->inventory") = 2.50`, `recovery_time("down", "checkout") = 1.50s`,
 		`breaker_opened_after("down", "orders->payments"): never`, `breaker_closed_after("down", "orders->payments") = 0.30s`,

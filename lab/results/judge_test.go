@@ -79,6 +79,8 @@ func TestJudge(t *testing.T) {
 		visible bool
 		// evidence is a part of the fault's evidence.
 		evidence string
+		// observed is a part of the first hypothesis's observed figures.
+		observed string
 	}{{
 		name: "a fault that slows browse fails a p95 hypothesis", series: slow(),
 		res:     results.Result{Faults: []results.FaultRecord{slowFault()}},
@@ -186,6 +188,27 @@ func TestJudge(t *testing.T) {
 		res:     results.Result{Faults: []results.FaultRecord{slowFault()}},
 		hyps:    []results.Hypothesis{{Name: "typo", Expect: "recovery_time(\"nosuch\") < 1s"}},
 		verdict: results.Fail, pass: []bool{false}, visible: true,
+	}, {
+		name: "a bound relative to the baseline holds on a slow machine, where a fixed one fails", series: seconds{}.put("browse", 0, 30, 50, 0, 150).put("browse", 10, 21, 50, 5, 150),
+		res: results.Result{Faults: []results.FaultRecord{slowFault()}},
+		hyps: []results.Hypothesis{
+			{Name: "no slower than twice the baseline", During: "slow", Expect: "browse.p95 < max(100ms, 2 * baseline.browse.p95)"},
+			{Name: "fixed", During: "slow", Expect: "browse.p95 < 100ms"},
+		},
+		verdict: results.Fail, reason: "1 of 2 hypotheses failed", pass: []bool{true, false}, visible: true,
+		observed: "browse: 500 req, 90.00% ok, p50 150.0ms, p95 150.0ms, p99 150.0ms; baseline browse p95 150.0ms",
+	}, {
+		name: "a bound relative to the baseline catches what the fault did", series: slow(),
+		res:     results.Result{Faults: []results.FaultRecord{slowFault()}},
+		hyps:    []results.Hypothesis{{Name: "no slower than twice the baseline", During: "slow", Expect: "browse.p95 < max(100ms, 2 * baseline.browse.p95)"}},
+		verdict: results.Fail, pass: []bool{false}, visible: true,
+		observed: "browse: 500 req, 100.00% ok, p50 300.0ms, p95 300.0ms",
+	}, {
+		name: "an endpoint without requests in the baseline is an error, not a zero", series: seconds{}.put("browse", 10, 30, 50, 0, 20),
+		res:     results.Result{Faults: []results.FaultRecord{{Name: "slow", Unplanned: true, ScheduledAt: at(10), AppliedAt: at(10), RemovedAt: at(20)}}},
+		hyps:    []results.Hypothesis{{Name: "relative", During: "slow", Expect: "browse.p95 < max(100ms, 2 * baseline.browse.p95)"}},
+		verdict: results.Fail, pass: []bool{false},
+		observed: "error: baseline.browse.p95: browse had no requests in the baseline",
 	}}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -198,6 +221,9 @@ func TestJudge(t *testing.T) {
 				if h := res.Hypotheses[i]; h.Pass != want {
 					t.Errorf("hypothesis %q pass %v (observed %s), want %v", h.Name, h.Pass, h.Observed, want)
 				}
+			}
+			if got := res.Hypotheses; len(got) > 0 && !strings.Contains(got[0].Observed, tt.observed) {
+				t.Errorf("hypothesis %q observed %q, want %q in it", got[0].Name, got[0].Observed, tt.observed)
 			}
 			f := res.Faults[0]
 			if !f.Unplanned && (f.Visible != tt.visible || !strings.Contains(f.Evidence, tt.evidence)) {
