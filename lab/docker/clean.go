@@ -51,6 +51,7 @@ func clean(ctx context.Context, e *Engine, opts CleanOptions, nodes []*node) (in
 	if err != nil && !notManager(err) && !IsNotFound(err) { // Podman has no services: 404
 		return 0, fmt.Errorf("list services: %w", err)
 	}
+	removed := map[string]bool{}
 	for _, sv := range ss.Items {
 		if !wanted(sv.Spec.Labels) {
 			continue
@@ -59,8 +60,14 @@ func clean(ctx context.Context, e *Engine, opts CleanOptions, nodes []*node) (in
 			errs = append(errs, fmt.Errorf("remove service %s: %w", sv.Spec.Name, err))
 			continue
 		}
+		removed[sv.ID] = true
 		n++
 	}
+	// A task the swarm was starting when its service went can still make
+	// its container after the list below: wait for the removed services'
+	// tasks to go (their nodes remove the containers), then remove
+	// whatever is left.
+	tasksGone(ctx, e, removed, networkDetach)
 	// The containers and volumes on the manager's engine and on every node
 	// the lab reaches (lab.engine): a swarm run's volumes stay on the node
 	// that held the task.
@@ -160,6 +167,31 @@ func cleanEngine(ctx context.Context, cli client.APIClient, f client.Filters, wa
 // has no services to clean.
 func notManager(err error) bool {
 	return strings.Contains(err.Error(), "not a swarm manager") || strings.Contains(err.Error(), "This node is not")
+}
+
+// tasksGone waits, for at most limit, until the swarm holds no task of the
+// services removed; a node that does not answer keeps its tasks, so the
+// wait is bounded and what stays is removed through the node's engine.
+func tasksGone(ctx context.Context, e *Engine, removed map[string]bool, limit time.Duration) {
+	deadline := time.Now().Add(limit)
+	for len(removed) > 0 && time.Now().Before(deadline) {
+		ts, err := e.cli.TaskList(ctx, client.TaskListOptions{})
+		if err != nil {
+			return
+		}
+		left := false
+		for _, tk := range ts.Items {
+			left = left || removed[tk.ServiceID]
+		}
+		if !left {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(pollEvery):
+		}
+	}
 }
 
 // removeNetwork removes a network; an overlay network stays "in use" for a
