@@ -132,11 +132,12 @@ func Start(p Plan) (*Run, error) {
 		waits[i] = make(chan error, 1)
 		go func() {
 			err := cmd.Wait()
+			crossed := false
 			var ee *exec.ExitError
 			// k6 exits 99 when a threshold fails: not an error of the run, a
 			// verdict of the script's own, which the lab reports.
 			if errors.As(err, &ee) && ee.ExitCode() == 99 {
-				err = nil
+				err, crossed = nil, true
 				r.mu.Lock()
 				r.ThresholdsCrossed = true
 				r.mu.Unlock()
@@ -149,6 +150,12 @@ func Start(p Plan) (*Run, error) {
 			if err != nil {
 				tail, _ := os.ReadFile(logPath)
 				err = fmt.Errorf("k6: %w; %s ends:\n%s", err, filepath.Base(logPath), lastLines(string(tail), 8))
+			}
+			// One generator's end is the test's: abortOnFail stopped it, or
+			// it failed. The others would go on loading for the rest of the
+			// test, a part of the plan measured as if it were all of it.
+			if n > 1 && (err != nil || crossed) && !r.ended.Load() {
+				go r.End(othersGrace)
 			}
 			waits[i] <- err
 		}()
@@ -218,7 +225,8 @@ func (r *Run) generator(p Plan, script string, i, n int) (*exec.Cmd, string, err
 	cmd := exec.Command(p.Command[0], args...)
 	cmd.Dir = p.Dir
 	cmd.Stdout, cmd.Stderr = logf, logf
-	cmd.Env = append(os.Environ(), "K6_NO_USAGE_REPORT=true", "BASE_URL="+p.BaseURL)
+	cmd.Env = append(os.Environ(), "K6_NO_USAGE_REPORT=true", "BASE_URL="+p.BaseURL,
+		fmt.Sprintf("LAB_GENERATOR=%d", i+1), fmt.Sprintf("LAB_GENERATORS=%d", n))
 	for k, v := range p.Env {
 		cmd.Env = append(cmd.Env, k+"="+v)
 	}
@@ -285,6 +293,10 @@ func (r *Run) Err() error { return r.err }
 
 // k6Interrupted is k6's exit code after a signal (exitcodes.ExternalAbort).
 const k6Interrupted = 105
+
+// othersGrace is how long the other generators have to write their
+// summaries once one has ended the test.
+const othersGrace = 10 * time.Second
 
 // End ends the test now as the plan allows (a ramp with until: knee, once
 // its knee is found): k6 stops its scenarios, writes its summary and exits,

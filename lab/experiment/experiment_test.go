@@ -144,6 +144,25 @@ func TestAbortOnFailStopsTheLoad(t *testing.T) {
 	}
 }
 
+// TestAbortOfOneGeneratorEndsAll: with two generators, the first crosses
+// an abortOnFail threshold (its checks fail, the second's pass): k6 stops
+// it, and the lab stops the second too, instead of measuring the rest of
+// the test with half the load as if it were the plan.
+func TestAbortOfOneGeneratorEndsAll(t *testing.T) {
+	sc, err := scenarios.Open("testdata/abort-one.yaml", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := experiment.Run(context.Background(), experiment.Params{Scenario: sc, Runtime: shoptest.Runtime(),
+		Command: []string{os.Args[0]}, Dir: t.TempDir(), Generators: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Verdict != results.Fail || r.Aborted == "" || r.DurationS >= 10 {
+		t.Fatalf("verdict %s (%s), aborted %q, measured %gs of 12: want fail, aborted early", r.Verdict, r.Reason, r.Aborted, r.DurationS)
+	}
+}
+
 // TestRampEndsAtItsKnee: catalog serves 2 requests at a time at 20 ms each,
 // about 100 a second for browse and product together; a ramp to 200
 // iterations a second with until: knee must end well before its 40 s, at a
