@@ -18,9 +18,9 @@ type matrix struct {
 }
 
 type matrixRow struct {
-	subject, kind string
-	cells         []string
-	impacts       []*results.Impact // nil where the subject had nothing in that window
+	subject, kind, node string
+	cells               []string
+	impacts             []*results.Impact // nil where the subject had nothing in that window
 }
 
 // blastMatrix lays r's blast radius out; cell says what a cell shows.
@@ -35,9 +35,10 @@ func blastMatrix(r *results.Result, cell func(*results.Impact) string, endpoints
 	}
 	row := map[string]int{}
 	impacts := append([]results.Impact{}, r.BlastRadius...)
+	kindRank := map[string]int{"endpoint": 0, "service": 1, "instance": 2}
 	sort.SliceStable(impacts, func(i, j int) bool {
 		if impacts[i].Kind != impacts[j].Kind {
-			return impacts[i].Kind == "endpoint"
+			return kindRank[impacts[i].Kind] < kindRank[impacts[j].Kind]
 		}
 		return results.EndpointRank(impacts[i].Subject) < results.EndpointRank(impacts[j].Subject)
 	})
@@ -51,7 +52,7 @@ func blastMatrix(r *results.Result, cell func(*results.Impact) string, endpoints
 		if !ok {
 			ri = len(m.rows)
 			row[key] = ri
-			m.rows = append(m.rows, matrixRow{subject: im.Subject, kind: im.Kind,
+			m.rows = append(m.rows, matrixRow{subject: im.Subject, kind: im.Kind, node: im.Node,
 				cells: make([]string, len(m.faults)), impacts: make([]*results.Impact, len(m.faults))})
 			for c := range m.rows[ri].cells {
 				m.rows[ri].cells[c] = "-"
@@ -68,7 +69,7 @@ func blastCell(im *results.Impact) string {
 	switch {
 	case im.Class == results.Isolated:
 		return im.Class
-	case im.Kind == "service" && im.P95Ratio == 0:
+	case im.Kind != "endpoint" && im.P95Ratio == 0:
 		return fmt.Sprintf("%s: %.1f%% ok", im.Class, 100*im.SuccessRate)
 	}
 	return fmt.Sprintf("%s: %.1f%% ok, p95 x%.1f", im.Class, 100*im.SuccessRate, im.P95Ratio)
@@ -87,13 +88,23 @@ func (m matrix) grid(corner string) ([]string, [][]string) {
 	head := append([]string{corner}, m.faults...)
 	var rows [][]string
 	for _, r := range m.rows {
-		name := r.subject
-		if r.kind == "service" {
-			name += " (service)"
-		}
-		rows = append(rows, append([]string{name}, r.cells...))
+		rows = append(rows, append([]string{r.label()}, r.cells...))
 	}
 	return head, rows
+}
+
+// label names a row's subject with its kind: browse, catalog (service),
+// catalog-2 (instance on lab-node2).
+func (r matrixRow) label() string {
+	switch {
+	case r.kind == "service":
+		return r.subject + " (service)"
+	case r.kind == "instance" && r.node != "":
+		return r.subject + " (instance on " + r.node + ")"
+	case r.kind == "instance":
+		return r.subject + " (instance)"
+	}
+	return r.subject
 }
 
 func (m matrix) terminal(w io.Writer, corner string) {

@@ -59,14 +59,10 @@ func (htmlReport) Write(w io.Writer, r *results.Result) error {
 func toHTMLMatrix(m matrix) htmlMatrix {
 	out := htmlMatrix{Faults: m.faults}
 	for _, r := range m.rows {
-		name := r.subject
-		if r.kind == "service" {
-			name += " (service)"
-		}
 		row := struct {
 			Name  string
 			Cells []htmlCell
-		}{Name: name}
+		}{Name: r.label()}
 		for i, c := range r.cells {
 			class := ""
 			if im := r.impacts[i]; im != nil {

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"lab/internal/shoptest"
+	"lab/lab/results"
 )
 
 // cluster is a swarm the test made of this machine's engine (the manager)
@@ -251,13 +252,30 @@ func TestSwarmTwoNodes(t *testing.T) {
 	if code != ExitOK {
 		t.Fatalf("node-cut: exit %d\n%s\n%s", code, stdout, stderr)
 	}
-	if !strings.Contains(stdout, "placement: lab-node2: payments-1; "+manager+": broker, catalog-1,") {
+	if !strings.Contains(stdout, "placement: lab-node2: catalog-2, payments-1; "+manager+": broker, catalog-1,") {
 		t.Errorf("node-cut's placement line:\n%s", stdout)
 	}
 	targets := reportTargets(t, out)
-	if strings.Join(targets, " ") != "orders->payments-1 payments.broker" {
-		t.Errorf("the worker's cut reached %v, want orders->payments-1 and payments.broker, and only those", targets)
+	if want := "gateway->catalog-2 orders->catalog-2 orders->payments-1 payments.broker"; strings.Join(targets, " ") != want {
+		t.Errorf("the worker's cut reached %v, want %s, and only those", targets, want)
 	}
+	// The blast radius shows the cut as the instances on the worker, and
+	// only those: catalog-2 hit, catalog-1 (the manager's) isolated.
+	var rep struct {
+		BlastRadius []results.Impact `json:"blast_radius"`
+	}
+	readReport(t, out, &rep)
+	hit := map[string]string{}
+	for _, im := range rep.BlastRadius {
+		if im.Kind == "instance" {
+			hit[im.Subject+" on "+im.Node] = im.Class
+		}
+	}
+	if hit["catalog-2 on lab-node2"] == "" || hit["catalog-2 on lab-node2"] == results.Isolated ||
+		hit["catalog-1 on "+manager] != results.Isolated || len(hit) != 2 {
+		t.Errorf("node-cut's blast radius by instance %v: want catalog-2 on lab-node2 hit, catalog-1 on %s isolated, no other", hit, manager)
+	}
+	t.Logf("node-cut's blast radius by instance: %v", hit)
 	for _, host := range []string{"", worker} {
 		if left := swarmLeft(t, host); len(left) > 0 {
 			t.Errorf("left on %q after the runs: %v", host, left)

@@ -179,6 +179,12 @@ func (s *scraper) once(ctx context.Context, now time.Time) results.Signal {
 				}
 				continue // not an edge
 			}
+			if callee, target, ok := strings.Cut(callee, ">"); ok { // an attempt to one callee instance
+				if target != "" && (metric == "latency" || outcome != contract.OutcomeCanceled) {
+					instanceAttempts(edge(r.service+"->"+callee), target, metric, outcome, d)
+				}
+				continue
+			}
 			e := edge(r.service + "->" + callee)
 			switch metric {
 			case "edge_calls":
@@ -242,6 +248,29 @@ func (s *scraper) once(ctx context.Context, now time.Time) results.Signal {
 	return sig
 }
 
+// instanceAttempts adds d attempts of outcome to target (one instance of
+// e's callee) in e, or d to its latency bucket le (metric "latency",
+// outcome the bucket's bound).
+func instanceAttempts(e *results.EdgeSecond, target, metric, outcome string, d float64) {
+	if e.Instances == nil {
+		e.Instances = map[string]results.InstanceCalls{}
+	}
+	c := e.Instances[target]
+	switch metric {
+	case "latency":
+		if c.Latency == nil {
+			c.Latency = map[string]float64{}
+		}
+		c.Latency[outcome] += d
+	default:
+		c.Attempts += d
+		if contract.AttemptFailed(outcome) {
+			c.Failed += d
+		}
+	}
+	e.Instances[target] = c
+}
+
 func splitKey(k string) (metric, callee, outcome string) {
 	parts := strings.SplitN(k, "|", 3)
 	return parts[0], parts[1], parts[2]
@@ -271,13 +300,18 @@ func (s *scraper) scrapeOne(ctx context.Context, in lab.Instance) sample {
 			out.busy += v
 		case counterNames[name] != "":
 			callee := labels["callee"]
-			if name == contract.EventsConsumed {
+			switch name {
+			case contract.EventsConsumed:
 				callee = labels["consumer"]
+			case contract.ClientRequests:
+				callee += ">" + labels["target"]
 			}
 			key := counterNames[name] + "|" + callee + "|" + labels["outcome"]
 			out.counters[key] += v
 		case name == contract.ClientDuration+"_bucket":
 			out.counters["latency|"+labels["callee"]+"|"+labels["le"]] += v
+		case name == contract.AttemptDuration+"_bucket":
+			out.counters["latency|"+labels["callee"]+">"+labels["target"]+"|"+labels["le"]] += v
 		case name == contract.OutboxPending:
 			out.outbox += v
 		case name == contract.ConsumerLag:

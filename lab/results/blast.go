@@ -22,9 +22,11 @@ const FailedDrop = 0.10
 // as its callers saw it, fared during one fault's window against the
 // baseline.
 type Impact struct {
-	Fault       string  `json:"fault"`
-	Subject     string  `json:"subject"` // an endpoint, or a service called over the network
-	Kind        string  `json:"kind"`    // "endpoint" or "service"
+	Fault   string `json:"fault"`
+	Subject string `json:"subject"` // an endpoint, or a service called over the network
+	Kind    string `json:"kind"`    // "endpoint", "service" or "instance" (of a service that ran more than one)
+	// Node is the node an instance ran on, on a runtime of several.
+	Node        string  `json:"node,omitempty"`
 	SuccessRate float64 `json:"success_rate"`
 	// SuccessDrop is the baseline's success rate minus the window's (0.05:
 	// five points less).
@@ -67,6 +69,7 @@ func BlastRadius(res *Result) []Impact {
 	}
 	base := basePhase.Endpoints
 	baseSvc, baseP95 := serviceSuccess(basePhase.Edges), serviceP95(basePhase.Edges)
+	several := severalInstances(res.Phases)
 	var out []Impact
 	for _, f := range res.Faults {
 		var ph *Phase
@@ -114,6 +117,76 @@ func BlastRadius(res *Result) []Impact {
 			}
 			im.Class = classify(drop, p95, b95)
 			out = append(out, im)
+		}
+		out = append(out, instanceImpacts(f.Name, ph.Edges, basePhase.Edges, several, res.Placement)...)
+	}
+	return out
+}
+
+// instanceImpacts are one fault's impacts on each instance of a service
+// that ran several (several), as all its callers' attempts saw it: a node
+// fault, or one replica's, shows as the instances it hit and only those.
+// An instance without attempts in the window has no cell there.
+func instanceImpacts(fault string, during, base map[string]EdgeStats, several map[string]bool, nodes map[string]string) []Impact {
+	now, then := instanceCalls(during), instanceCalls(base)
+	var out []Impact
+	for _, inst := range slices.Sorted(maps.Keys(now)) {
+		c, b := now[inst], then[inst]
+		if !several[inst] || c.Attempts == 0 {
+			continue
+		}
+		rate, baseRate := 1-c.Failed/c.Attempts, 1.0
+		if b.Attempts > 0 {
+			baseRate = 1 - b.Failed/b.Attempts
+		}
+		im := Impact{Fault: fault, Subject: inst, Kind: "instance", Node: nodes[inst], SuccessRate: rate, SuccessDrop: baseRate - rate}
+		p95, b95 := c.P95, b.P95
+		if p95 > 0 && b95 > 0 {
+			im.P95Ratio = p95 / b95
+		} else {
+			p95, b95 = 0, 0
+		}
+		im.Class = classify(im.SuccessDrop, p95, b95)
+		out = append(out, im)
+	}
+	return out
+}
+
+// instanceCalls merges, per callee instance, every caller's attempts to it.
+func instanceCalls(edges map[string]EdgeStats) map[string]InstanceCalls {
+	out := map[string]InstanceCalls{}
+	for _, e := range edges {
+		for inst, c := range e.Instances {
+			out[inst] = out[inst].add(c)
+		}
+	}
+	for inst, c := range out {
+		c.P95 = bucketQuantile(c.Latency, 0.95)
+		out[inst] = c
+	}
+	return out
+}
+
+// severalInstances names the callee instances of services that had more
+// than one with attempts in some phase: one instance's row would only
+// repeat its service's.
+func severalInstances(phases []Phase) map[string]bool {
+	of := map[string]map[string]bool{} // service -> its instances
+	for _, ph := range phases {
+		for name, e := range ph.Edges {
+			_, callee, _ := strings.Cut(name, "->")
+			for inst := range e.Instances {
+				if of[callee] == nil {
+					of[callee] = map[string]bool{}
+				}
+				of[callee][inst] = true
+			}
+		}
+	}
+	out := map[string]bool{}
+	for _, insts := range of {
+		for inst := range insts {
+			out[inst] = len(insts) > 1
 		}
 	}
 	return out

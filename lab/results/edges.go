@@ -34,6 +34,12 @@ func edgeStats(edges []EdgeSecond, w window) map[string]EdgeStats {
 			}
 			st.Latency[le] += n
 		}
+		for inst, c := range e.Instances {
+			if st.Instances == nil {
+				st.Instances = map[string]InstanceCalls{}
+			}
+			st.Instances[inst] = st.Instances[inst].add(c)
+		}
 		out[e.Edge] = st
 	}
 	for k, st := range out {
@@ -42,6 +48,10 @@ func edgeStats(edges []EdgeSecond, w window) map[string]EdgeStats {
 		}
 		st.Unsent = max(0, st.Calls-(st.Attempts-st.Retries))
 		st.P95 = bucketQuantile(st.Latency, 0.95)
+		for inst, c := range st.Instances {
+			c.P95 = bucketQuantile(c.Latency, 0.95)
+			st.Instances[inst] = c
+		}
 		out[k] = st
 	}
 	return out

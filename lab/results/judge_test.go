@@ -343,3 +343,52 @@ func replicaSeconds(service string, n0 int, steps ...int) []results.ReplicaSecon
 	}
 	return out
 }
+
+// TestBlastRadiusOfInstances: a fault that hits one instance of a service
+// that runs two (a node cut, one replica's) shows as that instance, with
+// its node, and not as the other; a service of one instance has no
+// instance rows, its service row says it all.
+func TestBlastRadiusOfInstances(t *testing.T) {
+	calls := func(attempts, failed float64, bucket string) results.InstanceCalls {
+		return results.InstanceCalls{Attempts: attempts, Failed: failed,
+			Latency: map[string]float64{"0.005": 0, bucket: attempts, "+Inf": attempts}}
+	}
+	tests := []struct {
+		name string
+		hit  results.InstanceCalls // catalog-2's second during the fault
+		want string                // catalog-2's class
+	}{
+		{"its attempts fail", calls(10, 8, "0.005"), results.Failed},
+		{"its attempts are slow", calls(10, 0, "0.25"), results.Degraded},
+		{"untouched", calls(10, 0, "0.005"), results.Isolated},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var edges []results.EdgeSecond
+			for s := range 30 {
+				two := calls(10, 0, "0.005")
+				if s >= 10 && s < 20 {
+					two = tt.hit
+				}
+				edges = append(edges,
+					results.EdgeSecond{S: s, Edge: "gateway->catalog", Calls: 20, Attempts: 20,
+						Instances: map[string]results.InstanceCalls{"catalog-1": calls(10, 0, "0.005"), "catalog-2": two}},
+					results.EdgeSecond{S: s, Edge: "orders->payments", Calls: 5, Attempts: 5,
+						Instances: map[string]results.InstanceCalls{"payments-1": calls(5, 0, "0.005")}})
+			}
+			res := results.Result{Faults: []results.FaultRecord{slowFault()}, Edges: edges,
+				Placement: map[string]string{"catalog-1": "lab-node1", "catalog-2": "lab-node2", "payments-1": "lab-node1"}}
+			results.Judge(&res, nil, results.Measured{Series: flat(), T0: t0, Duration: 30, Endpoints: []string{"browse"}})
+			got := map[string]string{}
+			for _, im := range res.BlastRadius {
+				if im.Kind == "instance" {
+					got[im.Subject] = im.Class + " on " + im.Node
+				}
+			}
+			want := map[string]string{"catalog-1": results.Isolated + " on lab-node1", "catalog-2": tt.want + " on lab-node2"}
+			if !maps.Equal(got, want) {
+				t.Errorf("instances %v, want %v", got, want)
+			}
+		})
+	}
+}

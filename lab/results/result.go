@@ -211,6 +211,35 @@ type EdgeSecond struct {
 	// callers' histogram does: cumulative, keyed by upper bound in seconds
 	// ("0.005", "+Inf").
 	Latency map[string]float64 `json:"latency_buckets,omitempty"`
+	// Instances are the second's attempts by the callee instance they went
+	// to (catalog-2), for the blast radius of one instance or node.
+	Instances map[string]InstanceCalls `json:"instances,omitempty"`
+}
+
+// InstanceCalls are the attempts the callers on an edge sent to one callee
+// instance, each counted once whatever call it was part of.
+type InstanceCalls struct {
+	Attempts float64 `json:"attempts"`
+	// Failed is the attempts the instance failed: errors, timeouts, 5xx
+	// answers (contract.AttemptFailed).
+	Failed float64 `json:"failed"`
+	// Latency counts the attempts by their time as Latency of an edge does;
+	// P95 is its p95 in ms, over a phase.
+	Latency map[string]float64 `json:"latency_buckets,omitempty"`
+	P95     float64            `json:"p95_ms,omitempty"`
+}
+
+// add adds o's counts to c.
+func (c InstanceCalls) add(o InstanceCalls) InstanceCalls {
+	c.Attempts += o.Attempts
+	c.Failed += o.Failed
+	for le, n := range o.Latency {
+		if c.Latency == nil {
+			c.Latency = map[string]float64{}
+		}
+		c.Latency[le] += n
+	}
+	return c
 }
 
 // EdgeStats sums an edge over a phase.
@@ -232,6 +261,8 @@ type EdgeStats struct {
 	Rejections float64            `json:"rejections"`
 	Fallbacks  float64            `json:"fallbacks"`
 	Ejections  float64            `json:"ejections,omitempty"`
+	// Instances sums the attempts per callee instance over the phase.
+	Instances map[string]InstanceCalls `json:"instances,omitempty"`
 }
 
 // BreakerTransition is one change of state of an edge's breaker in one

@@ -22,6 +22,7 @@ const (
 	HTTPRequestDuration = "shop_http_request_duration_seconds" // histogram, by route
 	ClientRequests      = "shop_client_requests_total"         // by callee instance, outcome
 	ClientDuration      = "shop_client_request_duration_seconds"
+	AttemptDuration     = "shop_client_attempt_duration_seconds" // histogram, by callee and target instance
 	OutboxPending       = "shop_outbox_pending"
 	InFlight            = "shop_http_in_flight_requests" // queued ones included
 	ConsumerLag         = "shop_consumer_lag"
@@ -38,6 +39,14 @@ const (
 	AdminDrainPath      = "/admin/drain" // POST: deregister, keep serving until stopped
 	HeartbeatEvery      = time.Second
 )
+
+// AttemptFailed reports whether one attempt's outcome (ClientRequests)
+// says its callee instance failed it: an error, a timeout or a 5xx answer.
+// A 4xx is an answer (out of stock), a cancelled attempt says nothing of
+// the instance, and no_instance was never sent.
+func AttemptFailed(outcome string) bool {
+	return outcome == "error" || outcome == "timeout" || outcome == "status_5xx"
+}
 
 // Ejected is the state of a Transition that takes a callee instance out
 // of its caller's rotation.

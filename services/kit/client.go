@@ -259,6 +259,7 @@ func (c *Client) send(call, ctx context.Context, ep Endpoint, method, path strin
 		req.Header.Set(RequestIDHeader, id)
 	}
 	c.m.attempts.WithLabelValues(c.Callee).Inc()
+	start := time.Now()
 	resp, err := c.hc.Do(req)
 	if err != nil {
 		outcome := "error"
@@ -268,22 +269,31 @@ func (c *Client) send(call, ctx context.Context, ep Endpoint, method, path strin
 		case errors.Is(err, context.DeadlineExceeded) || errors.Is(err, timeout.ErrExceeded) || ctx.Err() != nil:
 			outcome = "timeout"
 		}
-		c.m.calls.WithLabelValues(c.Callee, ep.Instance, outcome).Inc()
+		c.counted(ep, outcome, start)
 		return nil, err
 	}
 	data, err := io.ReadAll(io.LimitReader(resp.Body, 4<<20))
 	resp.Body.Close()
 	if err != nil {
-		c.m.calls.WithLabelValues(c.Callee, ep.Instance, "error").Inc()
+		c.counted(ep, "error", start)
 		return nil, fmt.Errorf("read answer of %s: %w", ep.Instance, err)
 	}
 	outcome := "ok"
 	if resp.StatusCode/100 != 2 {
 		outcome = "status_" + strconv.Itoa(resp.StatusCode/100) + "xx"
 	}
-	c.m.calls.WithLabelValues(c.Callee, ep.Instance, outcome).Inc()
+	c.counted(ep, outcome, start)
 	resp.Body = &answer{Reader: bytes.NewReader(data), data: data}
 	return resp, nil
+}
+
+// counted counts one attempt to ep by its outcome and, unless the call
+// ended first (its time says nothing of the instance), its time.
+func (c *Client) counted(ep Endpoint, outcome string, start time.Time) {
+	c.m.calls.WithLabelValues(c.Callee, ep.Instance, outcome).Inc()
+	if outcome != contract.OutcomeCanceled {
+		c.m.attemptTime.WithLabelValues(c.Callee, ep.Instance).Observe(time.Since(start).Seconds())
+	}
 }
 
 // answer is the body of an answer attempt has read whole.

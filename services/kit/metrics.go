@@ -17,16 +17,19 @@ type Metrics struct {
 	// Reg registers a service's own collectors with the instance labels.
 	Reg prometheus.Registerer
 
-	requests  *prometheus.CounterVec
-	duration  *prometheus.HistogramVec
-	inFlight  prometheus.Gauge
-	queued    prometheus.Gauge
-	calls     *prometheus.CounterVec
-	callTime  *prometheus.HistogramVec
-	outbox    *scrapedGauge
-	published prometheus.Counter
-	lag       *prometheus.GaugeVec
-	consumed  *prometheus.CounterVec
+	requests *prometheus.CounterVec
+	duration *prometheus.HistogramVec
+	inFlight prometheus.Gauge
+	queued   prometheus.Gauge
+	calls    *prometheus.CounterVec
+	callTime *prometheus.HistogramVec
+	// attemptTime is per callee instance, so the harness can tell which
+	// instance of a service went slow.
+	attemptTime *prometheus.HistogramVec
+	outbox      *scrapedGauge
+	published   prometheus.Counter
+	lag         *prometheus.GaugeVec
+	consumed    *prometheus.CounterVec
 
 	edgeCalls  *prometheus.CounterVec
 	attempts   *prometheus.CounterVec
@@ -67,6 +70,10 @@ func NewMetrics(service, instance string) *Metrics {
 		Name: contract.ClientDuration, Help: "Time of calls to other services, by callee.",
 		Buckets: latencyBuckets,
 	}, []string{"callee"})
+	m.attemptTime = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name: contract.AttemptDuration, Help: "Time of each attempt sent to a callee instance, retries included.",
+		Buckets: latencyBuckets,
+	}, []string{"callee", "target"})
 	m.outbox = &scrapedGauge{desc: prometheus.NewDesc(contract.OutboxPending,
 		"Events written to the outbox and not yet published, counted when scraped.", nil, nil)}
 	m.published = prometheus.NewCounter(prometheus.CounterOpts{
@@ -94,7 +101,7 @@ func NewMetrics(service, instance string) *Metrics {
 	}, []string{"callee"})
 	m.ejections = edge(contract.EdgeEjections, "Callee instances taken out of rotation on an edge by outlier ejection.")
 	reg.MustRegister(m.edgeCalls, m.attempts, m.retries, m.timeouts, m.rejections, m.fallbacks, m.breaker, m.ejections)
-	reg.MustRegister(m.requests, m.duration, m.inFlight, m.queued, m.calls, m.callTime,
+	reg.MustRegister(m.requests, m.duration, m.inFlight, m.queued, m.calls, m.callTime, m.attemptTime,
 		m.outbox, m.published, m.lag, m.consumed)
 	return m
 }
