@@ -161,6 +161,14 @@ type Runtime interface {
 	Start(ctx context.Context, p Params) (Shop, error)
 }
 
+// SpansNodes says whether rt's shops run on several nodes, whose names
+// fault targets may give (node:NAME): a runtime says so with a SpansNodes
+// method.
+func SpansNodes(rt Runtime) bool {
+	n, ok := rt.(interface{ SpansNodes() bool })
+	return ok && n.SpansNodes()
+}
+
 // Describe names rt for people and reports: its name, and what it runs on
 // when it says ("docker (Podman Engine 4.3.1)"). Name stays the word
 // --runtime takes.

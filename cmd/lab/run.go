@@ -28,6 +28,7 @@ func newRun() *cobra.Command {
 	var compare, liveFile string
 	var k6Outs, exportFlags []string
 	var loadNodes int
+	var registry string
 	cmd := &cobra.Command{
 		Use:   "run NAME|PATH|SCRIPT.js",
 		Short: "Run a scenario: load, faults on a timeline, a verdict",
@@ -71,9 +72,19 @@ could not run; 4 inconclusive (a fault had no observable effect); 130 interrupte
 				}
 				exports = append(exports, t)
 			}
+			repo, err := checkRegistry(registry, runtime)
+			if err != nil {
+				return badInput(err)
+			}
 			rt, err := pickRuntime(cmd.Context(), runtime, cmd.ErrOrStderr())
 			if err != nil {
 				return err
+			}
+			rt = withRegistry(rt, repo)
+			if !lab.SpansNodes(rt) { // refused before the run folder exists
+				if err := experiment.CheckNodeTargets(sc, lab.Shape{}); err != nil {
+					return badInput(fmt.Errorf("%s: %w", args[0], err))
+				}
 			}
 			if out == "" {
 				out = filepath.Join("runs", time.Now().UTC().Format("20060102T150405Z")+"-"+sc.Name)
@@ -141,6 +152,7 @@ could not run; 4 inconclusive (a fault had no observable effect); 130 interrupte
 	f.StringVar(&compare, "compare", "", "also run a control with KEY=VALUE (such as resilience=none), same seed, and compare")
 	f.StringArrayVar(&sets, "set", nil, "override a field, as key=value: load.rate=50, shop.replicas.catalog=3, shop.config.KEY=V ...")
 	f.StringVar(&liveFile, "live", "", "a live fault file, applied on every save while the load runs; each fault is a window of the report")
+	f.StringVar(&registry, "registry", "", registryUsage)
 	f.IntVar(&loadNodes, "load-nodes", 1, "run the load as this many k6 generators, each its execution segment of the test, merged per second (1 to 16)")
 	f.StringArrayVar(&k6Outs, "k6-out", nil, "another k6 output beside the lab's, as k6's --out takes it: json=run.json, csv=run.csv, "+
 		"experimental-prometheus-rw, ... (repeatable; K6_* settings in the environment reach k6; --out is the run folder)")

@@ -69,6 +69,30 @@ func pickRuntime(ctx context.Context, name string, w io.Writer) (lab.Runtime, er
 	return nil, badInput(fmt.Errorf("--runtime %q: want auto, process, docker or swarm", name))
 }
 
+// registryUsage is --registry of run and up: where a swarm run's image goes
+// for the nodes to pull.
+const registryUsage = "with --runtime swarm: push the lab's image to this repository (HOST[:PORT]/REPO) for the nodes to pull, instead of copying it to each node's engine"
+
+// checkRegistry checks --registry before anything starts: a repository,
+// and a swarm run's (the other runtimes' images stay on this machine).
+func checkRegistry(registry, runtime string) (string, error) {
+	if registry == "" {
+		return "", nil
+	}
+	if runtime != "swarm" {
+		return "", fmt.Errorf("--registry %s: only --runtime swarm uses a registry, for its nodes to pull the image; --runtime %s keeps the image on this machine", registry, runtime)
+	}
+	return docker.ParseRegistry(registry)
+}
+
+// withRegistry gives a swarm runtime the repository checkRegistry returned.
+func withRegistry(rt lab.Runtime, repo string) lab.Runtime {
+	if sw, ok := rt.(*docker.SwarmRuntime); ok {
+		sw.Registry = repo
+	}
+	return rt
+}
+
 // imageProgram returns the program the docker runtime's image runs: a
 // static Linux one. On Linux that is the children's program itself; on
 // macOS and Windows, the Linux lab-serve make build packs beside the native

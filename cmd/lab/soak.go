@@ -53,10 +53,15 @@ not run; 130 interrupted (the table covers what ran).`,
 			case rate < 1 || rate > 2000:
 				return badInput(fmt.Errorf("--rate %d: want 1 to 2000 iterations a second", rate))
 			}
+			repo, err := checkRegistry(sf.registry, sf.runtime)
+			if err != nil {
+				return badInput(err)
+			}
 			rt, err := pickRuntime(cmd.Context(), sf.runtime, cmd.ErrOrStderr())
 			if err != nil {
 				return err
 			}
+			rt = withRegistry(rt, repo)
 			dir, cleanup, err := workDir(dir, "lab-soak-*")
 			if err != nil {
 				return err

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -21,6 +22,7 @@ import (
 type cluster struct {
 	advertise string   // the manager's address on the veth pairs, or 127.0.0.1
 	workers   []string // their sockets
+	netns     []string // their network namespaces
 }
 
 // swarmCluster makes the engine a swarm manager for the test, with workers
@@ -101,6 +103,7 @@ func swarmCluster(t *testing.T, workers int) *cluster {
 			time.Sleep(200 * time.Millisecond)
 		}
 		c.workers = append(c.workers, sock)
+		c.netns = append(c.netns, n.ns)
 	}
 	run(t, "docker", "swarm", "init", "--advertise-addr", c.advertise)
 	t.Cleanup(func() { _ = exec.Command("docker", "swarm", "leave", "--force").Run() })
@@ -221,6 +224,7 @@ func TestSwarmTwoNodes(t *testing.T) {
 	if code != ExitOK {
 		t.Fatalf("baseline on two nodes: exit %d\n%s\n%s", code, stdout, stderr)
 	}
+	t.Logf("baseline (the image copied to the worker in it): %s", lineStarting(stderr, "shop ready"))
 	nodes := reportPlacement(t, out)
 	if nodes["users-1"] != "lab-node2" || nodes["gateway-1"] != manager || nodes["broker"] != manager {
 		t.Errorf("baseline's placement %v: want the instances spread, gateway-1 and the broker on %s, users-1 on lab-node2", nodes, manager)
@@ -311,6 +315,25 @@ func TestSwarmTwoNodes(t *testing.T) {
 		t.Errorf("lab clean --images left the worker's lab images: %s", left)
 	}
 
+	// With --registry, the lab pushes its image there and the worker pulls
+	// it (no copy): a registry of the test's at 127.0.0.1:PORT on both nodes.
+	reg := testRegistry(t, c.netns[0])
+	out = filepath.Join(t.TempDir(), "registry")
+	stdout, stderr, code = labWithEnv(t, nil, "run", "baseline", "--runtime", "swarm", "--registry", reg+"/lab", "--out", out)
+	if code != ExitOK {
+		t.Fatalf("baseline with --registry %s/lab: exit %d\n%s\n%s", reg, code, stdout, stderr)
+	}
+	// The worker's image is the registry's, pulled: a copy would be lab:<hash>.
+	if pulled := dockerOut(t, worker, "images", "--format", "{{.Repository}}", "--filter", "label=lab.image"); pulled != reg+"/lab" {
+		t.Errorf("the worker's lab images %q: want %s/lab, pulled from the registry", pulled, reg)
+	}
+	t.Logf("with --registry (the push and the pull in it): %s", lineStarting(stderr, "shop ready"))
+	for _, host := range []string{"", worker} {
+		if left := swarmLeft(t, host); len(left) > 0 {
+			t.Errorf("left on %q after the registry run: %v", host, left)
+		}
+	}
+
 	// A node without lab.engine: a run refuses it with the command that
 	// labels it; lab clean leaves it out and succeeds.
 	id := dockerOut(t, worker, "info", "--format", "{{.Swarm.NodeID}}")
@@ -322,6 +345,16 @@ func TestSwarmTwoNodes(t *testing.T) {
 	if stdout, stderr, code := labWithEnv(t, nil, "clean"); code != ExitOK {
 		t.Errorf("lab clean with an unlabelled node: exit %d, want 0\n%s\n%s", code, stdout, stderr)
 	}
+}
+
+// lineStarting is the first line of s that starts with prefix.
+func lineStarting(s, prefix string) string {
+	for _, l := range strings.Split(s, "\n") {
+		if strings.HasPrefix(l, prefix) {
+			return l
+		}
+	}
+	return ""
 }
 
 func lineOf(s, prefix string) string {
@@ -364,5 +397,21 @@ func readReport(t *testing.T, out string, v any) {
 	}
 	if err := json.Unmarshal(b, v); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestNodeTargetNeedsASwarm: a scenario with a node:NAME target on a
+// runtime of one machine is bad input, refused before anything starts: no
+// shop, no run folder.
+func TestNodeTargetNeedsASwarm(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "run")
+	var stdout, stderr strings.Builder
+	code := Main(context.Background(), []string{"run", "testdata/node-cut.yaml", "--runtime", "process", "--out", out}, &stdout, &stderr)
+	if code != ExitBadInput || !strings.Contains(stderr.String(), `target "node:lab-node2" names a node`) ||
+		!strings.Contains(stderr.String(), "--runtime swarm") || strings.Contains(stderr.String(), "shop ready") {
+		t.Fatalf("exit %d, %q: want %d, the node target refused before the shop started", code, stderr.String(), ExitBadInput)
+	}
+	if _, err := os.Stat(out); !os.IsNotExist(err) {
+		t.Errorf("the run folder %s was made: %v", out, err)
 	}
 }

@@ -29,6 +29,7 @@ type shapeFlags struct {
 	payment  string
 	seed     int64
 	direct   bool
+	registry string
 }
 
 func (f *shapeFlags) add(cmd *cobra.Command) {
@@ -38,6 +39,7 @@ func (f *shapeFlags) add(cmd *cobra.Command) {
 	fl.StringArrayVar(&f.sets, "set", nil, "a config value for the shop, as key=value (repeatable)")
 	fl.StringVar(&f.payment, "payment-mode", "", "how orders are paid: async (default) or sync")
 	fl.Int64Var(&f.seed, "seed", 1, "seed of the catalog, the stock and the payment declines")
+	fl.StringVar(&f.registry, "registry", "", registryUsage)
 	fl.BoolVar(&f.direct, "no-proxies", false,
 		"wire every caller straight to its callee, no Toxiproxy on any edge: to measure what the proxies cost (no network faults then)")
 }
@@ -123,10 +125,15 @@ func newUp() *cobra.Command {
 			if err := checkLiveFile(faultsFile, shape); err != nil {
 				return badInput(err)
 			}
+			repo, err := checkRegistry(sf.registry, sf.runtime)
+			if err != nil {
+				return badInput(err)
+			}
 			rt, err := pickRuntime(cmd.Context(), sf.runtime, cmd.ErrOrStderr())
 			if err != nil {
 				return err
 			}
+			rt = withRegistry(rt, repo)
 			return up(cmd.Context(), rt, shape, upFiles{dir: dir, faults: faultsFile, sd: sdFile}, cmd.OutOrStdout(), cmd.ErrOrStderr())
 		},
 	}

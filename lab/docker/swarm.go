@@ -50,12 +50,20 @@ type SwarmRuntime struct {
 	Env []string
 	// Engine is the manager's engine; Start connects to one if it is nil.
 	Engine *Engine
+	// Registry, if set, is a repository (HOST[:PORT]/REPO, ParseRegistry)
+	// the lab pushes its image to, and the nodes pull it from; without
+	// one, the lab copies its image to each node's engine.
+	Registry string
 }
 
 var _ lab.Runtime = (*SwarmRuntime)(nil)
 
 // Name returns "swarm".
 func (r *SwarmRuntime) Name() string { return "swarm" }
+
+// SpansNodes says that a swarm's shop runs on its nodes: node:NAME
+// targets are its.
+func (r *SwarmRuntime) SpansNodes() bool { return true }
 
 // Describe names the engine once connected.
 func (r *SwarmRuntime) Describe() string {
@@ -131,20 +139,31 @@ func (r *SwarmRuntime) Start(ctx context.Context, p lab.Params) (lab.Shop, error
 	}
 	began := time.Now()
 	ictx, cancel := context.WithTimeout(ctx, imageTimeout)
-	n, err := copyImage(ictx, e.cli, image, ns)
+	var auth string
+	n := 0
+	if r.Registry != "" {
+		auth = registryAuth(r.Registry)
+		image, err = pushImage(ictx, e.cli, image, r.Registry, auth)
+	} else {
+		n, err = copyImage(ictx, e.cli, image, ns)
+	}
 	cancel()
 	if err != nil {
 		closeNodes(ns)
 		closeOwn()
 		return nil, err
 	}
-	if n > 0 && p.Progress != nil {
+	switch {
+	case p.Progress == nil:
+	case r.Registry != "":
+		fmt.Fprintf(p.Progress, "image      %s pushed in %s; each node pulls it\n", image, time.Since(began).Round(time.Millisecond))
+	case n > 0:
 		fmt.Fprintf(p.Progress, "image      copied to %d %s in %s (saved from the manager's engine, loaded into each node's)\n",
 			n, lab.Plural(n, "node", "nodes"), time.Since(began).Round(time.Millisecond))
 	}
 	id := make([]byte, 4)
 	_, _ = rand.Read(id)
-	b := &swarmBackend{rt: r, e: e, ownEngine: own, image: image, run: hex.EncodeToString(id), nodes: ns,
+	b := &swarmBackend{rt: r, e: e, ownEngine: own, image: image, auth: auth, run: hex.EncodeToString(id), nodes: ns,
 		pack: p.Shape.Placement == lab.PlacementPack}
 	b.prefix = "lab-" + b.run + "-"
 	b.bg, b.stopBg = context.WithCancel(context.Background())
@@ -157,6 +176,7 @@ type swarmBackend struct {
 	e         *Engine
 	ownEngine bool
 	image     string
+	auth      string // the registry's credentials for the nodes' pulls, when the image is in one
 	run       string
 	netName   string
 	netID     string

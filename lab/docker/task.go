@@ -158,7 +158,7 @@ func (t *task) launch(ctx context.Context, run skeleton.Run) error {
 	id := t.serviceID
 	t.mu.Unlock()
 	if id == "" {
-		made, err := cli.ServiceCreate(cctx, client.ServiceCreateOptions{Spec: t.spec(t.specOf(run))})
+		made, err := cli.ServiceCreate(cctx, client.ServiceCreateOptions{Spec: t.spec(t.specOf(run)), EncodedRegistryAuth: t.b.auth})
 		if err != nil {
 			return fmt.Errorf("create service %s: %w", t.service(), err)
 		}
@@ -173,7 +173,7 @@ func (t *task) launch(ctx context.Context, run skeleton.Run) error {
 	}
 	spec := in.Service.Spec
 	spec.TaskTemplate.ForceUpdate++
-	if _, err := cli.ServiceUpdate(cctx, id, client.ServiceUpdateOptions{Version: in.Service.Version, Spec: spec}); err != nil {
+	if _, err := cli.ServiceUpdate(cctx, id, client.ServiceUpdateOptions{Version: in.Service.Version, Spec: spec, EncodedRegistryAuth: t.b.auth}); err != nil {
 		return fmt.Errorf("start %s again: %w", t.service(), err)
 	}
 	return ctx.Err()

@@ -99,8 +99,14 @@ func Run(ctx context.Context, p Params) (*results.Result, error) {
 		}
 	}
 
-	// 1. The shop.
+	// 1. The shop, unless a fault names a node the runtime cannot have:
+	// refused before anything starts.
 	shape := sc.Shape()
+	if !lab.SpansNodes(p.Runtime) {
+		if err := CheckNodeTargets(sc, shape); err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrBadTarget, err)
+		}
+	}
 	shop, err := p.Runtime.Start(ctx, lab.Params{Shape: shape, Dir: p.Dir})
 	if shop != nil {
 		defer shop.Close()
@@ -112,7 +118,7 @@ func Run(ctx context.Context, p Params) (*results.Result, error) {
 	if pl, ok := shop.(interface{ Placement() map[string]string }); ok {
 		shape.Nodes = pl.Placement() // node targets resolve against it
 	}
-	if err := checkNodeTargets(sc, shape); err != nil {
+	if err := CheckNodeTargets(sc, shape); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrBadTarget, err)
 	}
 	cfg, err := openConfig(ctx, shop.BrokerURL())
@@ -259,9 +265,11 @@ func Run(ctx context.Context, p Params) (*results.Result, error) {
 	return res, nil
 }
 
-// checkNodeTargets resolves every fault's node target (node:worker-1) now
-// that the shop runs: a scenario is checked before it knows its nodes.
-func checkNodeTargets(sc *scenarios.Scenario, shape lab.Shape) error {
+// CheckNodeTargets resolves every fault's node target (node:worker-1)
+// against shape's nodes: a scenario is checked before it knows its nodes.
+// Before a shop runs (shape.Nodes nil) it refuses any node target, which
+// is what a runtime of one machine must do before it starts anything.
+func CheckNodeTargets(sc *scenarios.Scenario, shape lab.Shape) error {
 	for _, f := range sc.Faults {
 		if !strings.HasPrefix(f.Target, faults.NodePrefix) {
 			continue
