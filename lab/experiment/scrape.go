@@ -229,12 +229,7 @@ func (s *scraper) once(ctx context.Context, now time.Time) results.Signal {
 	calls := map[string]map[string]float64{} // callee -> its callers' latency buckets, summed
 	for name, e := range edges {
 		_, callee, _ := strings.Cut(name, "->")
-		if calls[callee] == nil {
-			calls[callee] = map[string]float64{}
-		}
-		for le, n := range e.Latency {
-			calls[callee][le] += n
-		}
+		calls[callee] = results.AddBuckets(calls[callee], e.Latency)
 	}
 	s.scrapedAt = now
 	clear(s.calleeP95)

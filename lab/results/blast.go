@@ -201,12 +201,7 @@ func serviceP95(edges map[string]EdgeStats) map[string]float64 {
 		if !ok {
 			continue
 		}
-		if merged[callee] == nil {
-			merged[callee] = map[string]float64{}
-		}
-		for le, n := range e.Latency {
-			merged[callee][le] += n
-		}
+		merged[callee] = AddBuckets(merged[callee], e.Latency)
 	}
 	out := map[string]float64{}
 	for svc, b := range merged {

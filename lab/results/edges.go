@@ -28,12 +28,7 @@ func edgeStats(edges []EdgeSecond, w window) map[string]EdgeStats {
 		st.Rejections += e.Rejections
 		st.Fallbacks += e.Fallbacks
 		st.Ejections += e.Ejections
-		for le, n := range e.Latency {
-			if st.Latency == nil {
-				st.Latency = map[string]float64{}
-			}
-			st.Latency[le] += n
-		}
+		st.Latency = AddBuckets(st.Latency, e.Latency)
 		for inst, c := range e.Instances {
 			if st.Instances == nil {
 				st.Instances = map[string]InstanceCalls{}

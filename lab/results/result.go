@@ -233,13 +233,20 @@ type InstanceCalls struct {
 func (c InstanceCalls) add(o InstanceCalls) InstanceCalls {
 	c.Attempts += o.Attempts
 	c.Failed += o.Failed
-	for le, n := range o.Latency {
-		if c.Latency == nil {
-			c.Latency = map[string]float64{}
-		}
-		c.Latency[le] += n
-	}
+	c.Latency = AddBuckets(c.Latency, o.Latency)
 	return c
+}
+
+// AddBuckets adds the latency buckets of src to dst (made when nil) and
+// returns dst: histograms of the same bounds add bucket by bucket.
+func AddBuckets(dst, src map[string]float64) map[string]float64 {
+	for le, n := range src {
+		if dst == nil {
+			dst = map[string]float64{}
+		}
+		dst[le] += n
+	}
+	return dst
 }
 
 // EdgeStats sums an edge over a phase.
