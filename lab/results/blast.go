@@ -23,7 +23,7 @@ const FailedDrop = 0.10
 // baseline.
 type Impact struct {
 	Fault   string `json:"fault"`
-	Subject string `json:"subject"` // an endpoint, or a service called over the network
+	Subject string `json:"subject"` // an endpoint, a service called over the network, or one instance of it
 	Kind    string `json:"kind"`    // "endpoint", "service" or "instance" (of a service that ran more than one)
 	// Node is the node an instance ran on, on a runtime of several.
 	Node        string  `json:"node,omitempty"`
