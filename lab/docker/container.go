@@ -52,7 +52,7 @@ func (b *backend) newBox(service, name string, port int, specOf func(skeleton.Ru
 		return bx, nil // nothing published
 	}
 	for _, p := range ports {
-		addr, err := skeleton.FreeAddr()
+		addr, err := skeleton.FreeAddrOn(b.e.Bind)
 		if err != nil {
 			return nil, err
 		}
@@ -185,7 +185,7 @@ func (bx *box) createAndStart(ctx context.Context, sp spec) error {
 		if err == nil {
 			err = bx.start(ctx)
 		}
-		if err == nil || try == portTries || !strings.Contains(err.Error(), "port is already allocated") {
+		if err == nil || try == portTries || !portTaken(err) {
 			return err
 		}
 		if _, rmErr := bx.b.e.cli.ContainerRemove(ctx, bx.id, client.ContainerRemoveOptions{Force: true}); rmErr != nil {
@@ -193,7 +193,7 @@ func (bx *box) createAndStart(ctx context.Context, sp spec) error {
 		}
 		bx.mu.Lock()
 		for port := range bx.ports {
-			addr, ferr := skeleton.FreeAddr()
+			addr, ferr := skeleton.FreeAddrOn(bx.b.e.Bind)
 			if ferr != nil {
 				bx.mu.Unlock()
 				return errors.Join(err, ferr)
@@ -203,6 +203,14 @@ func (bx *box) createAndStart(ctx context.Context, sp spec) error {
 		bx.mu.Unlock()
 		bx.b.progress("ports      %s: a published port was taken before the engine bound it; new ports, try %d", bx.name, try+1)
 	}
+}
+
+// portTaken says whether the engine could not publish a port because it
+// was taken: by another container ("port is already allocated"), or by
+// another program on the host (the userland proxy's "address already in
+// use").
+func portTaken(err error) bool {
+	return strings.Contains(err.Error(), "port is already allocated") || strings.Contains(err.Error(), "address already in use")
 }
 
 // portTries bounds how often createAndStart picks new ports.

@@ -72,6 +72,20 @@ func PollReady(ctx context.Context, url string, ended func() error) error {
 	}
 }
 
+// FreeAddrOn returns host:PORT with a port free on host a moment ago, for
+// an engine that publishes there (127.0.0.2 for one reached at that
+// address): a port free on 127.0.0.1 may be taken on another loopback
+// address. A host that is not this machine's is probed on 127.0.0.1, the
+// best the lab can tell from here.
+func FreeAddrOn(host string) (string, error) {
+	ln, err := net.Listen("tcp", net.JoinHostPort(host, "0"))
+	if err != nil {
+		return FreeAddr()
+	}
+	defer ln.Close()
+	return ln.Addr().String(), nil
+}
+
 // FreeAddr returns a 127.0.0.1 address whose port was free a moment ago,
 // for a server that must be told its address before it starts.
 func FreeAddr() (string, error) {
