@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"io"
 	"net"
 	"net/url"
 	"os"
@@ -219,25 +218,7 @@ func TestEngineOverTCP(t *testing.T) {
 	}
 	t.Cleanup(func() { ln.Close() })
 	var conns atomic.Int64
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			conns.Add(1)
-			go func() {
-				defer c.Close()
-				u, err := net.Dial("unix", sock)
-				if err != nil {
-					return
-				}
-				defer u.Close()
-				go func() { _, _ = io.Copy(u, c); u.(*net.UnixConn).CloseWrite() }()
-				_, _ = io.Copy(c, u)
-			}()
-		}
-	}()
+	go forward(ln, "unix", sock, func() { conns.Add(1) })
 	host := "tcp://" + ln.Addr().String()
 	before := engineThings(t, "unix://"+sock)
 	out := filepath.Join(t.TempDir(), "run")

@@ -25,26 +25,35 @@ func testRegistry(t *testing.T, netns ...string) string {
 	for _, ns := range netns {
 		ln := listenIn(t, ns, addr)
 		t.Cleanup(func() { ln.Close() })
-		go forward(ln, addr)
+		go forward(ln, "tcp", addr, nil)
 	}
 	return addr
 }
 
-// forward copies every connection ln accepts to and from addr.
-func forward(ln net.Listener, addr string) {
+// forward copies every connection ln accepts to and from a connection to
+// addr on network ("tcp", "unix"), calling accepted, if set, for each.
+func forward(ln net.Listener, network, addr string, accepted func()) {
 	for {
 		c, err := ln.Accept()
 		if err != nil {
 			return
 		}
+		if accepted != nil {
+			accepted()
+		}
 		go func() {
 			defer c.Close()
-			up, err := net.Dial("tcp", addr)
+			up, err := net.Dial(network, addr)
 			if err != nil {
 				return
 			}
 			defer up.Close()
-			go func() { _, _ = io.Copy(up, c); _ = up.(*net.TCPConn).CloseWrite() }()
+			go func() {
+				_, _ = io.Copy(up, c)
+				if cw, ok := up.(interface{ CloseWrite() error }); ok {
+					_ = cw.CloseWrite()
+				}
+			}()
 			_, _ = io.Copy(c, up)
 		}()
 	}

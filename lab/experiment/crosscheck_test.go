@@ -13,6 +13,7 @@ import (
 
 	"lab/internal/shoptest"
 	"lab/lab/experiment"
+	"lab/lab/results"
 	"lab/scenarios"
 )
 
@@ -23,6 +24,23 @@ type sample struct {
 	ok    bool
 	name  string
 	scene string
+}
+
+// runWithRawSamples runs the scenario with k6's JSON output on, and returns
+// the result and k6's raw samples.
+func runWithRawSamples(t *testing.T, name string, sets ...string) (*results.Result, []sample) {
+	t.Helper()
+	sc, err := scenarios.Open(name, sets)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw := filepath.Join(t.TempDir(), "k6.json")
+	res, err := experiment.Run(context.Background(), experiment.Params{Scenario: sc, Runtime: shoptest.Runtime(),
+		Command: []string{os.Args[0]}, Dir: t.TempDir(), K6Outs: []string{"json=" + raw}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res, readK6JSON(t, raw)
 }
 
 func readK6JSON(t *testing.T, path string) []sample {
@@ -76,17 +94,7 @@ func TestFiguresAgreeWithK6RawSamples(t *testing.T) {
 			if name == "baseline" {
 				sets = append(sets, "duration=8s")
 			}
-			sc, err := scenarios.Open(name, sets)
-			if err != nil {
-				t.Fatal(err)
-			}
-			raw := filepath.Join(t.TempDir(), "k6.json")
-			res, err := experiment.Run(context.Background(), experiment.Params{Scenario: sc, Runtime: shoptest.Runtime(),
-				Command: []string{os.Args[0]}, Dir: t.TempDir(), K6Outs: []string{"json=" + raw}})
-			if err != nil {
-				t.Fatal(err)
-			}
-			samples := readK6JSON(t, raw)
+			res, samples := runWithRawSamples(t, name, sets...)
 			if len(samples) < 100 {
 				t.Fatalf("%d raw samples", len(samples))
 			}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"math"
 	"os"
-	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
@@ -77,16 +76,7 @@ func TestLatencyFaultAddsItsLatencyToBrowse(t *testing.T) {
 // rank off its histogram, 3 digits), so that neither definition passes for
 // a disagreement, and a disagreement beyond them fails.
 func TestPaymentOutageAgreesWithK6(t *testing.T) {
-	sc, err := scenarios.Open("payment-outage", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	raw := filepath.Join(t.TempDir(), "k6.json")
-	r, err := experiment.Run(context.Background(), experiment.Params{Scenario: sc, Runtime: shoptest.Runtime(),
-		Command: []string{os.Args[0]}, Dir: t.TempDir(), K6Outs: []string{"json=" + raw}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	r, samples := runWithRawSamples(t, "payment-outage")
 	if r.Verdict != results.Pass {
 		t.Errorf("verdict %s (%s)", r.Verdict, r.Reason)
 	}
@@ -102,7 +92,7 @@ func TestPaymentOutageAgreesWithK6(t *testing.T) {
 		t.Errorf("checkout requests: lab %d, k6 %d", c.LabRequests, c.K6Requests)
 	}
 	var vals []float64
-	for _, s := range readK6JSON(t, raw) {
+	for _, s := range samples {
 		if s.name == "checkout" && s.scene != "warmup" {
 			vals = append(vals, s.ms)
 		}
