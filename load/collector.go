@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"encoding/json"
 	"fmt"
+	"io"
 	"lab/lab/results"
 	"net"
 	"sort"
@@ -21,9 +22,17 @@ import (
 // averaged. A generator's second k is the k-th second of its own test,
 // which starts when it says "start"; the generators start within a few
 // tens of milliseconds of each other, and Skew says how far apart.
+//
+// A collector listens for generators on the harness's machine (Listen,
+// ListenN), or dials generators that serve their stream (Dial: tasks on
+// other machines, which may not reach the harness). A dialed generator's
+// start is the harness's clock at its "start", since machines' clocks
+// differ; its seconds are counted from there.
 type Collector struct {
-	ln net.Listener
-	n  int // generators
+	ln    net.Listener // nil when dialing
+	n     int          // generators
+	stop  chan struct{}
+	close sync.Once
 
 	mu      sync.Mutex
 	start   time.Time // the first generator's
@@ -46,9 +55,70 @@ func ListenN(n int) (*Collector, error) {
 	if err != nil {
 		return nil, fmt.Errorf("listen for the load stream: %w", err)
 	}
-	c := &Collector{ln: ln, n: max(n, 1), series: map[string]map[int]*results.Agg{}, started: make(chan struct{}), done: make(chan struct{})}
+	c := newCollector(n)
+	c.ln = ln
 	go c.accept()
 	return c, nil
+}
+
+func newCollector(n int) *Collector {
+	return &Collector{n: max(n, 1), stop: make(chan struct{}), series: map[string]map[int]*results.Agg{},
+		started: make(chan struct{}), done: make(chan struct{})}
+}
+
+// DialTimeout is how long Dial tries to reach a generator's stream: its
+// task starts k6, which reads the script before it serves.
+const DialTimeout = time.Minute
+
+// Dial starts a collector of one generator per address, each serving its
+// stream there (`--out lab=serve:ADDR`), dialed until it answers, for
+// DialTimeout at most, or until Close.
+func Dial(addrs []string) *Collector {
+	c := newCollector(len(addrs))
+	var wg sync.WaitGroup
+	for _, addr := range addrs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			conn, br, err := c.dial(addr)
+			if err != nil {
+				c.fail(err)
+				return
+			}
+			defer conn.Close()
+			c.read(br, true)
+		}()
+	}
+	go func() {
+		wg.Wait()
+		close(c.done)
+	}()
+	return c
+}
+
+// dial reaches the stream at addr: a connection that ends before its first
+// line is no stream yet (a port the engine's proxy accepts for a task that
+// does not listen yet: it closes it at once), and is dialed again.
+func (c *Collector) dial(addr string) (net.Conn, *bufio.Reader, error) {
+	deadline := time.Now().Add(DialTimeout)
+	for {
+		conn, err := net.DialTimeout("tcp", addr, 2*time.Second)
+		if err == nil {
+			br := bufio.NewReader(conn)
+			if _, err = br.Peek(1); err == nil {
+				return conn, br, nil
+			}
+			conn.Close()
+		}
+		if time.Now().After(deadline) {
+			return nil, nil, fmt.Errorf("reach the load stream at %s: %w", addr, err)
+		}
+		select {
+		case <-c.stop:
+			return nil, nil, fmt.Errorf("reach the load stream at %s: the collector was closed", addr)
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
 }
 
 // Skew is how far apart the generators started; 0 for one.
@@ -61,8 +131,13 @@ func (c *Collector) Skew() time.Duration {
 	return c.last.Sub(c.start)
 }
 
-// Addr is where the output connects.
-func (c *Collector) Addr() string { return c.ln.Addr().String() }
+// Addr is where the output connects ("" for a collector that dials).
+func (c *Collector) Addr() string {
+	if c.ln == nil {
+		return ""
+	}
+	return c.ln.Addr().String()
+}
 
 // Started is closed when the load has started; Start is then set.
 func (c *Collector) Started() <-chan struct{} { return c.started }
@@ -70,7 +145,8 @@ func (c *Collector) Started() <-chan struct{} { return c.started }
 // Done is closed when the stream has ended or broken.
 func (c *Collector) Done() <-chan struct{} { return c.done }
 
-// Start is when the load started, by the child's clock (the same machine's).
+// Start is when the load started, by the child's clock (the same
+// machine's), or by the harness's for generators it dialed.
 func (c *Collector) Start() time.Time {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -84,8 +160,14 @@ func (c *Collector) Err() error {
 	return c.err
 }
 
-// Close stops listening.
-func (c *Collector) Close() error { return c.ln.Close() }
+// Close stops listening, or dialing.
+func (c *Collector) Close() error {
+	c.close.Do(func() { close(c.stop) })
+	if c.ln == nil {
+		return nil
+	}
+	return c.ln.Close()
+}
 
 func (c *Collector) accept() {
 	defer close(c.done)
@@ -100,15 +182,16 @@ func (c *Collector) accept() {
 		go func() {
 			defer wg.Done()
 			defer conn.Close()
-			c.read(conn)
+			c.read(conn, false)
 		}()
 	}
 	c.ln.Close() // one stream per generator
 	wg.Wait()
 }
 
-// read takes one generator's stream until its "end".
-func (c *Collector) read(conn net.Conn) {
+// read takes one generator's stream until its "end"; harnessClock takes
+// its start as the moment its "start" arrives.
+func (c *Collector) read(conn io.Reader, harnessClock bool) {
 	sc := bufio.NewScanner(conn)
 	sc.Buffer(make([]byte, 1<<20), 16<<20)
 	for sc.Scan() {
@@ -119,6 +202,9 @@ func (c *Collector) read(conn net.Conn) {
 		}
 		switch m.Kind {
 		case "start":
+			if harnessClock {
+				m.Start = time.Now()
+			}
 			c.mu.Lock()
 			if c.starts == 0 || m.Start.Before(c.start) {
 				c.start = m.Start

@@ -130,3 +130,76 @@ func TestCollectorMergesGeneratorsExactly(t *testing.T) {
 		t.Fatalf("start %v (want the earlier generator's), skew %v", c.Start(), c.Skew())
 	}
 }
+
+// TestDialedStreamSurvivesAnEarlyClose: a generator's task publishes its
+// port before k6 serves it, and the engine's proxy there accepts and closes
+// at once. The collector dials again instead of taking that close for the
+// stream's end; a dialed generator's start is the harness's clock (its own
+// says 1970), and its seconds count from there.
+func TestDialedStreamSurvivesAnEarlyClose(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	served := make(chan error, 1)
+	go func() {
+		early, err := ln.Accept() // the proxy's: nothing listens behind it yet
+		if err != nil {
+			served <- err
+			return
+		}
+		early.Close()
+		conn, err := ln.Accept()
+		if err != nil {
+			served <- err
+			return
+		}
+		defer conn.Close()
+		enc := json.NewEncoder(conn)
+		_ = enc.Encode(Message{Kind: "start", Start: time.Unix(0, 0)})
+		_ = enc.Encode(Message{Kind: "bucket", Bucket: bucket(t, 2, "browse", 0, 1000, 2000)})
+		served <- enc.Encode(Message{Kind: "end"})
+	}()
+	before := time.Now()
+	c := Dial([]string{ln.Addr().String()})
+	defer c.Close()
+	select {
+	case <-c.Done():
+	case <-time.After(10 * time.Second):
+		t.Fatal("the dialed stream did not end")
+	}
+	if err := <-served; err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Err(); err != nil {
+		t.Fatalf("an early close ended the stream: %v", err)
+	}
+	if got := c.Sum("browse", 2, 3).Requests; got != 2 {
+		t.Fatalf("second 2: %d requests, want 2", got)
+	}
+	if c.Start().Before(before) {
+		t.Fatalf("start %v: the generator's clock, not the harness's (after %v)", c.Start(), before)
+	}
+}
+
+// TestDialGivesUpWhenClosed: a collector closed while nobody serves the
+// stream stops dialing and says so, rather than for DialTimeout.
+func TestDialGivesUpWhenClosed(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close() // nothing serves there
+	c := Dial([]string{addr})
+	c.Close()
+	select {
+	case <-c.Done():
+	case <-time.After(5 * time.Second):
+		t.Fatal("a closed collector went on dialing")
+	}
+	if err := c.Err(); err == nil || !strings.Contains(err.Error(), "closed") {
+		t.Fatalf("err %v, want the collector closed", err)
+	}
+}

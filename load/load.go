@@ -41,6 +41,10 @@ type Bucket struct {
 // OutputName is the name of the output extension: `--out lab=ADDR`.
 const OutputName = "lab"
 
+// ServePrefix, before the output's address (`--out lab=serve:ADDR`), has
+// it serve its stream there for the collector to dial (load.Dial).
+const ServePrefix = "serve:"
+
 // StreamEnv names the environment variable through which the harness may
 // also pass the collector's address to the output.
 const StreamEnv = "LAB_K6_STREAM"

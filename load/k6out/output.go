@@ -13,6 +13,7 @@ import (
 	"lab/lab/results"
 	"lab/load"
 	"net"
+	"strings"
 	"sync"
 	"time"
 
@@ -41,6 +42,7 @@ func RegisterOutput() {
 // cmd.Execute ends the process with os.Exit, so all of it finishes in Stop.
 type Output struct {
 	addr  string
+	serve bool // serve the stream at addr, for the collector to dial
 	start time.Time
 
 	mu      sync.Mutex
@@ -68,24 +70,55 @@ type agg struct {
 var _ output.Output = (*Output)(nil)
 
 // NewOutput returns the output for p; the collector's address is the
-// output's argument (`--out lab=127.0.0.1:PORT`) or the load.StreamEnv variable.
+// output's argument (`--out lab=127.0.0.1:PORT`) or the load.StreamEnv
+// variable. With the load.ServePrefix (`--out lab=serve:0.0.0.0:PORT`), the
+// output serves its stream there instead and waits for the collector to
+// dial it: a generator on another machine, which the harness reaches but
+// which may not reach the harness.
 func NewOutput(p output.Params) (*Output, error) {
 	addr := p.ConfigArgument
 	if addr == "" {
 		addr = p.Environment[load.StreamEnv]
 	}
+	serve := strings.HasPrefix(addr, load.ServePrefix)
+	addr = strings.TrimPrefix(addr, load.ServePrefix)
 	if addr == "" {
-		return nil, fmt.Errorf("output %s: want the collector's address, as --out %s=HOST:PORT", load.OutputName, load.OutputName)
+		return nil, fmt.Errorf("output %s: want the collector's address, as --out %s=HOST:PORT (or %sHOST:PORT to serve it there)",
+			load.OutputName, load.OutputName, load.ServePrefix)
 	}
-	return &Output{addr: addr, pending: map[key]*agg{}, stop: make(chan struct{}), done: make(chan struct{})}, nil
+	return &Output{addr: addr, serve: serve, pending: map[key]*agg{}, stop: make(chan struct{}), done: make(chan struct{})}, nil
 }
 
 // Description is shown by k6 run.
-func (o *Output) Description() string { return "lab (" + o.addr + ")" }
+func (o *Output) Description() string {
+	if o.serve {
+		return "lab (serving on " + o.addr + ")"
+	}
+	return "lab (" + o.addr + ")"
+}
+
+// ServeTimeout is how long a serving output waits for the collector.
+const ServeTimeout = 2 * time.Minute
+
+// connect dials the collector, or waits for it to dial.
+func (o *Output) connect() (net.Conn, error) {
+	if !o.serve {
+		return net.DialTimeout("tcp", o.addr, 5*time.Second)
+	}
+	ln, err := net.Listen("tcp", o.addr)
+	if err != nil {
+		return nil, err
+	}
+	defer ln.Close() // one collector
+	if tl, ok := ln.(*net.TCPListener); ok {
+		_ = tl.SetDeadline(time.Now().Add(ServeTimeout))
+	}
+	return ln.Accept()
+}
 
 // Start connects to the collector.
 func (o *Output) Start() error {
-	conn, err := net.DialTimeout("tcp", o.addr, 5*time.Second)
+	conn, err := o.connect()
 	if err != nil {
 		return fmt.Errorf("output %s: connect to %s: %w", load.OutputName, o.addr, err)
 	}
