@@ -60,6 +60,9 @@ type Plan struct {
 	// Generators is how many k6 processes run the test, each its k6
 	// execution segment (0 or 1: one, the whole test).
 	Generators int
+	// Host, if set, runs the generators as its tasks (Host); else they
+	// are processes of this machine.
+	Host Host
 	// Outs are more k6 outputs, as k6's --out takes them (json=run.json,
 	// csv=run.csv, experimental-prometheus-rw, opentelemetry, ...), beside
 	// the lab's own; a relative file path is made absolute first, since
@@ -79,16 +82,19 @@ type Run struct {
 	// (--summary-export), absolute paths: k6 runs in the run folder.
 	Generators   int
 	SummaryPaths []string
-	mu           sync.Mutex // guards cmds, SummaryPaths, ThresholdsCrossed while they start and end
-	cmds         []*exec.Cmd
-	ended        atomic.Bool // End was called
-	done         chan struct{}
-	err          error
+	// Nodes says where each generator ran, when they ran as a host's tasks.
+	Nodes []string
+	mu    sync.Mutex // guards procs, SummaryPaths, Nodes, ThresholdsCrossed while they start and end
+	procs []proc
+	ended atomic.Bool // End was called
+	done  chan struct{}
+	err   error
 }
 
 // Start writes the journey out (for a built-in one), starts the collector
-// and `lab k6 run` with the "lab" output pointed at it.
-func Start(p Plan) (*Run, error) {
+// and `lab k6 run` with the "lab" output pointed at it: as processes of
+// this machine, or as tasks of p.Host.
+func Start(ctx context.Context, p Plan) (*Run, error) {
 	script := p.Script
 	if p.Journey != "" {
 		dir := filepath.Join(p.Dir, "load")
@@ -111,32 +117,65 @@ func Start(p Plan) (*Run, error) {
 		return nil, err
 	}
 	n := max(p.Generators, 1)
-	c, err := ListenN(n)
-	if err != nil {
+	r := &Run{Generators: n, done: make(chan struct{})}
+	var arc []byte
+	if p.Host != nil {
+		gw := p.Host.Gateways()
+		env := map[string]string{}
+		for k, v := range p.Env {
+			env[k] = v
+		}
+		if len(gw) > 0 {
+			env["BASE_URL"] = "http://" + gw[0]
+		}
+		if arc, err = archive(ctx, p, abs, env); err != nil {
+			return nil, err
+		}
+	} else if r.Collector, err = ListenN(n); err != nil {
 		return nil, err
 	}
-	r := &Run{Collector: c, Generators: n, done: make(chan struct{})}
 	waits := make([]chan error, n)
+	var streams []string
 	for i := range n {
-		cmd, logPath, err := r.generator(p, abs, i, n)
+		var g proc
+		var wait func() error
+		var logPath string
+		if p.Host != nil {
+			var t Generator
+			t, wait, logPath, err = r.startTask(ctx, p, arc, i, n)
+			if err == nil {
+				g, streams = taskProc{t}, append(streams, t.Stream())
+			}
+		} else {
+			var cmd *exec.Cmd
+			cmd, logPath, err = r.generator(p, abs, i, n)
+			if err == nil {
+				g, wait = localProc{cmd}, cmd.Wait
+			}
+		}
 		if err != nil { // the generators started so far go
-			for _, started := range r.cmds {
-				_ = started.Process.Kill()
+			for _, started := range r.procs {
+				started.signal(true)
 			}
 			for _, w := range waits[:i] {
 				<-w
 			}
-			c.Close()
+			if r.Collector != nil {
+				r.Collector.Close()
+			}
 			return nil, err
 		}
+		r.mu.Lock()
+		r.procs = append(r.procs, g)
+		r.mu.Unlock()
 		waits[i] = make(chan error, 1)
 		go func() {
-			err := cmd.Wait()
+			err := wait()
 			crossed := false
-			var ee *exec.ExitError
+			var coded interface{ ExitCode() int }
 			// k6 exits 99 when a threshold fails: not an error of the run, a
 			// verdict of the script's own, which the lab reports.
-			if errors.As(err, &ee) && ee.ExitCode() == 99 {
+			if errors.As(err, &coded) && coded.ExitCode() == 99 {
 				err, crossed = nil, true
 				r.mu.Lock()
 				r.ThresholdsCrossed = true
@@ -144,7 +183,7 @@ func Start(p Plan) (*Run, error) {
 			}
 			// k6 exits 105 when a signal ended its test: when End sent it, the
 			// load ended as planned.
-			if errors.As(err, &ee) && ee.ExitCode() == k6Interrupted && r.ended.Load() {
+			if errors.As(err, &coded) && coded.ExitCode() == k6Interrupted && r.ended.Load() {
 				err = nil
 			}
 			if err != nil {
@@ -160,6 +199,10 @@ func Start(p Plan) (*Run, error) {
 			waits[i] <- err
 		}()
 	}
+	if p.Host != nil {
+		r.Collector = Dial(streams)
+	}
+	c := r.Collector
 	go func() {
 		var errs []error
 		for _, w := range waits {
@@ -171,6 +214,27 @@ func Start(p Plan) (*Run, error) {
 	}()
 	return r, nil
 }
+
+// proc is one generator's k6, a process here or a host's task.
+type proc interface {
+	// signal interrupts it (k6 stops its scenarios and writes its
+	// summary), or kills it.
+	signal(kill bool)
+}
+
+type localProc struct{ cmd *exec.Cmd }
+
+func (l localProc) signal(kill bool) {
+	if kill {
+		_ = l.cmd.Process.Kill()
+		return
+	}
+	_ = l.cmd.Process.Signal(syscall.SIGINT)
+}
+
+type taskProc struct{ g Generator }
+
+func (t taskProc) signal(kill bool) { _ = t.g.Signal(kill) }
 
 // Segments are the k6 execution segments of n generators: "0:1/2",
 // "1/2:1" for two; and the sequence they are cut from, "0,1/2,1".
@@ -239,7 +303,6 @@ func (r *Run) generator(p Plan, script string, i, n int) (*exec.Cmd, string, err
 		return nil, "", fmt.Errorf("start k6: %w", err)
 	}
 	r.mu.Lock()
-	r.cmds = append(r.cmds, cmd)
 	r.SummaryPaths = append(r.SummaryPaths, summary)
 	r.mu.Unlock()
 	return cmd, logPath, nil
@@ -315,16 +378,16 @@ func (r *Run) Stop(grace time.Duration) {
 	default:
 	}
 	r.mu.Lock()
-	cmds := append([]*exec.Cmd{}, r.cmds...)
+	procs := append([]proc{}, r.procs...)
 	r.mu.Unlock()
-	for _, c := range cmds {
-		_ = c.Process.Signal(syscall.SIGINT)
+	for _, g := range procs {
+		g.signal(false)
 	}
 	select {
 	case <-r.done:
 	case <-time.After(grace):
-		for _, c := range cmds {
-			_ = c.Process.Kill()
+		for _, g := range procs {
+			g.signal(true)
 		}
 		<-r.done
 	}

@@ -30,6 +30,6 @@ func generators(r *results.Result) string {
 	if r.Load == nil {
 		return ""
 	}
-	return fmt.Sprintf("%d k6 generators on %s, each its execution segment of the test, started %.1f ms apart; their per-second histograms merged",
-		r.Load.Count, r.Load.Where, r.Load.SkewMS)
+	return fmt.Sprintf("%s, each its execution segment of the test, started %.1f ms apart; their per-second histograms merged",
+		r.Load.Describe(), r.Load.SkewMS)
 }

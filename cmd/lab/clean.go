@@ -13,10 +13,12 @@ func newClean() *cobra.Command {
 	var opts docker.CleanOptions
 	cmd := &cobra.Command{
 		Use:   "clean [--run ID | --all] [--images]",
-		Short: "Remove the containers and networks that crashed docker runs left behind",
-		Long: "Every container and network of the docker runtime carries the label lab.run=ID and the\n" +
-			"host and pid of the lab that made it. Without flags, clean removes those whose lab is no\n" +
-			"longer running; --run removes one run's, --all every run's, --images also the lab images.",
+		Short: "Remove what crashed docker and swarm runs left behind",
+		Long: "Every container, volume and network of the docker runtime, and every service and config\n" +
+			"of the swarm runtime, carries the label lab.run=ID and the host and pid of the lab that\n" +
+			"made it. Without flags, clean removes those whose lab is no longer running, on the engine\n" +
+			"and on every swarm node it reaches; --run removes one run's, --all every run's, --images\n" +
+			"also the lab images.",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			e, err := docker.Connect(cmd.Context(), 5*time.Second)
@@ -26,7 +28,7 @@ func newClean() *cobra.Command {
 			defer e.Close()
 			fmt.Fprintf(cmd.ErrOrStderr(), "engine: %s\n", engineLine(e))
 			n, err := docker.Clean(cmd.Context(), e, opts)
-			fmt.Fprintf(cmd.OutOrStdout(), "removed %d services, containers, networks and images\n", n)
+			fmt.Fprintf(cmd.OutOrStdout(), "removed %d services, configs, containers, volumes, networks and images\n", n)
 			if err != nil {
 				return cannotRun(err)
 			}

@@ -47,6 +47,9 @@ could not run; 4 inconclusive (a fault had no observable effect); 130 interrupte
 			if loadNodes < 1 || loadNodes > 16 {
 				return badInput(fmt.Errorf("--load-nodes %d: want from 1 to 16 k6 generators", loadNodes))
 			}
+			// Asked for, the generators run on the runtime's nodes when it
+			// has any (a swarm's tasks); else on this machine.
+			tasks := cmd.Flags().Changed("load-nodes")
 			var pre []string
 			if duration != "" {
 				pre = append(pre, "duration="+duration)
@@ -94,7 +97,7 @@ could not run; 4 inconclusive (a fault had no observable effect); 130 interrupte
 			}
 			if repeat > 1 {
 				return runRepeat(cmd, repeatParams{arg: args[0], sets: append(pre, sets...), base: sc.Seed,
-					runs: repeat, minPass: minPass, rt: rt, out: out, load: loadOptions{k6Outs: k6Outs, generators: loadNodes}, exports: exports})
+					runs: repeat, minPass: minPass, rt: rt, out: out, load: loadOptions{k6Outs: k6Outs, generators: loadNodes, tasks: tasks}, exports: exports})
 			}
 			stderr := cmd.ErrOrStderr()
 			var ctl *results.Result
@@ -107,13 +110,13 @@ could not run; 4 inconclusive (a fault had no observable effect); 130 interrupte
 					return badInput(fmt.Errorf("--compare: %w", err))
 				}
 				fmt.Fprintf(stderr, "control run: %s with %s\n", sc.Name, compare)
-				ctl, err = runOnce(cmd.Context(), cmd, csc, rt, filepath.Join(out, "control"), "", loadOptions{generators: loadNodes})
+				ctl, err = runOnce(cmd.Context(), cmd, csc, rt, filepath.Join(out, "control"), "", loadOptions{generators: loadNodes, tasks: tasks})
 				if err != nil || ctl.Interrupted {
 					return runErr(cmd, ctl, err)
 				}
 				fmt.Fprintf(stderr, "experiment run: %s as written\n", sc.Name)
 			}
-			res, err := runOnce(cmd.Context(), cmd, sc, rt, out, liveFile, loadOptions{k6Outs: k6Outs, generators: loadNodes})
+			res, err := runOnce(cmd.Context(), cmd, sc, rt, out, liveFile, loadOptions{k6Outs: k6Outs, generators: loadNodes, tasks: tasks})
 			if err != nil {
 				return runErr(cmd, res, err)
 			}
@@ -153,7 +156,7 @@ could not run; 4 inconclusive (a fault had no observable effect); 130 interrupte
 	f.StringArrayVar(&sets, "set", nil, "override a field, as key=value: load.rate=50, shop.replicas.catalog=3, shop.config.KEY=V ...")
 	f.StringVar(&liveFile, "live", "", "a live fault file, applied on every save while the load runs; each fault is a window of the report")
 	f.StringVar(&registry, "registry", "", registryUsage)
-	f.IntVar(&loadNodes, "load-nodes", 1, "run the load as this many k6 generators, each its execution segment of the test, merged per second (1 to 16)")
+	f.IntVar(&loadNodes, "load-nodes", 1, "run the load as this many k6 generators, each its execution segment of the test, merged per second (1 to 16); on --runtime swarm, as tasks spread over its nodes")
 	f.StringArrayVar(&k6Outs, "k6-out", nil, "another k6 output beside the lab's, as k6's --out takes it: json=run.json, csv=run.csv, "+
 		"experimental-prometheus-rw, ... (repeatable; K6_* settings in the environment reach k6; --out is the run folder)")
 	f.IntVar(&repeat, "repeat", 1, "run it N times, seeds base, base+1, ...; figures as median and range, each hypothesis as held in k of N")
@@ -193,6 +196,7 @@ func exportRun(cmd *cobra.Command, res *results.Result, run string, targets []ex
 type loadOptions struct {
 	k6Outs     []string
 	generators int
+	tasks      bool // as the runtime's tasks, when it runs on nodes
 }
 
 func runOnce(ctx context.Context, cmd *cobra.Command, sc *scenarios.Scenario, rt lab.Runtime, out, live string, lo loadOptions) (*results.Result, error) {
@@ -218,6 +222,7 @@ func runOnce(ctx context.Context, cmd *cobra.Command, sc *scenarios.Scenario, rt
 	res, err := experiment.Run(ctx, experiment.Params{
 		Scenario: sc, Runtime: rt, Command: []string{exe}, Dir: out,
 		Progress: cmd.ErrOrStderr(), Live: isTerminal(os.Stderr), LiveFile: live, K6Outs: lo.k6Outs, Generators: lo.generators,
+		LoadTasks: lo.tasks,
 	})
 	os.RemoveAll(filepath.Join(out, "broker")) // the broker's store: large, and of no use after
 	if err != nil {

@@ -45,7 +45,7 @@ func (b *bencher) k6(ctx context.Context, shop lab.Shop, vars map[string]string,
 	if err := os.WriteFile(path, script, 0o644); err != nil {
 		return nil, err
 	}
-	run, err := load.Start(load.Plan{Command: b.Command, Script: path, BaseURL: shop.GatewayURL(), Env: vars, Dir: dir})
+	run, err := load.Start(ctx, load.Plan{Command: b.Command, Script: path, BaseURL: shop.GatewayURL(), Env: vars, Dir: dir})
 	if err != nil {
 		return nil, err
 	}

@@ -68,6 +68,24 @@ func clean(ctx context.Context, e *Engine, opts CleanOptions, nodes []*node) (in
 	// tasks to go (their nodes remove the containers), then remove
 	// whatever is left.
 	tasksGone(ctx, e, removed, networkDetach)
+	// A swarm run's configs (its generators' script archives), once the
+	// services that mount them are gone.
+	if err == nil {
+		cs, cerr := e.cli.ConfigList(ctx, client.ConfigListOptions{Filters: f})
+		if cerr != nil {
+			errs = append(errs, fmt.Errorf("list configs: %w", cerr))
+		}
+		for _, c := range cs.Items {
+			if !wanted(c.Spec.Labels) {
+				continue
+			}
+			if _, err := e.cli.ConfigRemove(ctx, c.ID, client.ConfigRemoveOptions{}); err != nil {
+				errs = append(errs, fmt.Errorf("remove config %s: %w", c.Spec.Name, err))
+				continue
+			}
+			n++
+		}
+	}
 	// The containers and volumes on the manager's engine and on every node
 	// the lab reaches (lab.engine): a swarm run's volumes stay on the node
 	// that held the task.

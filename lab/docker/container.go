@@ -17,6 +17,7 @@ import (
 	"github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/api/types/mount"
 	"github.com/moby/moby/api/types/network"
+	"github.com/moby/moby/api/types/swarm"
 	"github.com/moby/moby/client"
 	"github.com/testcontainers/testcontainers-go"
 
@@ -44,6 +45,9 @@ var _ skeleton.Unit = (*box)(nil)
 type spec struct {
 	cmd    []string
 	mounts map[string]string // host folder -> container folder
+	// a swarm task's: more environment, and configs as files
+	env     []string
+	configs []*swarm.ConfigReference
 }
 
 func (b *backend) newBox(service, name string, port int, specOf func(skeleton.Run) spec, ports ...int) (*box, error) {
@@ -380,10 +384,18 @@ func exitOf(r container.WaitResponse) error {
 		return errors.New(r.Error.Message)
 	}
 	if r.StatusCode != 0 {
-		return fmt.Errorf("exit status %d", r.StatusCode)
+		return &ExitError{Code: int(r.StatusCode)}
 	}
 	return nil
 }
+
+// ExitError is a container's end with a status other than 0.
+type ExitError struct{ Code int }
+
+func (e *ExitError) Error() string { return fmt.Sprintf("exit status %d", e.Code) }
+
+// ExitCode is the status, as exec.ExitError says it.
+func (e *ExitError) ExitCode() int { return e.Code }
 
 // follow copies the container's output since began to out until the run
 // ends.

@@ -205,8 +205,8 @@ func (t *task) spec(sp spec) swarm.ServiceSpec {
 			PublishMode: swarm.PortConfigPublishModeHost})
 	}
 	grace := StopGrace
-	cs := &swarm.ContainerSpec{Image: b.image, Args: sp.cmd, Env: b.rt.Env, Labels: labels, Mounts: mounts,
-		User: user, StopGracePeriod: &grace,
+	cs := &swarm.ContainerSpec{Image: b.image, Args: sp.cmd, Env: append(append([]string{}, b.rt.Env...), sp.env...), Labels: labels, Mounts: mounts,
+		User: user, StopGracePeriod: &grace, Configs: sp.configs,
 		// Names the overlay's DNS does not know go to the task's own
 		// loopback, not the host's resolver: never off the machine.
 		DNSConfig: &swarm.DNSConfig{Nameservers: loopbackDNS}}
@@ -299,7 +299,7 @@ func (t *task) wait(tk swarm.Task) error {
 		}
 		if st := r.Task.Status; terminal(st.State) {
 			if cs := st.ContainerStatus; cs != nil && cs.ExitCode != 0 {
-				return fmt.Errorf("exit status %d", cs.ExitCode)
+				return &ExitError{Code: cs.ExitCode}
 			}
 			if st.State == swarm.TaskStateComplete {
 				return nil

@@ -53,6 +53,9 @@ type Params struct {
 	// Generators is how many k6 processes run the load, each its
 	// execution segment (--load-nodes); 0 or 1 for one.
 	Generators int
+	// LoadTasks runs the generators as tasks of the shop's runtime on its
+	// nodes, when it has any (a swarm's); else they run on this machine.
+	LoadTasks bool
 	// LiveFile, if set, is a live fault file applied while the load runs
 	// (as `lab up --faults` does); each fault it puts in force is a fault
 	// window of the report.
@@ -131,7 +134,10 @@ func Run(ctx context.Context, p Params) (*results.Result, error) {
 	// 2. The load.
 	plan := load.Plan{Command: p.Command, Journey: sc.Load.Journey, Script: sc.ScriptPath(),
 		BaseURL: shop.GatewayURL(), Env: loadEnv(sc), Dir: p.Dir, Outs: p.K6Outs, Generators: p.Generators}
-	run, err := load.Start(plan)
+	if lh, ok := shop.(interface{ LoadHost() load.Host }); ok && p.LoadTasks {
+		plan.Host = lh.LoadHost()
+	}
+	run, err := load.Start(ctx, plan)
 	if err != nil {
 		return nil, cannot(ctx, "starting the load", err)
 	}
@@ -143,10 +149,9 @@ func Run(ctx context.Context, p Params) (*results.Result, error) {
 	t0 := run.Collector.Start().Add(warmup)
 	shift := int(warmup / time.Second)
 	say("load started: %s, warmup %s, then %s measured", describeLoad(sc), warmup, sc.Duration.D())
-	if run.Generators > 1 {
-		host, _ := os.Hostname()
-		res.Load = &results.LoadGenerators{Count: run.Generators, Where: host, SkewMS: float64(run.Collector.Skew().Microseconds()) / 1000}
-		say("load: %d k6 generators on %s, each its execution segment, started %.1f ms apart; merged per second", run.Generators, host, res.Load.SkewMS)
+	if run.Generators > 1 || len(run.Nodes) > 0 {
+		res.Load = generatorsOf(run)
+		say("load: %s, each its execution segment, started %.1f ms apart; merged per second", res.Load.Describe(), res.Load.SkewMS)
 	}
 
 	// 3. Scrape and inject.
@@ -491,6 +496,26 @@ func checkInvariants(ctx context.Context, shop lab.Shop, names []string) ([]resu
 		out = append(out, results.InvariantResult{Name: r.Name, Pass: r.Pass, Detail: r.Detail, NotExercised: !r.Exercised})
 	}
 	return out, time.Since(start).Seconds()
+}
+
+// generatorsOf says how many generators ran where.
+func generatorsOf(run *load.Run) *results.LoadGenerators {
+	g := &results.LoadGenerators{Count: run.Generators, SkewMS: float64(run.Collector.Skew().Microseconds()) / 1000}
+	if len(run.Nodes) == 0 {
+		g.Where, _ = os.Hostname()
+		return g
+	}
+	g.Nodes = run.Nodes
+	seen := map[string]bool{}
+	var where []string
+	for _, n := range run.Nodes {
+		if !seen[n] {
+			seen[n] = true
+			where = append(where, n)
+		}
+	}
+	g.Where = strings.Join(where, ", ")
+	return g
 }
 
 // offset shifts a collector whose seconds count from k6's start by the

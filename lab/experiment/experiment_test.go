@@ -235,26 +235,11 @@ func TestTwoGeneratorsMatchOne(t *testing.T) {
 	if two.Load == nil || two.Load.Count != 2 || one.Load != nil {
 		t.Fatalf("load generators: one %+v, two %+v", one.Load, two.Load)
 	}
-	// Within 2%, or 2 requests: the generators start some tens of
-	// milliseconds apart, which can move an iteration across a phase's
-	// edge (recovery's one login was in payments-down with two, once).
-	for i, p := range one.Phases {
-		for e, a := range p.Endpoints {
-			b := two.Phases[i].Endpoints[e]
-			if d := math.Abs(float64(b.Requests - a.Requests)); d > max(0.02*float64(a.Requests), 2) {
-				t.Errorf("%s %s: %d requests with one generator, %d with two (want within 2%% or 2 requests)", p.Name, e, a.Requests, b.Requests)
-			}
-		}
-	}
-	for e, c := range two.K6 {
-		var sum int64
-		for _, n := range c.K6PerGenerator {
-			sum += n
-		}
-		if len(c.K6PerGenerator) != 2 || sum != c.K6Requests || c.LabRequests != sum {
-			t.Errorf("%s: lab %d, k6 %d, per generator %v: want the lab's merged count to be the generators' sum", e, c.LabRequests, c.K6Requests, c.K6PerGenerator)
-		}
-	}
+	// The generators start some tens of milliseconds apart, which can move
+	// an iteration across a phase's edge (recovery's one login was in
+	// payments-down with two, once): SameLoad allows 2% or 2 requests.
+	shoptest.SameLoad(t, one.Phases, two.Phases)
+	shoptest.GeneratorsAddUp(t, two.K6, 2)
 	t.Logf("started %.1f ms apart; checkout during payments-down: %d and %d requests", two.Load.SkewMS,
 		phase(t, one, "payments-down").Endpoints["checkout"].Requests, phase(t, two, "payments-down").Endpoints["checkout"].Requests)
 }

@@ -1,6 +1,10 @@
 package results
 
-import "time"
+import (
+	"fmt"
+	"strings"
+	"time"
+)
 
 // Verdicts.
 const (
@@ -148,8 +152,36 @@ type FaultRecord struct {
 type LoadGenerators struct {
 	Count int    `json:"count"`
 	Where string `json:"where"`
+	// Nodes says where each ran, when they ran as tasks of the runtime's
+	// nodes (--load-nodes on a swarm).
+	Nodes []string `json:"nodes,omitempty"`
 	// SkewMS is how far apart they started.
 	SkewMS float64 `json:"skew_ms"`
+}
+
+// Describe says how many generators ran where: "2 k6 generators on vm",
+// "3 k6 generators as tasks: 2 on vm, 1 on lab-node2" (a swarm's nodes).
+func (g *LoadGenerators) Describe() string {
+	many := "s"
+	if g.Count == 1 {
+		many = ""
+	}
+	if len(g.Nodes) == 0 {
+		return fmt.Sprintf("%d k6 generator%s on %s", g.Count, many, g.Where)
+	}
+	count := map[string]int{}
+	var order []string
+	for _, n := range g.Nodes {
+		if count[n] == 0 {
+			order = append(order, n)
+		}
+		count[n]++
+	}
+	var parts []string
+	for _, n := range order {
+		parts = append(parts, fmt.Sprintf("%d on %s", count[n], n))
+	}
+	return fmt.Sprintf("%d k6 generator%s as tasks: %s", g.Count, many, strings.Join(parts, ", "))
 }
 
 // Second is one measured second of one endpoint.

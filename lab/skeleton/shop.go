@@ -11,6 +11,7 @@ import (
 	toxiproxy "github.com/Shopify/toxiproxy/v2/client"
 
 	"lab/lab"
+	"lab/load"
 )
 
 func (s *Shop) GatewayURL() string   { return s.gatewayURL }
@@ -41,6 +42,23 @@ func (s *Shop) Instances() []lab.Instance {
 	}
 	lab.SortInstances(out)
 	return out
+}
+
+// LoadBackend is a backend that runs k6 generators as units of its own
+// (the swarm's, on its nodes), which reach the gateway's load proxies at
+// gateways, as its units do.
+type LoadBackend interface {
+	LoadHost(gateways []string) load.Host
+}
+
+// LoadHost runs k6 generators on the shop's backend, or is nil when the
+// backend cannot (they run on the harness's machine).
+func (s *Shop) LoadHost() load.Host {
+	lb, ok := s.b.(LoadBackend)
+	if !ok {
+		return nil
+	}
+	return lb.LoadHost(append([]string{}, s.gatewayDials...))
 }
 
 // Placement says which node runs each instance, the broker ("broker") and

@@ -145,6 +145,7 @@ type Shop struct {
 	broker, toxiproxy *unit
 	apiURL            string
 	gatewayURL        string
+	gatewayDials      []string // the load's fronts as units reach them
 	front             io.Closer
 
 	// mu guards what AddInstance and RemoveInstance change; scale lets one
@@ -257,6 +258,7 @@ func (s *Shop) start(ctx context.Context) error {
 		for _, u := range s.instances {
 			if u.service == "gateway" {
 				fronts = append(fronts, u.Host())
+				s.gatewayDials = append(s.gatewayDials, u.Upstream())
 			}
 		}
 	}
@@ -310,6 +312,7 @@ func (s *Shop) wire(links []lab.Link) (config, brokerDial map[string]string, fro
 		case l.Front():
 			if !s.p.Shape.NoProxies {
 				fronts = append(fronts, host[l.Name])
+				s.gatewayDials = append(s.gatewayDials, dial[l.Name])
 			}
 		default:
 			brokerDial[l.Caller] = dial[l.Name]

@@ -210,7 +210,7 @@ func drive(ctx context.Context, p Params, r *Run, mu *sync.Mutex) error {
 			return nil
 		}
 		dir := filepath.Join(p.Dir, fmt.Sprintf("load-%03d", r.Segments))
-		run, err := load.Start(load.Plan{Command: p.Command, Journey: "shopper", BaseURL: p.Shop.GatewayURL(), Dir: dir,
+		run, err := load.Start(ctx, load.Plan{Command: p.Command, Journey: "shopper", BaseURL: p.Shop.GatewayURL(), Dir: dir,
 			Env: map[string]string{"LAB_SEED": fmt.Sprint(r.Segments + 1), "LAB_WARMUP": "0s", "LAB_DURATION": d.String(),
 				"LAB_RATE": fmt.Sprint(p.Rate), "LAB_VUS": fmt.Sprint(max(20, p.Rate/2)), "LAB_EXECUTOR": "constant-arrival-rate",
 				"LAB_THINK": "0"}})
