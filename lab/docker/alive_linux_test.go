@@ -25,11 +25,9 @@ func TestZombieIsNoLab(t *testing.T) {
 	deadline := time.Now().Add(5 * time.Second)
 	for pidAlive(pid) {
 		if time.Now().After(deadline) {
-			b, _ := os.ReadFile("/proc/" + itoa(pid) + "/stat")
+			b, _ := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
 			t.Fatalf("a killed, unreaped process is alive: %s", b)
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
 }
-
-func itoa(n int) string { return strconv.Itoa(n) }
