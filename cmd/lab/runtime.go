@@ -49,7 +49,7 @@ func pickRuntime(ctx context.Context, name string, w io.Writer) (lab.Runtime, er
 			return nil, cannotRun(fmt.Errorf("runtime swarm: %w", err))
 		}
 		fmt.Fprintf(w, "runtime: swarm, %d %s, manager %s\n", sw.Nodes, lab.Plural(sw.Nodes, "node", "nodes"), engineLine(e))
-		return &docker.SwarmRuntime{Exe: image, Engine: e}, nil
+		return &docker.SwarmRuntime{Exe: image, LoadExe: loadExe(), Engine: e}, nil
 	case "auto":
 		image, err := imageProgram(exe)
 		if err != nil {
@@ -108,6 +108,16 @@ func imageProgram(children string) (string, error) {
 			err, goruntime.GOARCH)
 	}
 	return p, docker.Static(p)
+}
+
+// loadExe is the program a swarm's generator tasks run: the lab binary
+// itself (lab-serve has no k6), when it is a static Linux one; else "".
+func loadExe() string {
+	self, err := os.Executable()
+	if err != nil || goruntime.GOOS != "linux" || docker.Static(self) != nil {
+		return ""
+	}
+	return self
 }
 
 // engineLine names the engine, where it was found and where its ports are

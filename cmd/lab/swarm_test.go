@@ -201,7 +201,9 @@ func TestSwarmNeedsAManager(t *testing.T) {
 
 // TestSwarmOneNode: crash-orders on a swarm of this machine alone (a kill
 // of orders' task, and its restart as a new task, through the engine):
-// exit 0, and no service, network, volume or container of the run left.
+// exit 0, and no service, network, volume or container of the run left;
+// then the lab make builds, whose generator task runs the lab binary's
+// image beside the shop's lab-serve one.
 func TestSwarmOneNode(t *testing.T) {
 	swarmCluster(t, 0)
 	out := filepath.Join(t.TempDir(), "run")
@@ -217,6 +219,28 @@ func TestSwarmOneNode(t *testing.T) {
 	}
 	if left := swarmLeft(t, ""); len(left) > 0 {
 		t.Errorf("left after the run: %v", left)
+	}
+
+	// The lab make builds runs its shop from lab-serve, which has no k6:
+	// its generator tasks run an image of the lab binary itself. (The test
+	// binary is both, so the runs above do not tell.)
+	exe := buildLab(t, t.TempDir())
+	out = filepath.Join(t.TempDir(), "made")
+	made := exec.Command(exe, "run", "baseline", "--duration", "4s", "--runtime", "swarm", "--load-nodes", "1", "--out", out)
+	made.Env = append(os.Environ(), "XDG_CACHE_HOME="+t.TempDir())
+	b, err := made.CombinedOutput()
+	if err != nil {
+		t.Fatalf("the made lab, baseline --load-nodes 1 on a swarm: %v\n%s", err, b)
+	}
+	var gens struct {
+		Load *results.LoadGenerators `json:"load_generators"`
+	}
+	readReport(t, out, &gens)
+	if gens.Load == nil || len(gens.Load.Nodes) != 1 {
+		t.Errorf("the made lab's generators %+v: want one task", gens.Load)
+	}
+	if left := swarmLeft(t, ""); len(left) > 0 {
+		t.Errorf("left after the made lab's run: %v", left)
 	}
 }
 

@@ -45,9 +45,11 @@ var _ skeleton.Unit = (*box)(nil)
 type spec struct {
 	cmd    []string
 	mounts map[string]string // host folder -> container folder
-	// a swarm task's: more environment, and configs as files
+	// a swarm task's: more environment, configs as files, and an image
+	// other than the run's
 	env     []string
 	configs []*swarm.ConfigReference
+	image   string
 }
 
 func (b *backend) newBox(service, name string, port int, specOf func(skeleton.Run) spec, ports ...int) (*box, error) {

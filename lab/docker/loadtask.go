@@ -13,6 +13,7 @@ import (
 	"github.com/moby/moby/api/types/swarm"
 	"github.com/moby/moby/client"
 
+	"lab/lab"
 	"lab/lab/skeleton"
 	"lab/load"
 )
@@ -43,6 +44,10 @@ func (h *loadHost) Gateways() []string { return h.gateways }
 
 func (h *loadHost) StartGenerator(ctx context.Context, lt load.Task) (load.Generator, error) {
 	b := h.b
+	image, err := b.generatorImage(ctx)
+	if err != nil {
+		return nil, err
+	}
 	n := b.nodes[(lt.Index-1)%len(b.nodes)]
 	name := fmt.Sprintf("k6-%d", lt.Index)
 	labels := b.labels()
@@ -61,7 +66,7 @@ func (h *loadHost) StartGenerator(ctx context.Context, lt load.Task) (load.Gener
 	files := []*swarm.ConfigReference{{ConfigID: made.ID, ConfigName: b.prefix + name,
 		File: &swarm.ConfigReferenceFileTarget{Name: load.TaskArchive, UID: "0", GID: "0", Mode: 0o444}}}
 	t, err := b.newTask("", name, lt.Port, func(skeleton.Run) spec {
-		return spec{cmd: lt.Args, env: lt.Env, configs: files, mounts: map[string]string{dir: load.TaskDir}}
+		return spec{cmd: lt.Args, env: lt.Env, configs: files, mounts: map[string]string{dir: load.TaskDir}, image: image}
 	}, n, lt.Port)
 	if err != nil {
 		return nil, err
@@ -71,6 +76,51 @@ func (h *loadHost) StartGenerator(ctx context.Context, lt load.Task) (load.Gener
 		return nil, err
 	}
 	return &loadTask{t: t, wait: wait}, nil
+}
+
+// generatorImage is the image generator tasks run: the shop's when its
+// program is the lab itself, else one of the lab binary (the shop's is
+// lab-serve, which has no k6), built once per binary and copied to the
+// nodes, or pushed to the registry, as the shop's.
+func (b *swarmBackend) generatorImage(ctx context.Context) (string, error) {
+	b.loadOnce.Do(func() {
+		exe := b.rt.LoadExe
+		switch {
+		case exe == "":
+			b.loadErr = errors.New("the generator tasks run the lab binary itself (`lab k6 run`), and this lab is no static Linux binary; " +
+				"run the load on this machine (leave out --load-nodes), or run a lab built for Linux (CGO_ENABLED=0)")
+			return
+		case exe == b.rt.Exe:
+			b.loadImage = b.image
+			return
+		}
+		began := time.Now()
+		image, err := (&Runtime{Exe: exe}).image(ctx, b.e, nil)
+		if err != nil {
+			b.loadErr = fmt.Errorf("the generators' image: %w", err)
+			return
+		}
+		ictx, cancel := context.WithTimeout(ctx, imageTimeout)
+		defer cancel()
+		n := 0
+		if b.rt.Registry != "" {
+			image, err = pushImage(ictx, b.e.cli, image, b.rt.Registry, b.auth)
+		} else {
+			n, err = copyImage(ictx, b.e.cli, image, b.nodes)
+		}
+		if err != nil {
+			b.loadErr = fmt.Errorf("the generators' image: %w", err)
+			return
+		}
+		b.loadImage = image
+		copied := ""
+		if n > 0 {
+			copied = fmt.Sprintf(", copied to %d %s", n, lab.Plural(n, "node", "nodes"))
+		}
+		b.progress("image      %s for the generator tasks (the lab binary: the shop's image holds lab-serve, without k6), ready in %s%s",
+			image, time.Since(began).Round(time.Millisecond), copied)
+	})
+	return b.loadImage, b.loadErr
 }
 
 // loadTask is one generator's task.

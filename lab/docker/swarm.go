@@ -50,6 +50,11 @@ type SwarmRuntime struct {
 	Env []string
 	// Engine is the manager's engine; Start connects to one if it is nil.
 	Engine *Engine
+	// LoadExe is the static Linux lab binary that generator tasks run
+	// (`lab k6 run`: Exe may be lab-serve, which has no k6), built into an
+	// image of its own when it is not Exe; "" when there is none (a lab
+	// of macOS or Windows), and the load cannot run as tasks.
+	LoadExe string
 	// Registry, if set, is a repository (HOST[:PORT]/REPO, ParseRegistry)
 	// the lab pushes its image to, and the nodes pull it from; without
 	// one, the lab copies its image to each node's engine.
@@ -194,6 +199,11 @@ type swarmBackend struct {
 	// nodes: the manager first; pack puts every instance on its node.
 	nodes []*node
 	pack  bool
+
+	// the generator tasks' image, made at the first one's start
+	loadOnce  sync.Once
+	loadImage string
+	loadErr   error
 }
 
 // place picks the node of an instance among those its service's

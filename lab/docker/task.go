@@ -205,7 +205,11 @@ func (t *task) spec(sp spec) swarm.ServiceSpec {
 			PublishMode: swarm.PortConfigPublishModeHost})
 	}
 	grace := StopGrace
-	cs := &swarm.ContainerSpec{Image: b.image, Args: sp.cmd, Env: append(append([]string{}, b.rt.Env...), sp.env...), Labels: labels, Mounts: mounts,
+	image := b.image
+	if sp.image != "" {
+		image = sp.image
+	}
+	cs := &swarm.ContainerSpec{Image: image, Args: sp.cmd, Env: append(append([]string{}, b.rt.Env...), sp.env...), Labels: labels, Mounts: mounts,
 		User: user, StopGracePeriod: &grace, Configs: sp.configs,
 		// Names the overlay's DNS does not know go to the task's own
 		// loopback, not the host's resolver: never off the machine.
