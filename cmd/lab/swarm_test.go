@@ -246,7 +246,8 @@ func TestSwarmOneNode(t *testing.T) {
 
 // TestSwarmTwoNodes: a swarm of this machine's engine and a worker (a
 // second dockerd in a network namespace). baseline spreads the instances
-// over both and passes; `lab up --replicas catalog=4` puts catalog on both
+// over both and passes, and so does the made lab's with a generator task
+// on each node; `lab up --replicas catalog=4` puts catalog on both
 // and prints where; node-cut (payment-outage with payments alone on the
 // worker) cuts the worker's link: its targets are the edges into the
 // worker's one instance and its broker link, and only those, and the
@@ -272,11 +273,17 @@ func TestSwarmTwoNodes(t *testing.T) {
 	// counts those of the one generator's run (within 2%, or 2 requests),
 	// and the merged counts the sum of the generators' own k6 summaries,
 	// copied back from their tasks.
+	// The lab make builds runs it, as users do: its shop runs lab-serve,
+	// its generator tasks an image of the lab binary, copied to the worker.
 	out2 := filepath.Join(t.TempDir(), "baseline-2")
-	stdout, stderr, code = labWithEnv(t, nil, "run", "baseline", "--runtime", "swarm", "--load-nodes", "2", "--out", out2)
-	if code != ExitOK {
-		t.Fatalf("baseline --load-nodes 2 on two nodes: exit %d\n%s\n%s", code, stdout, stderr)
+	made := exec.Command(buildLab(t, t.TempDir()), "run", "baseline", "--runtime", "swarm", "--load-nodes", "2", "--out", out2)
+	made.Env = append(os.Environ(), "XDG_CACHE_HOME="+t.TempDir())
+	var madeOut, madeErr strings.Builder
+	made.Stdout, made.Stderr = &madeOut, &madeErr
+	if err := made.Run(); err != nil {
+		t.Fatalf("the made lab, baseline --load-nodes 2 on two nodes: %v\n%s\n%s", err, madeOut.String(), madeErr.String())
 	}
+	stderr = madeErr.String()
 	sameLoad(t, out, out2)
 	var gens struct {
 		Load *results.LoadGenerators `json:"load_generators"`
