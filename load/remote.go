@@ -5,10 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sort"
+	"slices"
 	"strings"
 	"time"
 )
@@ -31,12 +32,12 @@ type Host interface {
 // Env, the script's archive at TaskArchive, a writable folder at TaskDir,
 // serving its stream on Port.
 type Task struct {
-	// Index counts from 1, to Of.
-	Index, Of int
-	Args      []string
-	Env       []string // KEY=VALUE
-	Archive   []byte
-	Port      int
+	// Index counts the generators from 1.
+	Index   int
+	Args    []string
+	Env     []string // KEY=VALUE
+	Archive []byte
+	Port    int
 	// Log receives the task's output while it runs.
 	Log io.Writer
 }
@@ -74,14 +75,20 @@ const MaxArchive = 500 * 1024
 const StartTimeout = 2 * time.Minute
 
 // archive writes the script's k6 archive (the script, what it imports and
-// opens, and its options as the plan's variables make them) and returns it.
-func archive(ctx context.Context, p Plan, script string, env map[string]string) ([]byte, error) {
+// opens, and its options as the plan's variables and the first gateway
+// make them) and returns it.
+func archive(ctx context.Context, p Plan, script string) ([]byte, error) {
 	path := filepath.Join(p.Dir, "load", "k6-archive.tar")
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return nil, fmt.Errorf("archive the script: %w", err)
 	}
 	args := append(append([]string{}, p.Command[1:]...), "k6", "archive", "--quiet", "--no-color", "-O", path)
-	for _, k := range sortedKeys(env) {
+	env := map[string]string{}
+	maps.Copy(env, p.Env)
+	if gw := p.Host.Gateways(); len(gw) > 0 {
+		env["BASE_URL"] = "http://" + gw[0]
+	}
+	for _, k := range slices.Sorted(maps.Keys(env)) {
 		args = append(args, "-e", k+"="+env[k])
 	}
 	actx, cancel := context.WithTimeout(ctx, time.Minute)
@@ -104,38 +111,25 @@ func archive(ctx context.Context, p Plan, script string, env map[string]string) 
 	return b, nil
 }
 
-// taskEnv is a task's environment: the plan's variables, the user's K6_*
-// settings (as a local generator has them: the rest of the harness's
-// environment stays on its machine), and the lab's.
+// taskEnv is a task's environment: the user's K6_* settings (as a local
+// generator has them: the rest of the harness's environment stays on its
+// machine), then what every generator is given (k6Env).
 func taskEnv(p Plan, baseURL string, i, n int) []string {
-	env := []string{"K6_NO_USAGE_REPORT=true", "BASE_URL=" + baseURL,
-		fmt.Sprintf("LAB_GENERATOR=%d", i+1), fmt.Sprintf("LAB_GENERATORS=%d", n)}
+	var env []string
 	for _, kv := range os.Environ() {
 		if strings.HasPrefix(kv, "K6_") {
 			env = append(env, kv)
 		}
 	}
-	for _, k := range sortedKeys(p.Env) {
-		env = append(env, k+"="+p.Env[k])
-	}
-	return env
+	return append(env, k6Env(p, baseURL, i, n)...)
 }
 
 // startTask starts generator i of n on the host: its summary and file
 // outputs go to TaskDir, copied back to the run folder when it ends.
 func (r *Run) startTask(ctx context.Context, p Plan, arc []byte, i, n int) (Generator, func() error, string, error) {
-	suffix := ""
-	if i > 0 {
-		suffix = fmt.Sprintf("-%d", i+1)
-	}
-	summary, err := filepath.Abs(filepath.Join(p.Dir, "k6-summary"+suffix+".json"))
+	suffix, summary, logPath, logf, err := generatorFiles(p, i)
 	if err != nil {
 		return nil, nil, "", err
-	}
-	logPath := filepath.Join(p.Dir, "k6"+suffix+".log")
-	logf, err := os.Create(logPath)
-	if err != nil {
-		return nil, nil, "", fmt.Errorf("create k6 log: %w", err)
 	}
 	fetch := map[string]string{TaskDir + "/k6-summary.json": summary} // in the task -> here
 	args := []string{"k6", "run", "--quiet", "--no-color",
@@ -160,7 +154,7 @@ func (r *Run) startTask(ctx context.Context, p Plan, arc []byte, i, n int) (Gene
 	}
 	sctx, cancel := context.WithTimeout(ctx, StartTimeout)
 	defer cancel()
-	g, err := p.Host.StartGenerator(sctx, Task{Index: i + 1, Of: n, Args: append(args, TaskArchive),
+	g, err := p.Host.StartGenerator(sctx, Task{Index: i + 1, Args: append(args, TaskArchive),
 		Env: taskEnv(p, "http://"+gw[i%len(gw)], i, n), Archive: arc, Port: StreamPort, Log: logf})
 	if err != nil {
 		logf.Close()
@@ -174,12 +168,12 @@ func (r *Run) startTask(ctx context.Context, p Plan, arc []byte, i, n int) (Gene
 		err := g.Wait()
 		defer logf.Close()
 		var errs []error
-		for _, in := range sortedKeys(fetch) {
+		for _, in := range slices.Sorted(maps.Keys(fetch)) {
 			b, ferr := g.Fetch(in)
 			if ferr == nil {
 				ferr = os.WriteFile(fetch[in], b, 0o644)
 			}
-			if ferr != nil && err == nil && !r.ended.Load() {
+			if ferr != nil && err == nil {
 				errs = append(errs, fmt.Errorf("copy %s from generator %d's task: %w", filepath.Base(fetch[in]), i+1, ferr))
 			}
 		}
@@ -189,13 +183,4 @@ func (r *Run) startTask(ctx context.Context, p Plan, arc []byte, i, n int) (Gene
 		return errors.Join(errs...)
 	}
 	return g, wait, logPath, nil
-}
-
-func sortedKeys(m map[string]string) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

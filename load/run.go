@@ -7,9 +7,11 @@ import (
 	"fmt"
 	"io/fs"
 	"lab/internal/lifeline"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -120,15 +122,7 @@ func Start(ctx context.Context, p Plan) (*Run, error) {
 	r := &Run{Generators: n, done: make(chan struct{})}
 	var arc []byte
 	if p.Host != nil {
-		gw := p.Host.Gateways()
-		env := map[string]string{}
-		for k, v := range p.Env {
-			env[k] = v
-		}
-		if len(gw) > 0 {
-			env["BASE_URL"] = "http://" + gw[0]
-		}
-		if arc, err = archive(ctx, p, abs, env); err != nil {
+		if arc, err = archive(ctx, p, abs); err != nil {
 			return nil, err
 		}
 	} else if r.Collector, err = ListenN(n); err != nil {
@@ -263,18 +257,9 @@ func Segments(n int) (segments []string, sequence string) {
 // together they run it once, with the same rates in sum), and writes its
 // summary, log and file outputs apart (k6-summary-2.json, k6-2.log).
 func (r *Run) generator(p Plan, script string, i, n int) (*exec.Cmd, string, error) {
-	suffix := ""
-	if i > 0 {
-		suffix = fmt.Sprintf("-%d", i+1)
-	}
-	summary, err := filepath.Abs(filepath.Join(p.Dir, "k6-summary"+suffix+".json"))
+	suffix, summary, logPath, logf, err := generatorFiles(p, i)
 	if err != nil {
 		return nil, "", err
-	}
-	logPath := filepath.Join(p.Dir, "k6"+suffix+".log")
-	logf, err := os.Create(logPath)
-	if err != nil {
-		return nil, "", fmt.Errorf("create k6 log: %w", err)
 	}
 	args := append(append([]string{}, p.Command[1:]...), "k6", "run", "--quiet", "--no-color",
 		"--out", OutputName+"="+r.Collector.Addr(), "--summary-export", summary)
@@ -289,11 +274,7 @@ func (r *Run) generator(p Plan, script string, i, n int) (*exec.Cmd, string, err
 	cmd := exec.Command(p.Command[0], args...)
 	cmd.Dir = p.Dir
 	cmd.Stdout, cmd.Stderr = logf, logf
-	cmd.Env = append(os.Environ(), "K6_NO_USAGE_REPORT=true", "BASE_URL="+p.BaseURL,
-		fmt.Sprintf("LAB_GENERATOR=%d", i+1), fmt.Sprintf("LAB_GENERATORS=%d", n))
-	for k, v := range p.Env {
-		cmd.Env = append(cmd.Env, k+"="+v)
-	}
+	cmd.Env = append(os.Environ(), k6Env(p, p.BaseURL, i, n)...)
 	err = lifeline.Attach(cmd)
 	if err == nil {
 		err = cmd.Start()
@@ -306,6 +287,34 @@ func (r *Run) generator(p Plan, script string, i, n int) (*exec.Cmd, string, err
 	r.SummaryPaths = append(r.SummaryPaths, summary)
 	r.mu.Unlock()
 	return cmd, logPath, nil
+}
+
+// generatorFiles are generator i's own files in the run folder: the suffix
+// that sets them apart ("" for the first, "-2"...), its summary (absolute:
+// k6 runs in the run folder) and its log, created.
+func generatorFiles(p Plan, i int) (suffix, summary, logPath string, logf *os.File, err error) {
+	if i > 0 {
+		suffix = fmt.Sprintf("-%d", i+1)
+	}
+	if summary, err = filepath.Abs(filepath.Join(p.Dir, "k6-summary"+suffix+".json")); err != nil {
+		return "", "", "", nil, err
+	}
+	logPath = filepath.Join(p.Dir, "k6"+suffix+".log")
+	if logf, err = os.Create(logPath); err != nil {
+		return "", "", "", nil, fmt.Errorf("create k6 log: %w", err)
+	}
+	return suffix, summary, logPath, logf, nil
+}
+
+// k6Env is what generator i of n is given beyond the environment it has:
+// the lab's variables, then the plan's, in a stable order.
+func k6Env(p Plan, baseURL string, i, n int) []string {
+	env := []string{"K6_NO_USAGE_REPORT=true", "BASE_URL=" + baseURL,
+		fmt.Sprintf("LAB_GENERATOR=%d", i+1), fmt.Sprintf("LAB_GENERATORS=%d", n)}
+	for _, k := range slices.Sorted(maps.Keys(p.Env)) {
+		env = append(env, k+"="+p.Env[k])
+	}
+	return env
 }
 
 // apart gives generator suffix a file output of its own: json=run.json is
