@@ -86,9 +86,7 @@ could not run; 4 inconclusive (a fault had no observable effect); 130 interrupte
 			}
 			rt = withRegistry(rt, repo)
 			if sw, ok := rt.(*docker.SwarmRuntime); ok && tasks && sw.LoadExe == "" { // before anything starts
-				return cannotRun(errors.New("--load-nodes on a swarm runs the generators as tasks of the lab binary itself (lab k6 run), " +
-					"and this lab is no static Linux binary (the image holds only lab-serve, without k6): run the load from this machine " +
-					"(leave out --load-nodes), or run a lab built on Linux with make build"))
+				return cannotRun(docker.ErrNoLoadExe)
 			}
 			if !lab.SpansNodes(rt) { // refused before the run folder exists
 				if err := experiment.CheckNodeTargets(sc, lab.Shape{}); err != nil {

@@ -59,9 +59,11 @@ func (h *loadHost) StartGenerator(ctx context.Context, lt load.Task) (load.Gener
 	if err != nil {
 		return nil, fmt.Errorf("create config %s (the script's archive): %w", b.prefix+name, err)
 	}
-	dir := filepath.Join(b.p.Dir, "load", name) // the task's folder, on the manager's node
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, err
+	dir := filepath.Join(b.p.Dir, "load", name) // the task's folder on the manager's node; a volume elsewhere
+	if n.manager {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return nil, err
+		}
 	}
 	files := []*swarm.ConfigReference{{ConfigID: made.ID, ConfigName: b.prefix + name,
 		File: &swarm.ConfigReferenceFileTarget{Name: load.TaskArchive, UID: "0", GID: "0", Mode: 0o444}}}
@@ -78,6 +80,13 @@ func (h *loadHost) StartGenerator(ctx context.Context, lt load.Task) (load.Gener
 	return &loadTask{t: t, wait: wait}, nil
 }
 
+// ErrNoLoadExe says that a swarm runtime has no lab binary for generator
+// tasks (SwarmRuntime.LoadExe is ""): `lab run` says it before anything
+// starts.
+var ErrNoLoadExe = errors.New("--load-nodes on a swarm runs the generators as tasks of the lab binary itself (lab k6 run), " +
+	"and this lab is no static Linux binary (the shop's image holds only lab-serve, without k6): run the load from this machine " +
+	"(leave out --load-nodes), or run a lab built on Linux with make build")
+
 // generatorImage is the image generator tasks run: the shop's when its
 // program is the lab itself, else one of the lab binary (the shop's is
 // lab-serve, which has no k6), built once per binary and copied to the
@@ -87,8 +96,7 @@ func (b *swarmBackend) generatorImage(ctx context.Context) (string, error) {
 		exe := b.rt.LoadExe
 		switch {
 		case exe == "":
-			b.loadErr = errors.New("the generator tasks run the lab binary itself (`lab k6 run`), and this lab is no static Linux binary; " +
-				"run the load on this machine (leave out --load-nodes), or run a lab built for Linux (CGO_ENABLED=0)")
+			b.loadErr = ErrNoLoadExe
 			return
 		case exe == b.rt.Exe:
 			b.loadImage = b.image
@@ -96,17 +104,9 @@ func (b *swarmBackend) generatorImage(ctx context.Context) (string, error) {
 		}
 		began := time.Now()
 		image, err := (&Runtime{Exe: exe}).image(ctx, b.e, nil)
-		if err != nil {
-			b.loadErr = fmt.Errorf("the generators' image: %w", err)
-			return
-		}
-		ictx, cancel := context.WithTimeout(ctx, imageTimeout)
-		defer cancel()
 		n := 0
-		if b.rt.Registry != "" {
-			image, err = pushImage(ictx, b.e.cli, image, b.rt.Registry, b.auth)
-		} else {
-			n, err = copyImage(ictx, b.e.cli, image, b.nodes)
+		if err == nil {
+			image, n, err = b.rt.distribute(ctx, b.e, image, b.auth, b.nodes)
 		}
 		if err != nil {
 			b.loadErr = fmt.Errorf("the generators' image: %w", err)

@@ -143,16 +143,11 @@ func (r *SwarmRuntime) Start(ctx context.Context, p lab.Params) (lab.Shop, error
 		return nil, err
 	}
 	began := time.Now()
-	ictx, cancel := context.WithTimeout(ctx, imageTimeout)
 	var auth string
-	n := 0
 	if r.Registry != "" {
 		auth = registryAuth(r.Registry)
-		image, err = pushImage(ictx, e.cli, image, r.Registry, auth)
-	} else {
-		n, err = copyImage(ictx, e.cli, image, ns)
 	}
-	cancel()
+	image, n, err := r.distribute(ctx, e, image, auth, ns)
 	if err != nil {
 		closeNodes(ns)
 		closeOwn()
@@ -173,6 +168,20 @@ func (r *SwarmRuntime) Start(ctx context.Context, p lab.Params) (lab.Shop, error
 	b.prefix = "lab-" + b.run + "-"
 	b.bg, b.stopBg = context.WithCancel(context.Background())
 	return skeleton.Start(ctx, p, b)
+}
+
+// distribute makes image reachable from every node: pushed to the
+// registry, whose reference it returns, or copied to each node's engine
+// that lacks it (how many it returns).
+func (r *SwarmRuntime) distribute(ctx context.Context, e *Engine, image, auth string, ns []*node) (string, int, error) {
+	ctx, cancel := context.WithTimeout(ctx, imageTimeout)
+	defer cancel()
+	if r.Registry != "" {
+		pushed, err := pushImage(ctx, e.cli, image, r.Registry, auth)
+		return pushed, 0, err
+	}
+	n, err := copyImage(ctx, e.cli, image, ns)
+	return image, n, err
 }
 
 // swarmBackend runs every unit as a swarm service of one task.
