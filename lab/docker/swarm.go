@@ -167,7 +167,26 @@ func (r *SwarmRuntime) Start(ctx context.Context, p lab.Params) (lab.Shop, error
 		pack: p.Shape.Placement == lab.PlacementPack}
 	b.prefix = "lab-" + b.run + "-"
 	b.bg, b.stopBg = context.WithCancel(context.Background())
-	return skeleton.Start(ctx, p, b)
+	shop, err := skeleton.Start(ctx, p, b)
+	if err != nil && overlayLookupFailed(err, b.prefix) {
+		err = fmt.Errorf("%w\n%s", err, overlayHint)
+	}
+	return shop, err
+}
+
+// overlayHint explains a start whose services resolved no name of the
+// run's on its overlay network.
+const overlayHint = `the run's services could not resolve each other's names on its overlay network: ` +
+	`the swarm's nodes must reach each other on TCP and UDP port 7946 and UDP port 4789 (docs/cluster.md), ` +
+	`and no other process may hold port 7946 on a node; an engine that left a swarm keeps it at times ` +
+	`(moby/moby#31913), and then no later swarm of that engine resolves a name until it is restarted`
+
+// overlayLookupFailed reports whether err quotes a failed lookup of one of
+// the run's service names (they all start with prefix).
+func overlayLookupFailed(err error, prefix string) bool {
+	s := err.Error()
+	return strings.Contains(s, "lookup "+prefix) && (strings.Contains(s, "i/o timeout") || strings.Contains(s, "no such host") ||
+		strings.Contains(s, "server misbehaving"))
 }
 
 // distribute makes image reachable from every node: pushed to the
