@@ -127,6 +127,10 @@ func taskEnv(p Plan, baseURL string, i, n int) []string {
 // startTask starts generator i of n on the host: its summary and file
 // outputs go to TaskDir, copied back to the run folder when it ends.
 func (r *Run) startTask(ctx context.Context, p Plan, arc []byte, i, n int) (Generator, func() error, string, error) {
+	gw := p.Host.Gateways()
+	if len(gw) == 0 {
+		return nil, nil, "", errors.New("start the generators' tasks: the shop has no gateway proxy its tasks reach")
+	}
 	suffix, summary, logPath, logf, err := generatorFiles(p, i)
 	if err != nil {
 		return nil, nil, "", err
@@ -146,11 +150,6 @@ func (r *Run) startTask(ctx context.Context, p Plan, arc []byte, i, n int) (Gene
 			out = kind + "=" + in
 		}
 		args = append(args, "--out", out)
-	}
-	gw := p.Host.Gateways()
-	if len(gw) == 0 {
-		logf.Close()
-		return nil, nil, "", errors.New("start the generators' tasks: the shop has no gateway proxy its tasks reach")
 	}
 	sctx, cancel := context.WithTimeout(ctx, StartTimeout)
 	defer cancel()
@@ -173,7 +172,7 @@ func (r *Run) startTask(ctx context.Context, p Plan, arc []byte, i, n int) (Gene
 			if ferr == nil {
 				ferr = os.WriteFile(fetch[in], b, 0o644)
 			}
-			if ferr != nil && err == nil {
+			if ferr != nil {
 				errs = append(errs, fmt.Errorf("copy %s from generator %d's task: %w", filepath.Base(fetch[in]), i+1, ferr))
 			}
 		}

@@ -138,7 +138,7 @@ func Start(ctx context.Context, p Plan) (*Run, error) {
 			var t Generator
 			t, wait, logPath, err = r.startTask(ctx, p, arc, i, n)
 			if err == nil {
-				g, streams = taskProc{t}, append(streams, t.Stream())
+				g, streams = t, append(streams, t.Stream())
 			}
 		} else {
 			var cmd *exec.Cmd
@@ -149,7 +149,7 @@ func Start(ctx context.Context, p Plan) (*Run, error) {
 		}
 		if err != nil { // the generators started so far go
 			for _, started := range r.procs {
-				started.signal(true)
+				_ = started.Signal(true)
 			}
 			for _, w := range waits[:i] {
 				<-w
@@ -209,26 +209,22 @@ func Start(ctx context.Context, p Plan) (*Run, error) {
 	return r, nil
 }
 
-// proc is one generator's k6, a process here or a host's task.
+// proc is one generator's k6: a process here (localProc) or a host's task
+// (a Generator).
 type proc interface {
-	// signal interrupts it (k6 stops its scenarios and writes its
+	// Signal interrupts it (k6 stops its scenarios and writes its
 	// summary), or kills it.
-	signal(kill bool)
+	Signal(kill bool) error
 }
 
 type localProc struct{ cmd *exec.Cmd }
 
-func (l localProc) signal(kill bool) {
+func (l localProc) Signal(kill bool) error {
 	if kill {
-		_ = l.cmd.Process.Kill()
-		return
+		return l.cmd.Process.Kill()
 	}
-	_ = l.cmd.Process.Signal(syscall.SIGINT)
+	return l.cmd.Process.Signal(syscall.SIGINT)
 }
-
-type taskProc struct{ g Generator }
-
-func (t taskProc) signal(kill bool) { _ = t.g.Signal(kill) }
 
 // Segments are the k6 execution segments of n generators: "0:1/2",
 // "1/2:1" for two; and the sequence they are cut from, "0,1/2,1".
@@ -390,13 +386,13 @@ func (r *Run) Stop(grace time.Duration) {
 	procs := append([]proc{}, r.procs...)
 	r.mu.Unlock()
 	for _, g := range procs {
-		g.signal(false)
+		_ = g.Signal(false)
 	}
 	select {
 	case <-r.done:
 	case <-time.After(grace):
 		for _, g := range procs {
-			g.signal(true)
+			_ = g.Signal(true)
 		}
 		<-r.done
 	}
