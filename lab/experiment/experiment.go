@@ -500,22 +500,12 @@ func checkInvariants(ctx context.Context, shop lab.Shop, names []string) ([]resu
 
 // generatorsOf says how many generators ran where.
 func generatorsOf(run *load.Run) *results.LoadGenerators {
-	g := &results.LoadGenerators{Count: run.Generators, SkewMS: float64(run.Collector.Skew().Microseconds()) / 1000}
-	if len(run.Nodes) == 0 {
-		g.Where, _ = os.Hostname()
-		return g
+	skew := float64(run.Collector.Skew().Microseconds()) / 1000
+	if len(run.Nodes) > 0 {
+		return results.OnNodes(run.Nodes, skew)
 	}
-	g.Nodes = run.Nodes
-	seen := map[string]bool{}
-	var where []string
-	for _, n := range run.Nodes {
-		if !seen[n] {
-			seen[n] = true
-			where = append(where, n)
-		}
-	}
-	g.Where = strings.Join(where, ", ")
-	return g
+	host, _ := os.Hostname()
+	return &results.LoadGenerators{Count: run.Generators, Where: host, SkewMS: skew}
 }
 
 // offset shifts a collector whose seconds count from k6's start by the

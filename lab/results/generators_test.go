@@ -21,4 +21,8 @@ func TestGeneratorsSayWhereTheyRan(t *testing.T) {
 			t.Errorf("%+v: %q, want %q", tt.g, got, tt.want)
 		}
 	}
+	g := results.OnNodes([]string{"vm", "lab-node2", "vm"}, 1.5)
+	if g.Count != 3 || g.Where != "vm, lab-node2" || g.SkewMS != 1.5 || g.Describe() != "3 k6 generators as tasks: 2 on vm, 1 on lab-node2" {
+		t.Errorf("OnNodes: %+v, %q", g, g.Describe())
+	}
 }

@@ -159,6 +159,13 @@ type LoadGenerators struct {
 	SkewMS float64 `json:"skew_ms"`
 }
 
+// OnNodes is the generators that ran as tasks on the runtime's nodes, one
+// entry of nodes each: Where names each node once, in their order.
+func OnNodes(nodes []string, skewMS float64) *LoadGenerators {
+	order, _ := perNode(nodes)
+	return &LoadGenerators{Count: len(nodes), Where: strings.Join(order, ", "), Nodes: nodes, SkewMS: skewMS}
+}
+
 // Describe says how many generators ran where: "2 k6 generators on vm",
 // "3 k6 generators as tasks: 2 on vm, 1 on lab-node2" (a swarm's nodes).
 func (g *LoadGenerators) Describe() string {
@@ -169,19 +176,25 @@ func (g *LoadGenerators) Describe() string {
 	if len(g.Nodes) == 0 {
 		return fmt.Sprintf("%d k6 generator%s on %s", g.Count, many, g.Where)
 	}
-	count := map[string]int{}
-	var order []string
-	for _, n := range g.Nodes {
-		if count[n] == 0 {
-			order = append(order, n)
-		}
-		count[n]++
-	}
+	order, count := perNode(g.Nodes)
 	var parts []string
 	for _, n := range order {
 		parts = append(parts, fmt.Sprintf("%d on %s", count[n], n))
 	}
 	return fmt.Sprintf("%d k6 generator%s as tasks: %s", g.Count, many, strings.Join(parts, ", "))
+}
+
+// perNode counts the generators of each node, the nodes in the order they
+// first come.
+func perNode(nodes []string) (order []string, count map[string]int) {
+	count = map[string]int{}
+	for _, n := range nodes {
+		if count[n] == 0 {
+			order = append(order, n)
+		}
+		count[n]++
+	}
+	return order, count
 }
 
 // Second is one measured second of one endpoint.
