@@ -223,6 +223,9 @@ type swarmBackend struct {
 
 	toxiproxy  *task
 	frontPorts []int
+	// the host ports the run's tasks publish (pickPort)
+	portsMu sync.Mutex
+	picked  map[int]bool
 
 	// nodes: the manager first; pack puts every instance on its node.
 	nodes []*node

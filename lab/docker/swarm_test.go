@@ -25,3 +25,28 @@ func TestOverlayLookupFailed(t *testing.T) {
 		}
 	}
 }
+
+// TestNoTwoTasksShareAPort: when the kernel hands out one free port twice,
+// the second pick asks again. Two tasks of a run given one host-mode port
+// is the likely cause of a CI failure: payments-1's task never reached its
+// node while the other six instances ran, until the start timed out.
+func TestNoTwoTasksShareAPort(t *testing.T) {
+	answers := []string{"127.0.0.1:41000", "127.0.0.1:41000", "127.0.0.1:41002"}
+	free := func() (string, error) {
+		a := answers[0]
+		answers = answers[1:]
+		return a, nil
+	}
+	picked := map[int]bool{}
+	first, err := pickFree(picked, free)
+	if err != nil {
+		t.Fatal(err)
+	}
+	second, err := pickFree(picked, free)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if first != 41000 || second != 41002 {
+		t.Fatalf("picked %d then %d, want 41000 then 41002", first, second)
+	}
+}

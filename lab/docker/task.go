@@ -47,19 +47,49 @@ var _ skeleton.Unit = (*task)(nil)
 func (b *swarmBackend) newTask(svc, name string, port int, specOf func(skeleton.Run) spec, n *node, ports ...int) (*task, error) {
 	t := &task{b: b, name: name, svc: svc, port: port, ports: map[int]int{}, specOf: specOf, node: n}
 	for _, p := range ports {
-		addr, err := skeleton.FreeAddr()
+		free, err := b.pickPort()
 		if err != nil {
 			return nil, err
 		}
-		_, free, err := net.SplitHostPort(addr)
-		if err != nil {
-			return nil, err
-		}
-		if t.ports[p], err = strconv.Atoi(free); err != nil {
-			return nil, err
-		}
+		t.ports[p] = free
 	}
 	return t, nil
+}
+
+// pickPort returns a port free on this host a moment ago that no other task
+// of the run publishes: the kernel can hand out one port twice in a row,
+// and the swarm holds a task whose host-mode port another task has pending,
+// saying so only in the task's status, until the start times out.
+func (b *swarmBackend) pickPort() (int, error) {
+	b.portsMu.Lock()
+	defer b.portsMu.Unlock()
+	if b.picked == nil {
+		b.picked = map[int]bool{}
+	}
+	return pickFree(b.picked, skeleton.FreeAddr)
+}
+
+// pickFree asks free for ports until one is not in picked, and adds it.
+func pickFree(picked map[int]bool, free func() (string, error)) (int, error) {
+	for range 100 {
+		addr, err := free()
+		if err != nil {
+			return 0, err
+		}
+		_, s, err := net.SplitHostPort(addr)
+		if err != nil {
+			return 0, err
+		}
+		p, err := strconv.Atoi(s)
+		if err != nil {
+			return 0, err
+		}
+		if !picked[p] {
+			picked[p] = true
+			return p, nil
+		}
+	}
+	return 0, errors.New("find a free port that no task of the run publishes: 100 tries")
 }
 
 // Node names the node the unit's tasks run on.
@@ -239,6 +269,7 @@ func (t *task) running(ctx context.Context) (swarm.Task, error) {
 	id, previous := t.serviceID, t.taskID
 	t.mu.Unlock()
 	f := make(client.Filters).Add("service", id).Add("desired-state", "running")
+	pending := "" // the newest task's state while it does not run: why it waits
 	for {
 		ts, err := t.b.e.cli.TaskList(ctx, client.TaskListOptions{Filters: f})
 		if err != nil {
@@ -256,10 +287,15 @@ func (t *task) running(ctx context.Context) (swarm.Task, error) {
 				return tk, nil
 			case terminal(st.State):
 				return swarm.Task{}, fmt.Errorf("start %s: its task %s: %s %s", t.service(), st.State, st.Message, st.Err)
+			default:
+				pending = strings.TrimSpace(fmt.Sprintf("%s: %s %s", st.State, st.Message, st.Err))
 			}
 		}
 		select {
 		case <-ctx.Done():
+			if pending != "" {
+				return swarm.Task{}, fmt.Errorf("start %s: %w; its task was %s", t.service(), ctx.Err(), pending)
+			}
 			return swarm.Task{}, fmt.Errorf("start %s: %w", t.service(), ctx.Err())
 		case <-time.After(pollEvery):
 		}
